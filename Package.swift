@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every target builds in Swift 6 mode with these checks on (STYLE.md §2).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// Domain modules (PRODUCT.md's 25), lowest layer first. A module may depend only on modules
+/// listed above it; SwiftPM rejects cycles and `scripts/check-imports` rejects undeclared imports.
+/// Each lives in `Sources/Modules/<Name>` and owns the Postgres schema of its snake_case name.
+let domainModules: [(name: String, dependsOn: [String])] = [
+    ("OpsHealth", []),
+]
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+var targets: [Target] = [
+    // C shims. Only `Postgres` imports CLibPQ, only `Cryptography` imports COpenSSL, only
+    // `HTTPServer` imports CEpoll (checked by scripts/check-imports).
+    .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .target(name: "CEpoll"),
+
+    // Leaves: each could be its own package tomorrow.
+    .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
+    .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+    .target(name: "HTTPServer", dependencies: ["CEpoll", logging], swiftSettings: swiftSettings),
+
+    .target(name: "Migrations", dependencies: ["Postgres", "Cryptography", logging], swiftSettings: swiftSettings),
+    .target(name: "AppKernel", dependencies: ["HTTPServer", "Postgres", "Cryptography", logging],
+            swiftSettings: swiftSettings),
+    .target(name: "TestSupport", dependencies: ["AppKernel", "Postgres", "Migrations", "HTTPServer", logging],
+            swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "Hourglass",
+        dependencies: ["AppKernel", "Postgres", "Migrations", "HTTPServer", argumentParser, logging]
+            + domainModules.map { .target(name: $0.name) },
+        swiftSettings: swiftSettings),
+
+    .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: swiftSettings),
+    .testTarget(name: "PostgresTests", dependencies: ["Postgres", "AppKernel", "TestSupport"],
+                swiftSettings: swiftSettings),
+    .testTarget(name: "MigrationsTests", dependencies: ["Migrations", "Postgres", "TestSupport"],
+                swiftSettings: swiftSettings),
+    .testTarget(name: "AppKernelTests", dependencies: ["AppKernel", "Cryptography", "TestSupport"],
+                swiftSettings: swiftSettings),
+    .testTarget(name: "ServerTests",
+                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport"]
+                    + domainModules.map { .target(name: $0.name) },
+                swiftSettings: swiftSettings),
+]
+
+for module in domainModules {
+    targets.append(.target(
+        name: module.name,
+        dependencies: ["AppKernel", logging] + module.dependsOn.map { .target(name: $0) },
+        path: "Sources/Modules/\(module.name)",
+        swiftSettings: swiftSettings))
+}
+
+let package = Package(
+    name: "Hourglass",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "hourglass", targets: ["Hourglass"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: targets
+)
