@@ -57,7 +57,7 @@ var targets: [Target] = [
 for module in domainModules {
     targets.append(.target(
         name: module.name,
-        dependencies: ["AppKernel", logging] + module.dependsOn.map { .target(name: $0) },
+        dependencies: ["AppKernel", "HTTPServer", "Postgres", logging] + module.dependsOn.map { .target(name: $0) },
         path: "Sources/Modules/\(module.name)",
         swiftSettings: swiftSettings))
 }

@@ -1,9 +1,11 @@
+#define _GNU_SOURCE
 #include "CEpoll.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 const uint32_t HG_EPOLLIN = EPOLLIN;
@@ -70,4 +72,14 @@ int hg_eventfd_drain(int fd) {
         n = read(fd, &value, sizeof value);
     } while (n < 0 && errno == EINTR);
     return n == sizeof value ? 0 : -1;
+}
+
+int hg_accept(int listener, void *address, unsigned int *length) {
+    socklen_t size = *length;
+    int fd;
+    do {
+        fd = accept4(listener, (struct sockaddr *)address, &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    *length = size;
+    return fd;
 }

@@ -291,3 +291,10 @@ struct PostgresConnectionHandle: @unchecked Sendable {
 
 /// A pooled session found dead before anything was sent on it; the pool retries elsewhere.
 struct StaleConnectionError: Error {}
+
+extension PostgresConnection {
+    /// Closes the session in the background (for `defer` blocks, which cannot await).
+    public func closeSoon() {
+        Task { await close() }
+    }
+}

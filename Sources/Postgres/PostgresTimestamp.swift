@@ -1,9 +1,9 @@
-import Foundation
+public import Foundation
 
 /// The `timestamptz` text format, in UTC with microsecond precision (PostgreSQL's own precision).
-enum PostgresTimestamp {
+public enum PostgresTimestamp {
     /// `2026-11-26 16:00:36.123456+00`
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         let (seconds, fraction) = floorDivide(micros, 1_000_000)
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
@@ -28,7 +28,7 @@ enum PostgresTimestamp {
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.f{1,6}][(+|-)HH[:MM[:SS]]]`; no offset means UTC.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard let date = CivilCalendar.parseDate(bytes), bytes.count >= 19,
               bytes[10] == UInt8(ascii: " ") || bytes[10] == UInt8(ascii: "T"),
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),

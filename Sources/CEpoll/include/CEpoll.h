@@ -35,4 +35,8 @@ int hg_eventfd_signal(int fd);
 /// Reads and resets the counter. Returns 0 or -1 (EAGAIN when nothing was pending).
 int hg_eventfd_drain(int fd);
 
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC (glibc declares it only under _GNU_SOURCE).
+/// `address` must point to a struct sockaddr_storage of `*length` bytes.
+int hg_accept(int listener, void *address, unsigned int *length);
+
 #endif

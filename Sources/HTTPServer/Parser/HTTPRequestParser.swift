@@ -173,7 +173,9 @@ public struct HTTPRequestParser: Sendable {
                     if lines > maxLines { failure = .tooManyHeaders; return }
                     lineStart = offset + 1
                 } else if byte == HTTPGrammar.cr {
-                    if offset + 1 < count, bytes[offset + 1] != HTTPGrammar.lf { failure = .bareCarriageReturnOrLineFeed; return }
+                    // A CR must be followed by LF; if the next byte has not arrived, look again later.
+                    guard offset + 1 < count else { return }
+                    if bytes[offset + 1] != HTTPGrammar.lf { failure = .bareCarriageReturnOrLineFeed; return }
                 }
                 offset += 1
                 if lines == 0, !isTrailer, offset - lineStart > limits.maxRequestLineBytes + 1 { failure = .requestLineTooLong; return }

@@ -1,0 +1,37 @@
+public import HTTPServer
+
+/// What a route runs.
+public typealias RouteHandler = @Sendable (HTTPRequest, RequestContext) async throws -> HTTPResponse
+
+/// A registered route: its handler and optional tighter body limit.
+public struct Route: Sendable {
+    public let handler: RouteHandler
+    public let bodyLimit: Int?
+}
+
+/// Collects routes while modules register at start-up; frozen into the application's router.
+public final class RouteCollector {
+    public private(set) var router = Router<Route>()
+
+    public init() {}
+
+    public func add(_ method: HTTPMethod, _ pattern: String, bodyLimit: Int? = nil, _ handler: @escaping RouteHandler) {
+        router.add(method, pattern, Route(handler: handler, bodyLimit: bodyLimit))
+    }
+
+    public func get(_ pattern: String, _ handler: @escaping RouteHandler) { add(.get, pattern, handler) }
+    public func post(_ pattern: String, bodyLimit: Int? = nil, _ handler: @escaping RouteHandler) {
+        add(.post, pattern, bodyLimit: bodyLimit, handler)
+    }
+    public func put(_ pattern: String, _ handler: @escaping RouteHandler) { add(.put, pattern, handler) }
+    public func patch(_ pattern: String, _ handler: @escaping RouteHandler) { add(.patch, pattern, handler) }
+    public func delete(_ pattern: String, _ handler: @escaping RouteHandler) { add(.delete, pattern, handler) }
+}
+
+/// One of PRODUCT.md's 25 modules. The executable lists the installed modules once
+/// (STYLE.md C9); each registers its own routes.
+public protocol AppModule: Sendable {
+    /// snake_case: the module's Postgres schema and migration file prefix.
+    static var name: String { get }
+    func registerRoutes(on routes: RouteCollector)
+}

@@ -1,0 +1,127 @@
+public import Foundation
+
+/// The deployment environment; development and test are "sandbox mode" (PRODUCT.md).
+public enum AppEnvironment: String, Sendable, CaseIterable {
+    case development, test, production
+    public var isSandbox: Bool { self != .production }
+}
+
+/// Every setting, read once at start-up into typed values (STYLE.md C14). Layers, later wins:
+/// `config/defaults.env`, `config/<HOURGLASS_ENV>.env`, then the process environment.
+/// Only keys listed in `AppConfig.knownKeys` may appear in the files, so typos fail loudly.
+public struct AppConfig: Sendable {
+    public var environment: AppEnvironment
+    public var databaseURL: String
+    public var host: String
+    public var port: UInt16
+    public var logLevel: String
+    public var databasePoolSize: Int
+    public var databaseAcquireTimeout: Duration
+    public var databaseStatementTimeout: Duration
+    public var healthDatabaseTimeout: Duration
+    public var httpEventLoops: Int?
+    public var httpHeadTimeout: Duration
+    public var httpBodyIdleTimeout: Duration
+    public var httpIdleTimeout: Duration
+    public var httpHandlerTimeout: Duration
+    public var httpWriteTimeout: Duration
+    public var httpMaxConnections: Int
+    public var httpMaxBodyBytes: Int
+    public var shutdownGracePeriod: Duration
+    public var migrationsDirectory: String
+
+    /// Keys that may appear in config files, with what each means (the README lists them too).
+    public static let knownKeys: [String: String] = [
+        "HOURGLASS_ENV": "development, test or production; selects config/<env>.env",
+        "DATABASE_URL": "libpq connection URI",
+        "HOST": "address to listen on",
+        "PORT": "TCP port to listen on",
+        "LOG_LEVEL": "trace, debug, info, notice, warning, error or critical",
+        "DB_POOL_SIZE": "maximum PostgreSQL connections",
+        "DB_ACQUIRE_TIMEOUT_MS": "longest wait for a pooled connection",
+        "DB_STATEMENT_TIMEOUT_MS": "server-side statement_timeout per connection",
+        "HEALTH_DB_TIMEOUT_MS": "deadline of the /health database check",
+        "HTTP_EVENT_LOOPS": "I/O threads; 0 means one per core",
+        "HTTP_HEAD_TIMEOUT_MS": "time allowed for a request head",
+        "HTTP_BODY_IDLE_TIMEOUT_MS": "longest silence while a body arrives",
+        "HTTP_IDLE_TIMEOUT_MS": "keep-alive idle time",
+        "HTTP_HANDLER_TIMEOUT_MS": "longest handler run before 503",
+        "HTTP_WRITE_TIMEOUT_MS": "longest wait for a client to read",
+        "HTTP_MAX_CONNECTIONS": "open connections before new ones get 503",
+        "HTTP_MAX_BODY_BYTES": "largest request body",
+        "SHUTDOWN_GRACE_MS": "how long SIGTERM waits for in-flight requests",
+        "MIGRATIONS_DIR": "directory of NNNN_<module>_<what>.sql files",
+    ]
+
+    /// Loads the layers from `configDirectory` for the environment named in `environment`.
+    public static func load(configDirectory: URL, environment processEnvironment: [String: String]) throws(ConfigError) -> AppConfig {
+        let defaults = try EnvFile.load(configDirectory.appendingPathComponent("defaults.env"), required: true)
+        try checkKeys(defaults, source: "defaults.env")
+        let envName = processEnvironment["HOURGLASS_ENV"] ?? defaults["HOURGLASS_ENV"] ?? "development"
+        guard let environment = AppEnvironment(rawValue: envName) else {
+            throw .invalid(key: "HOURGLASS_ENV", value: envName, expected: "development, test or production")
+        }
+        let overrides = try EnvFile.load(configDirectory.appendingPathComponent("\(envName).env"), required: false)
+        try checkKeys(overrides, source: "\(envName).env")
+        let merged = defaults.merging(overrides) { $1 }.merging(processEnvironment) { $1 }
+        return try AppConfig(values: merged, environment: environment)
+    }
+
+    private static func checkKeys(_ values: [String: String], source: String) throws(ConfigError) {
+        if let unknown = values.keys.sorted().first(where: { knownKeys[$0] == nil && !$0.hasPrefix("PROVIDER_") }) {
+            throw .unknownKey(key: unknown, source: source)
+        }
+    }
+
+    init(values: [String: String], environment: AppEnvironment) throws(ConfigError) {
+        let reader = ConfigReader(values: values)
+        self.environment = environment
+        databaseURL = try reader.string("DATABASE_URL")
+        host = try reader.string("HOST")
+        port = try reader.integer("PORT", in: 1...65535, as: UInt16.self)
+        logLevel = try reader.oneOf("LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        databasePoolSize = try reader.integer("DB_POOL_SIZE", in: 1...500)
+        databaseAcquireTimeout = try reader.milliseconds("DB_ACQUIRE_TIMEOUT_MS")
+        databaseStatementTimeout = try reader.milliseconds("DB_STATEMENT_TIMEOUT_MS")
+        healthDatabaseTimeout = try reader.milliseconds("HEALTH_DB_TIMEOUT_MS")
+        let loops = try reader.integer("HTTP_EVENT_LOOPS", in: 0...256)
+        httpEventLoops = loops == 0 ? nil : loops
+        httpHeadTimeout = try reader.milliseconds("HTTP_HEAD_TIMEOUT_MS")
+        httpBodyIdleTimeout = try reader.milliseconds("HTTP_BODY_IDLE_TIMEOUT_MS")
+        httpIdleTimeout = try reader.milliseconds("HTTP_IDLE_TIMEOUT_MS")
+        httpHandlerTimeout = try reader.milliseconds("HTTP_HANDLER_TIMEOUT_MS")
+        httpWriteTimeout = try reader.milliseconds("HTTP_WRITE_TIMEOUT_MS")
+        httpMaxConnections = try reader.integer("HTTP_MAX_CONNECTIONS", in: 1...1_000_000)
+        httpMaxBodyBytes = try reader.integer("HTTP_MAX_BODY_BYTES", in: 1024...(1 << 30))
+        shutdownGracePeriod = try reader.milliseconds("SHUTDOWN_GRACE_MS")
+        migrationsDirectory = try reader.string("MIGRATIONS_DIR")
+    }
+}
+
+/// Typed reads with errors that name the key.
+struct ConfigReader {
+    let values: [String: String]
+
+    func string(_ key: String) throws(ConfigError) -> String {
+        guard let value = values[key], !value.isEmpty else { throw .missing(key: key) }
+        return value
+    }
+
+    func integer<T: FixedWidthInteger>(_ key: String, in range: ClosedRange<Int>, as _: T.Type = Int.self) throws(ConfigError) -> T {
+        let text = try string(key)
+        guard let value = Int(text), range.contains(value) else {
+            throw .invalid(key: key, value: text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return T(value)
+    }
+
+    func milliseconds(_ key: String) throws(ConfigError) -> Duration {
+        .milliseconds(try integer(key, in: 1...86_400_000))
+    }
+
+    func oneOf(_ key: String, _ choices: [String]) throws(ConfigError) -> String {
+        let text = try string(key)
+        guard choices.contains(text) else { throw .invalid(key: key, value: text, expected: choices.joined(separator: ", ")) }
+        return text
+    }
+}

@@ -1,0 +1,105 @@
+import AppKernel
+import ArgumentParser
+import Dispatch
+import Foundation
+import Glibc
+import HTTPServer
+import Logging
+import Migrations
+import Postgres
+
+/// `hourglass serve`: run the HTTP server until SIGTERM or SIGINT, then drain gracefully.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP server (refuses to start while migrations are pending).")
+
+    @OptionGroup var options: CommonOptions
+
+    @Flag(name: .long, help: "Apply pending migrations first (development convenience).")
+    var migrate = false
+
+    func run() async throws {
+        let config = try Startup.loadConfig(options)
+        let logger = Startup.makeLogger(config)
+        let migrations = try Startup.loadMigrations(config)
+        try await checkSchema(config, migrations: migrations)
+
+        let pool = PostgresPool(
+            configuration: Startup.databaseConfiguration(config),
+            options: .init(maxConnections: config.databasePoolSize, acquireTimeout: config.databaseAcquireTimeout))
+        let app = AppContext(config: config, database: pool, logger: logger,
+                             expectedSchemaVersion: migrations.last?.version ?? 0)
+        let application = Application(context: app, modules: installedModules(app))
+
+        var serverConfiguration = HTTPServerConfiguration(host: config.host, port: config.port,
+                                                          eventLoopCount: config.httpEventLoops)
+        serverConfiguration.headTimeout = config.httpHeadTimeout
+        serverConfiguration.bodyIdleTimeout = config.httpBodyIdleTimeout
+        serverConfiguration.idleTimeout = config.httpIdleTimeout
+        serverConfiguration.handlerTimeout = config.httpHandlerTimeout
+        serverConfiguration.writeTimeout = config.httpWriteTimeout
+        serverConfiguration.maxConnections = config.httpMaxConnections
+        serverConfiguration.limits.maxBodyBytes = config.httpMaxBodyBytes
+        let server = HTTPServer(configuration: serverConfiguration, responder: application, logger: logger)
+
+        signal(SIGPIPE, SIG_IGN)
+        let signals = ShutdownSignals { name in
+            logger.notice("shutting down", metadata: ["signal": "\(name)"])
+            server.shutdown(gracePeriod: config.shutdownGracePeriod)
+        }
+        do {
+            try server.start()
+        } catch {
+            Startup.printError("hourglass: cannot listen on \(config.host):\(config.port): \(error)")
+            throw ExitCode(71)
+        }
+        let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
+        print("Hourglass is serving on http://\(shownHost):\(server.port) (\(config.environment.rawValue))")
+        await server.waitUntilStopped()
+        signals.cancel()
+        await pool.close()
+        logger.notice("stopped")
+    }
+
+    /// Refuses to serve an out-of-date schema unless `--migrate` was given.
+    private func checkSchema(_ config: AppConfig, migrations: [Migration]) async throws {
+        let connection = try await Startup.connect(config)
+        defer { connection.closeSoon() }
+        do {
+            if migrate {
+                try await Startup.migrate(migrations, on: connection)
+                return
+            }
+            let status = try await Migrator(migrations: migrations).status(on: connection)
+            guard status.pending.isEmpty else {
+                Startup.printError("""
+                    hourglass: \(status.pending.count) migration(s) are pending \
+                    (\(status.pending.map(\.fileName).joined(separator: ", "))). \
+                    Run `hourglass migrate` first, or `hourglass serve --migrate` in development.
+                    """)
+                throw ExitCode(75)
+            }
+        } catch let error as MigrationError {
+            Startup.printError("hourglass: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Turns SIGTERM and SIGINT into one graceful-shutdown call.
+final class ShutdownSignals {
+    private let sources: [any DispatchSourceSignal]
+
+    init(onSignal: @escaping @Sendable (String) -> Void) {
+        sources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { number, name in
+            signal(number, SIG_IGN)  // let the dispatch source, not the default action, handle it
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { onSignal(name) }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+}

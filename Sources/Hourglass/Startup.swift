@@ -1,0 +1,75 @@
+import AppKernel
+import ArgumentParser
+import Foundation
+import Logging
+import Migrations
+import Postgres
+
+/// Options every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Directory holding defaults.env and <env>.env.")
+    var configDir: String = "config"
+}
+
+/// Start-up steps shared by the subcommands: configuration, logging, migrations.
+enum Startup {
+    /// Reads configuration or exits with a message naming the bad key.
+    static func loadConfig(_ options: CommonOptions) throws -> AppConfig {
+        do {
+            return try AppConfig.load(configDirectory: URL(fileURLWithPath: options.configDir),
+                                      environment: ProcessInfo.processInfo.environment)
+        } catch {
+            printError("hourglass: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+    }
+
+    static func makeLogger(_ config: AppConfig) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+            return handler
+        }
+        var logger = Logger(label: "hourglass")
+        logger[metadataKey: "env"] = "\(config.environment.rawValue)"
+        return logger
+    }
+
+    static func loadMigrations(_ config: AppConfig) throws -> [Migration] {
+        do {
+            return try Migration.load(directory: URL(fileURLWithPath: config.migrationsDirectory))
+        } catch {
+            printError("hourglass: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    static func databaseConfiguration(_ config: AppConfig) -> PostgresConfiguration {
+        var configuration = PostgresConfiguration(url: config.databaseURL)
+        configuration.statementTimeout = config.databaseStatementTimeout
+        configuration.applicationName = "hourglass"
+        return configuration
+    }
+
+    /// Opens one connection for start-up work, or exits with libpq's reason (host included).
+    static func connect(_ config: AppConfig) async throws -> PostgresConnection {
+        do {
+            return try await PostgresConnection.connect(databaseConfiguration(config))
+        } catch {
+            printError("hourglass: \(error)")
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+    }
+
+    /// Applies pending migrations, printing each one.
+    static func migrate(_ migrations: [Migration], on connection: PostgresConnection) async throws {
+        let applied = try await Migrator(migrations: migrations).migrate(on: connection) { migration, elapsed in
+            print("applied \(migration.fileName) in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
+        }
+        if applied.isEmpty { print("database is up to date (version \(migrations.last?.version ?? 0))") }
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}

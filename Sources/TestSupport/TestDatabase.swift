@@ -1,0 +1,65 @@
+import Foundation
+public import Postgres
+
+/// The real PostgreSQL that `scripts/test` starts. A missing `TEST_DATABASE_URL` is a failure,
+/// not a skip (STYLE.md C13).
+public enum TestDatabase {
+    public static var url: String {
+        guard let url = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"], !url.isEmpty else {
+            preconditionFailure("TEST_DATABASE_URL is not set: run the tests through scripts/test")
+        }
+        return url
+    }
+
+    /// URL of the maintenance database, for creating scratch databases.
+    public static var adminURL: String {
+        ProcessInfo.processInfo.environment["TEST_ADMIN_DATABASE_URL"]
+            ?? url.replacingOccurrences(of: "/hourglass_test", with: "/postgres")
+    }
+
+    public static var configuration: PostgresConfiguration {
+        var configuration = PostgresConfiguration(url: url)
+        configuration.applicationName = "hourglass-tests"
+        return configuration
+    }
+
+    /// One pool for the whole test process.
+    public static let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 12))
+
+    private struct Rollback: Error {}
+
+    /// Runs `body` inside a transaction that is always rolled back, so tests can run in
+    /// parallel without seeing each other's rows.
+    public static func withRollback<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await pool.withConnection { connection in
+            var result: T?
+            do {
+                try await connection.withTransaction(isolation: nil) { transaction in
+                    result = try await body(transaction)
+                    throw Rollback()
+                }
+            } catch is Rollback {}
+            return result!
+        }
+    }
+
+    /// Creates an empty database for tests that need a schema of their own (migrations) and
+    /// drops it after `body`.
+    public static func withScratchDatabase<T>(_ body: (PostgresConfiguration) async throws -> T) async throws -> T {
+        let name = "scratch_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let admin = try await PostgresConnection.connect(PostgresConfiguration(url: adminURL))
+        try await admin.executeScript("CREATE DATABASE \(name)")
+        var configuration = PostgresConfiguration(url: adminURL.replacingOccurrences(of: "/postgres", with: "/\(name)"))
+        configuration.applicationName = "hourglass-tests"
+        do {
+            let result = try await body(configuration)
+            try await admin.executeScript("DROP DATABASE \(name) WITH (FORCE)")
+            await admin.close()
+            return result
+        } catch {
+            _ = try? await admin.executeScript("DROP DATABASE \(name) WITH (FORCE)")
+            await admin.close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Glibc
+
+/// A response as read off the wire by `TestConnection`.
+public struct TestResponse: Sendable {
+    public let status: Int
+    public let headers: [(name: String, value: String)]
+    public let body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+    /// The body as a JSON object (fails the test via the thrown error otherwise).
+    public func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw TestClientError.notJSONObject(text)
+        }
+        return object
+    }
+}
+
+public enum TestClientError: Error {
+    case connectFailed(Int32)
+    case timedOut
+    case closedEarly(received: Int)
+    case malformed(String)
+    case notJSONObject(String)
+}
+
+/// A blocking HTTP/1.1 client on one TCP connection, for socket-level tests. Its blocking calls
+/// run on a dispatch queue, never on Swift's cooperative pool (which the server's handlers need).
+public final class TestConnection: @unchecked Sendable {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private let queue = DispatchQueue(label: "test.connection")
+
+    public init(port: UInt16, host: String = "127.0.0.1", timeout: Double = 5) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        inet_pton(AF_INET, host, &address.sin_addr)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw TestClientError.connectFailed(code)
+        }
+        setTimeout(timeout)
+    }
+
+    deinit { Glibc.close(fd) }
+
+    public func setTimeout(_ seconds: Double) {
+        var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Sends raw bytes as they are.
+    public func send(_ bytes: [UInt8]) async throws {
+        try await onQueue {
+            var offset = 0
+            while offset < bytes.count {
+                let sent = bytes.withUnsafeBytes { Glibc.send(self.fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                guard sent > 0 else { throw TestClientError.closedEarly(received: offset) }
+                offset += sent
+            }
+        }
+    }
+
+    public func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+
+    /// Sends a request with the usual headers.
+    public func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil)
+        async throws -> TestResponse
+    {
+        var head = "\(method) \(path) HTTP/1.1\r\nhost: localhost\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if let body { head += "content-length: \(body.count)\r\n" }
+        try await send(Array((head + "\r\n").utf8) + (body ?? []))
+        return try await readResponse(isHead: method == "HEAD")
+    }
+
+    /// Reads one response (Content-Length or chunked framing; no body for HEAD, 1xx, 204, 304).
+    public func readResponse(isHead: Bool = false) async throws -> TestResponse {
+        try await onQueue { try self.readResponseBlocking(isHead: isHead) }
+    }
+
+    /// True when the server closed the connection (EOF) within the timeout.
+    public func isClosedByPeer() async -> Bool {
+        (try? await onQueue { () -> Bool in
+            if !self.buffer.isEmpty { return false }
+            var byte: UInt8 = 0
+            return recv(self.fd, &byte, 1, 0) == 0
+        }) ?? false
+    }
+
+    private func readResponseBlocking(isHead: Bool) throws -> TestResponse {
+        let headEnd = try readUntil { $0.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound }
+        let headText = String(decoding: buffer[..<headEnd], as: UTF8.self)
+        buffer.removeFirst(headEnd)
+        var lines = headText.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestClientError.malformed(headText) }
+        let headers = lines.compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+        var body: [UInt8] = []
+        if isHead || status < 200 || status == 204 || status == 304 {
+            // no body
+        } else if header("transfer-encoding")?.lowercased() == "chunked" {
+            while true {
+                let lineEnd = try readUntil { $0.firstRange(of: Array("\r\n".utf8))?.upperBound }
+                let size = Int(String(decoding: buffer[..<(lineEnd - 2)], as: UTF8.self), radix: 16) ?? 0
+                buffer.removeFirst(lineEnd)
+                _ = try readUntil { $0.count >= size + 2 ? size + 2 : nil }
+                body += buffer[..<size]
+                buffer.removeFirst(size + 2)
+                if size == 0 { break }
+            }
+        } else if let length = header("content-length").flatMap(Int.init) {
+            _ = try readUntil { $0.count >= length ? length : nil }
+            body = Array(buffer[..<length])
+            buffer.removeFirst(length)
+        }
+        return TestResponse(status: status, headers: headers, body: body)
+    }
+
+    private func readUntil(_ complete: ([UInt8]) -> Int?) throws -> Int {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let end = complete(buffer) { return end }
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count > 0 {
+                buffer += chunk[..<count]
+            } else if count == 0 {
+                throw TestClientError.closedEarly(received: buffer.count)
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw TestClientError.timedOut
+            } else if errno != EINTR {
+                throw TestClientError.closedEarly(received: buffer.count)
+            }
+        }
+    }
+
+    private func onQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+public import AppKernel
+public import HTTPServer
+public import Foundation
+import Logging
+public import Postgres
+
+/// A real server on a loopback port with the given modules, for socket-level tests.
+public final class TestServer: Sendable {
+    public let server: HTTPServer
+    public let app: AppContext
+    public var port: UInt16 { server.port }
+
+    /// Configuration for tests: the test environment's values, with overrides applied.
+    public static func config(_ overrides: [String: String] = [:]) throws -> AppConfig {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOURGLASS_ENV"] = "test"
+        environment["DATABASE_URL"] = TestDatabase.url
+        for (key, value) in overrides { environment[key] = value }
+        return try AppConfig.load(configDirectory: TestServer.repositoryRoot.appendingPathComponent("config"), environment: environment)
+    }
+
+    /// The repository root, found from this source file's location.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public init(config: AppConfig, database: PostgresPool, modules: (AppContext) -> [any AppModule],
+                expectedSchemaVersion: Int = 1, serverConfiguration: HTTPServerConfiguration? = nil) throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        app = AppContext(config: config, database: database, logger: logger, expectedSchemaVersion: expectedSchemaVersion)
+        let application = Application(context: app, modules: modules(app))
+        var configuration = serverConfiguration ?? HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
+        configuration.port = 0
+        server = HTTPServer(configuration: configuration, responder: application, logger: logger)
+        try server.start()
+    }
+
+    public func stop() async {
+        server.shutdown(gracePeriod: .seconds(2))
+        await server.waitUntilStopped()
+    }
+}
