@@ -102,3 +102,8 @@ enum PostgresArrayText {
         return items
     }
 }
+
+/// Arrays with NULL elements decode into `[T?]`.
+extension Optional: PostgresArrayElement where Wrapped: PostgresArrayElement {
+    public static var postgresArrayType: PostgresType { Wrapped.postgresArrayType }
+}
