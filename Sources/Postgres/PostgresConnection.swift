@@ -61,6 +61,9 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
             PQfinish(connection)
             throw PostgresError(code: .connectionFailed, message: "could not connect to PostgreSQL: \(reason)")
         }
+        // Server notices ("relation already exists, skipping") would go to stderr by default;
+        // they are informational and never needed by callers.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         return PostgresConnectionHandle(pointer: connection)
     }
 

@@ -188,7 +188,6 @@ final class Connection {
             }
             if written > 0 {
                 outputOffset += written
-                deadline = max(deadline, loop.now + configuration.writeTimeout.milliseconds)
                 continue
             }
             if written < 0 && errno == EINTR { continue }
@@ -202,7 +201,11 @@ final class Connection {
         // Keep a modest buffer for the next response; give back anything large.
         output.removeAll(keepingCapacity: output.capacity <= 16 * 1024)
         outputOffset = 0
-        if phase == .closing { startLingering() }
+        switch phase {
+        case .closing: startLingering()
+        case .awaitingRequest where parser.isIdle: deadline = loop.now + configuration.idleTimeout.milliseconds
+        default: break
+        }
     }
 
     // MARK: - Closing

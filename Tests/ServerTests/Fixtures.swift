@@ -1,0 +1,59 @@
+import AppKernel
+import Foundation
+import HTTPServer
+import Migrations
+import OpsHealth
+import Postgres
+import TestSupport
+import Testing
+
+extension Tag {
+    @Tag static var database: Self
+}
+
+/// Routes that exercise the server itself: echo a body, sleep, fail unexpectedly.
+struct ProbeModule: AppModule {
+    static let name = "probe"
+
+    struct Unexpected: Error {}
+
+    func registerRoutes(on routes: RouteCollector) {
+        routes.post("/probe/echo") { request, _ in
+            HTTPResponse(status: .ok, contentType: "application/octet-stream", body: request.body)
+        }
+        routes.post("/probe/small", bodyLimit: 16) { request, _ in
+            HTTPResponse(status: .ok, contentType: "text/plain", body: Array("\(request.body.count)".utf8))
+        }
+        routes.get("/probe/sleep/{ms}") { _, context in
+            let milliseconds = Int(try context.parameter("ms")) ?? 0
+            try await Task.sleep(for: .milliseconds(milliseconds))
+            return HTTPResponse(status: .ok, contentType: "text/plain", body: Array("slept \(milliseconds)".utf8))
+        }
+        routes.get("/probe/crash") { _, _ in throw Unexpected() }
+        routes.get("/probe/items/{id}") { _, context in
+            try .json(["id": try context.uuidParameter("id").uuidString.lowercased()])
+        }
+    }
+}
+
+enum Fixtures {
+    /// The schema version the test database was migrated to by scripts/test.
+    static var repositorySchemaVersion: Int {
+        (try? Migration.load(directory: TestServer.repositoryRoot.appendingPathComponent("migrations")).last?.version) ?? 0
+    }
+
+    /// A server with the health and probe modules on `database` (the shared test pool by default).
+    static func server(database: PostgresPool = TestDatabase.pool, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+                       config overrides: [String: String] = [:]) throws -> TestServer {
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
+        configure(&configuration)
+        return try TestServer(config: try TestServer.config(overrides), database: database,
+                              modules: { app in [OpsHealthModule(app: app), ProbeModule()] },
+                              expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration)
+    }
+
+    /// The port of the test database, for putting a proxy in front of it.
+    static var databasePort: UInt16 {
+        UInt16(URLComponents(string: TestDatabase.url)?.port ?? 5432)
+    }
+}
