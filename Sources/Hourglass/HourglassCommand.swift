@@ -7,7 +7,7 @@ struct HourglassCommand: AsyncParsableCommand {
         commandName: "hourglass",
         abstract: "Hourglass: motor cover by the hour. One process for the REST API, admin UI and health checks.",
         discussion: """
-            Configuration comes from config/defaults.env, config/<HOURGLASS_ENV>.env and the environment,
+            Configuration comes from config/defaults.env, config/<HOURGLASS_ENV>.env and the environment, \
             in that order (see README.md for every key).
             """,
         subcommands: [ServeCommand.self, MigrateCommand.self],
