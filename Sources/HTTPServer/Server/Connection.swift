@@ -2,43 +2,26 @@ import CEpoll
 import Glibc
 import Logging
 
-/// One client connection, owned by and touched only on its event loop's thread.
+/// One client connection, owned by and touched only on its event loop's thread. It does the
+/// I/O; `ConnectionStateMachine` makes the decisions.
 ///
 /// Requests are handled one at a time: the parser is not pulled while a response is pending,
 /// which answers pipelined requests in order and, by not reading either, pushes back on
 /// clients that send faster than we answer. The socket is edge-triggered; `socketReadable`
 /// remembers that data may still be waiting after we stopped reading.
 final class Connection {
-    enum Phase {
-        /// Waiting for (the rest of) a request head.
-        case awaitingRequest
-        case readingBody
-        /// The responder is working on the request.
-        case processing
-        /// A final response is queued; close once it is written.
-        case closing
-        /// Output shut down; discarding input until the peer closes (RFC 9112 §9.6).
-        case lingering
-        case closed
-    }
-
     let fd: Int32
     let token: UInt64
     let remoteAddress: String
     unowned let loop: EventLoop
+    private var state: ConnectionStateMachine
     private var parser: HTTPRequestParser
-    private(set) var phase = Phase.awaitingRequest
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
-    private var sequence = 0
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var socketReadable = false
     private var peerClosedInput = false
-    /// Monotonic milliseconds at which the current phase times out.
-    private(set) var deadline: Int64
-
-    private var configuration: HTTPServerConfiguration { loop.shared.configuration }
 
     init(fd: Int32, token: UInt64, remoteAddress: String, loop: EventLoop) {
         self.fd = fd
@@ -46,10 +29,10 @@ final class Connection {
         self.remoteAddress = remoteAddress
         self.loop = loop
         parser = HTTPRequestParser(limits: loop.shared.configuration.limits)
-        // The first request must arrive as promptly as any head (nginx's client_header_timeout).
-        deadline = loop.now + loop.shared.configuration.headTimeout.milliseconds
+        state = ConnectionStateMachine(timeouts: loop.timeouts, now: loop.now)
     }
 
+    var deadline: Int64 { state.deadline }
     private var hasPendingOutput: Bool { outputOffset < output.count }
 
     // MARK: - Events
@@ -63,7 +46,7 @@ final class Connection {
     /// Reads and parses until a request is dispatched, more bytes are needed, or output must drain.
     private func advance() {
         while true {
-            switch phase {
+            switch state.phase {
             case .closed, .processing, .closing:
                 return
             case .lingering:
@@ -81,8 +64,7 @@ final class Connection {
                     return
                 }
                 if peerClosedInput {
-                    // EOF before a complete request: nothing to answer.
-                    close()
+                    close()  // EOF before a complete request: nothing to answer
                     return
                 }
                 guard socketReadable, readFromSocket() else { return }
@@ -97,18 +79,13 @@ final class Connection {
         if count > 0 {
             let wasIdle = parser.isIdle
             parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            if phase == .readingBody {
-                deadline = loop.now + configuration.bodyIdleTimeout.milliseconds
-            } else if wasIdle, sequence > 0 {
-                // The first byte of a follow-up request starts its head timer.
-                deadline = loop.now + configuration.headTimeout.milliseconds
-            }
+            state.bytesReceived(startedNewRequest: wasIdle, now: loop.now)
             return true
         }
         if count == 0 {
             peerClosedInput = true
             socketReadable = false
-            return true  // let `advance` decide: finish parsing what is buffered, then close
+            return true  // let `advance` finish parsing what is buffered, then close
         }
         switch errno {
         case EAGAIN, EWOULDBLOCK:
@@ -127,8 +104,7 @@ final class Connection {
         case .head(let requestHead):
             head = requestHead
             body = []
-            phase = .readingBody
-            deadline = loop.now + configuration.bodyIdleTimeout.milliseconds
+            state.headReceived(now: loop.now)
             if let limit = loop.shared.responder.bodyLimit(for: requestHead) { try parser.limitBody(to: limit) }
             if requestHead.expectsContinue {
                 // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
@@ -139,9 +115,7 @@ final class Connection {
             body.append(contentsOf: bytes)
         case .end(let trailers):
             guard let requestHead = head else { return }
-            sequence += 1
-            phase = .processing
-            deadline = loop.now + configuration.handlerTimeout.milliseconds
+            let sequence = state.requestReceived(now: loop.now)
             let request = HTTPRequest(head: requestHead, body: body, trailers: trailers, remoteAddress: remoteAddress)
             body = []
             loop.startHandler(for: request, token: token, sequence: sequence)
@@ -150,15 +124,15 @@ final class Connection {
 
     // MARK: - Responses
 
-    /// A responder finished. Stale completions (after a handler timeout) are ignored.
-    func complete(sequence completed: Int, response: HTTPResponse) {
-        guard phase == .processing, completed == sequence, let requestHead = head else { return }
+    /// A responder finished request `sequence`.
+    func complete(sequence: Int, response: HTTPResponse) {
+        guard let requestHead = head else { return }
+        let action = state.responseReady(for: sequence, clientWantsKeepAlive: requestHead.keepAlive,
+                                         peerClosedInput: peerClosedInput, now: loop.now)
+        guard case .write(let keepAlive) = action else { return }
         head = nil
-        let keepAlive = requestHead.keepAlive && !loop.isDraining && !peerClosedInput
         ResponseSerializer.serialize(response, isHead: requestHead.method == .head, keepAlive: keepAlive,
                                      version: requestHead.version, date: loop.currentDate(), into: &output)
-        phase = keepAlive ? .awaitingRequest : .closing
-        deadline = loop.now + configuration.idleTimeout.milliseconds
         flush()
         advance()
     }
@@ -176,8 +150,7 @@ final class Connection {
         ResponseSerializer.serialize(response, isHead: head?.method == .head, keepAlive: false,
                                      version: head?.version ?? .http1_1, date: loop.currentDate(), into: &output)
         head = nil
-        phase = .closing
-        deadline = loop.now + configuration.writeTimeout.milliseconds
+        state.finalResponseQueued(now: loop.now)
         flush()
     }
 
@@ -192,7 +165,7 @@ final class Connection {
             }
             if written < 0 && errno == EINTR { continue }
             if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                deadline = loop.now + configuration.writeTimeout.milliseconds
+                state.outputBlocked(now: loop.now)
                 return  // EPOLLOUT will tell us when to go on
             }
             close()
@@ -201,23 +174,15 @@ final class Connection {
         // Keep a modest buffer for the next response; give back anything large.
         output.removeAll(keepingCapacity: output.capacity <= 16 * 1024)
         outputOffset = 0
-        switch phase {
-        case .closing: startLingering()
-        case .awaitingRequest where parser.isIdle: deadline = loop.now + configuration.idleTimeout.milliseconds
-        default: break
+        if state.outputFlushed(parserIsIdle: parser.isIdle, now: loop.now) {
+            // Half-close, then drain what the client still sends for a moment: closing with
+            // unread input would send a RST that can destroy the response before it is read.
+            shutdown(fd, Int32(SHUT_WR))
+            discardInput()
         }
     }
 
     // MARK: - Closing
-
-    /// Half-close, then drain what the client still sends for a moment: closing with unread
-    /// input would send a RST that can destroy the response before the client reads it.
-    private func startLingering() {
-        shutdown(fd, Int32(SHUT_WR))
-        phase = .lingering
-        deadline = loop.now + 2000
-        discardInput()
-    }
 
     private func discardInput() {
         let buffer = loop.readBuffer
@@ -232,36 +197,30 @@ final class Connection {
     }
 
     func close() {
-        guard phase != .closed else { return }
-        phase = .closed
+        guard state.phase != .closed else { return }
+        state.closed()
         Glibc.close(fd)  // also removes it from the epoll set
         loop.remove(self)
     }
 
     /// The current phase ran out of time.
     func deadlinePassed() {
-        switch phase {
-        case .awaitingRequest where !hasPendingOutput:
-            if parser.isIdle {
-                close()  // idle keep-alive or a silent new connection: nothing to say
-            } else {
-                respondAndClose(ResponseSerializer.problem(.requestTimeout, detail: "the request head took too long to arrive"))
-            }
-        case .readingBody where !hasPendingOutput:
-            respondAndClose(ResponseSerializer.problem(.requestTimeout, detail: "the request body stopped arriving"))
-        case .processing:
+        if case .processing = state.phase {
             loop.shared.logger.warning("handler timed out", metadata: [
                 "http.method": "\(head?.method.rawValue ?? "")", "http.path": "\(head?.path ?? "")",
             ])
-            respondAndClose(ResponseSerializer.problem(.serviceUnavailable, detail: "the request took too long to process"))
-        default:
-            close()  // no write progress, or lingering done
+        }
+        switch state.deadlinePassed(parserIsIdle: parser.isIdle, hasPendingOutput: hasPendingOutput) {
+        case .close:
+            close()
+        case .respondAndClose(let status, let detail):
+            respondAndClose(ResponseSerializer.problem(status, detail: detail))
         }
     }
 
     /// Graceful shutdown: close now if between requests; otherwise the next response says
-    /// `Connection: close` (see `complete`).
-    func drainIfIdle() {
-        if phase == .awaitingRequest, parser.isIdle, !hasPendingOutput { close() }
+    /// `Connection: close`.
+    func beginDraining() {
+        if state.beginDraining(parserIsIdle: parser.isIdle, hasPendingOutput: hasPendingOutput) { close() }
     }
 }

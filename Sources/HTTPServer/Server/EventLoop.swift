@@ -22,10 +22,11 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     private var generation: UInt32 = 0
     private var dateCache = HTTPDateCache()
-    private(set) var isDraining = false
+    private var isDraining = false
     private var forceCloseAt: Int64?
     private var nextSweep: Int64 = 0
     private let sweepInterval: Int64
+    let timeouts: ConnectionStateMachine.Timeouts
     /// One read buffer per loop, reused by every connection it serves.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
@@ -44,6 +45,7 @@ final class EventLoop: @unchecked Sendable {
         hg_epoll_add(epoll, wakeFD, HG_EPOLLIN, Self.wakeToken)
         hg_epoll_add(epoll, listenFD, HG_EPOLLIN, Self.listenerToken)
         let configuration = shared.configuration
+        timeouts = ConnectionStateMachine.Timeouts(configuration)
         let shortest = [configuration.headTimeout, configuration.bodyIdleTimeout, configuration.idleTimeout,
                         configuration.handlerTimeout, configuration.writeTimeout].min()!
         sweepInterval = min(250, max(5, shortest.milliseconds / 4))
@@ -159,7 +161,7 @@ final class EventLoop: @unchecked Sendable {
         hg_epoll_remove(epoll, listenFD)
         close(listenFD)
         listenFD = -1
-        for connection in Array(connections.values) { connection.drainIfIdle() }
+        for connection in Array(connections.values) { connection.beginDraining() }
     }
 
     private func finish() {
