@@ -20,15 +20,16 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
 var targets: [Target] = [
     // C shims. Only `Postgres` imports CLibPQ, only `Cryptography` imports COpenSSL, only
-    // `HTTPServer` imports CEpoll (checked by scripts/check-imports).
+    // `HTTPServer` imports CEpoll and CZlib (checked by scripts/check-imports).
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
     .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "CEpoll"),
 
     // Leaves: each could be its own package tomorrow.
     .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
     .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
-    .target(name: "HTTPServer", dependencies: ["CEpoll", logging], swiftSettings: swiftSettings),
+    .target(name: "HTTPServer", dependencies: ["CEpoll", "CZlib", logging], swiftSettings: swiftSettings),
 
     .target(name: "Migrations", dependencies: ["Postgres", "Cryptography", logging], swiftSettings: swiftSettings),
     .target(name: "AppKernel", dependencies: ["HTTPServer", "Postgres", "Cryptography", logging],

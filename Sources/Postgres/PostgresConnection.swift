@@ -258,6 +258,7 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
 
     /// Runs `body` in a transaction: commit when it returns, roll back when it throws. Called
     /// inside another transaction it uses a savepoint instead (the isolation level is the outer one's).
+    @discardableResult
     public func withTransaction<T>(
         isolation: IsolationLevel?, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {

@@ -90,6 +90,7 @@ public final class PostgresPool: PostgresQueryable, Sendable {
         }
     }
 
+    @discardableResult
     public func withTransaction<T>(
         isolation: IsolationLevel?, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -99,6 +100,7 @@ public final class PostgresPool: PostgresQueryable, Sendable {
     /// Runs `body` in a transaction on one connection, retrying the whole transaction up to
     /// `maxAttempts` times on serialization failures (40001) and deadlocks (40P01), with jittered
     /// backoff. `body` must therefore have no effects outside the database.
+    @discardableResult
     public func withTransaction<T>(
         isolation: IsolationLevel?, maxAttempts: Int, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {

@@ -44,6 +44,7 @@ extension PostgresQueryable {
         try await queryOne(sql) { try $0.decode(type, at: 0) }
     }
 
+    @discardableResult
     public func withTransaction<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await withTransaction(isolation: nil, body)
     }

@@ -74,6 +74,11 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
             fragments.append(.bind(PostgresBind(type: Value.postgresType, text: value.postgresText)))
         }
 
+        /// An optional bound value: NULL when nil (spelled out so optionals bind without a warning).
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            fragments.append(.bind(PostgresBind(type: Value.postgresType, text: value?.postgresText)))
+        }
+
         /// Another statement fragment, spliced in with its binds.
         public mutating func appendInterpolation(_ sql: SQL) {
             fragments += sql.fragments

@@ -188,8 +188,12 @@ final class EventLoop: @unchecked Sendable {
     /// Runs the responder off the I/O thread and posts the response back to this loop.
     func startHandler(for request: HTTPRequest, token: UInt64, sequence: Int) {
         let responder = shared.responder
+        let compression = shared.configuration.compression
         Task {
-            let response = await responder.respond(to: request)
+            var response = await responder.respond(to: request)
+            if let compression {
+                response = compression.apply(to: response, acceptEncoding: request.headers["accept-encoding"])
+            }
             self.post(.completed(token: token, sequence: sequence, response: response))
         }
     }

@@ -19,6 +19,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Open connections across all loops; beyond it new ones get 503 and are closed.
     public var maxConnections: Int = 20_000
     public var listenBacklog: Int32 = 4096
+    /// gzip for large textual responses when the client accepts it; nil turns it off.
+    public var compression: ResponseCompression? = ResponseCompression()
 
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, eventLoopCount: Int? = nil) {
         self.host = host
