@@ -44,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = HTTPServer(configuration: serverConfiguration, responder: application, logger: logger)
 
         signal(SIGPIPE, SIG_IGN)
+        raiseOpenFileLimit()
         let signals = ShutdownSignals { name in
             logger.notice("shutting down", metadata: ["signal": "\(name)"])
             server.shutdown(gracePeriod: config.shutdownGracePeriod)
@@ -85,6 +86,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+/// Each connection is a file descriptor: lift the soft limit (often 1024) to the hard limit so
+/// that `HTTP_MAX_CONNECTIONS`, not the default ulimit, decides how many clients we hold.
+private func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
 
 /// Turns SIGTERM and SIGINT into one graceful-shutdown call.
