@@ -13,6 +13,7 @@ let swiftSettings: [SwiftSetting] = [
 /// Each lives in `Sources/Modules/<Name>` and owns the Postgres schema of its snake_case name.
 let domainModules: [(name: String, dependsOn: [String])] = [
     ("OpsHealth", []),
+    ("Identity", []),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")

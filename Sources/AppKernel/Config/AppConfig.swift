@@ -29,6 +29,8 @@ public struct AppConfig: Sendable {
     public var httpMaxBodyBytes: Int
     public var shutdownGracePeriod: Duration
     public var migrationsDirectory: String
+    /// PBKDF2 rounds for new password hashes; at least 600,000 outside the test environment.
+    public var passwordHashIterations: Int
 
     /// Keys that may appear in config files, with what each means (the README lists them too).
     public static let knownKeys: [String: String] = [
@@ -51,6 +53,7 @@ public struct AppConfig: Sendable {
         "HTTP_MAX_BODY_BYTES": "largest request body",
         "SHUTDOWN_GRACE_MS": "how long SIGTERM waits for in-flight requests",
         "MIGRATIONS_DIR": "directory of NNNN_<module>_<what>.sql files",
+        "PASSWORD_HASH_ITERATIONS": "PBKDF2-HMAC-SHA256 rounds for new password hashes (>= 600000 except in test)",
     ]
 
     /// Loads the layers from `configDirectory` for the environment named in `environment`.
@@ -95,6 +98,9 @@ public struct AppConfig: Sendable {
         httpMaxBodyBytes = try reader.integer("HTTP_MAX_BODY_BYTES", in: 1024...(1 << 30))
         shutdownGracePeriod = try reader.milliseconds("SHUTDOWN_GRACE_MS")
         migrationsDirectory = try reader.string("MIGRATIONS_DIR")
+        // OWASP's 2023 floor for PBKDF2-HMAC-SHA256; only the test suite may go lower, for speed.
+        passwordHashIterations = try reader.integer("PASSWORD_HASH_ITERATIONS",
+                                                    in: (environment == .test ? 1_000 : 600_000)...10_000_000)
     }
 }
 

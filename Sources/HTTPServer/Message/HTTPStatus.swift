@@ -44,4 +44,13 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible {
     public static let serviceUnavailable = HTTPStatus(code: 503, reasonPhrase: "Service Unavailable")
     public static let gatewayTimeout = HTTPStatus(code: 504, reasonPhrase: "Gateway Timeout")
     public static let httpVersionNotSupported = HTTPStatus(code: 505, reasonPhrase: "HTTP Version Not Supported")
+
+    /// Reason phrases of the statuses above, by code.
+    public static let reasonPhrases: [Int: String] = Dictionary(uniqueKeysWithValues: [
+        HTTPStatus.continue, .ok, .created, .accepted, .noContent, .movedPermanently, .found, .seeOther, .notModified,
+        .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .notAcceptable, .requestTimeout, .conflict,
+        .gone, .lengthRequired, .contentTooLarge, .uriTooLong, .unsupportedMediaType, .expectationFailed,
+        .unprocessableContent, .tooManyRequests, .requestHeaderFieldsTooLarge, .internalServerError, .notImplemented,
+        .badGateway, .serviceUnavailable, .gatewayTimeout, .httpVersionNotSupported,
+    ].map { ($0.code, $0.reasonPhrase) })
 }

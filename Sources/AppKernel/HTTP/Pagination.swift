@@ -1,0 +1,97 @@
+public import Foundation
+import HTTPServer
+
+/// `?limit=` (default 50, capped at 200) and an opaque `?cursor=` for keyset pagination over
+/// `(created_at, id)` in descending order (PRODUCT.md's list contract).
+public struct PageRequest: Sendable {
+    public struct Cursor: Sendable, Equatable {
+        public let createdAt: Date
+        public let id: UUID
+        public init(createdAt: Date, id: UUID) {
+            self.createdAt = createdAt
+            self.id = id
+        }
+    }
+
+    public let limit: Int
+    public let after: Cursor?
+
+    public init(query: String?) throws(AppError) {
+        let parameters = QueryParameters(query)
+        var limit = 50
+        if let text = parameters["limit"] {
+            guard let value = Int(text), value >= 1 else {
+                throw .badRequest("limit must be a positive integer", fields: [FieldError(field: "limit", message: "must be a positive integer")])
+            }
+            limit = min(value, 200)
+        }
+        self.limit = limit
+        if let text = parameters["cursor"] {
+            guard let cursor = Self.decode(text) else {
+                throw .badRequest("cursor is not one this API returned", fields: [FieldError(field: "cursor", message: "is invalid")])
+            }
+            after = cursor
+        } else {
+            after = nil
+        }
+    }
+
+    /// The cursor for the page after `items`, or nil on the last page. Fetch `limit + 1` rows:
+    /// the extra row only tells whether another page exists.
+    public func page<T>(_ items: [T], cursor: (T) -> Cursor) -> (items: [T], nextCursor: String?) {
+        guard items.count > limit else { return (items, nil) }
+        let shown = Array(items.prefix(limit))
+        return (shown, Self.encode(cursor(shown[shown.count - 1])))
+    }
+
+    static func encode(_ cursor: Cursor) -> String {
+        let micros = Int64((cursor.createdAt.timeIntervalSince1970 * 1_000_000).rounded())
+        return Data("\(micros):\(cursor.id.uuidString.lowercased())".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> Cursor? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
+        let parts = plain.split(separator: ":")
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        return Cursor(createdAt: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: id)
+    }
+}
+
+/// A list response: `{"data": [...], "next_cursor": ...}`.
+public struct ListResponse<Item: Encodable>: Encodable {
+    public let data: [Item]
+    public let nextCursor: String?
+
+    public init(data: [Item], nextCursor: String?) {
+        self.data = data
+        self.nextCursor = nextCursor
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(nextCursor, forKey: .nextCursor)  // explicit null on the last page
+    }
+
+    enum CodingKeys: String, CodingKey { case data, nextCursor }
+}
+
+/// Decoded `application/x-www-form-urlencoded` query parameters (first value wins).
+public struct QueryParameters: Sendable {
+    private var values: [String: String] = [:]
+
+    public init(_ query: String?) {
+        guard let query else { return }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decode(parts[0]), let value = parts.count > 1 ? decode(parts[1]) : "" else { continue }
+            if values[name] == nil { values[name] = value }
+        }
+    }
+
+    public subscript(name: String) -> String? { values[name] }
+}

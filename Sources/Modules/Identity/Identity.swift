@@ -1,0 +1,74 @@
+public import AppKernel
+public import Foundation
+public import HTTPServer
+public import Postgres
+import Logging
+
+/// A request whose bearer token was valid: the driver it belongs to, and the request context
+/// with "now" taken from the driver's test clock when they have one (sandbox).
+public struct AuthenticatedRequest: Sendable {
+    public let driverID: UUID
+    public let context: RequestContext
+}
+
+/// A freshly issued bearer token.
+public struct IssuedToken: Sendable, Encodable {
+    public let token: String
+    public let expiresAt: Date
+}
+
+/// The identity module's public API: credentials, tokens, authentication. One account is one
+/// driver, so the account id is the driver id.
+public struct Identity: Sendable {
+    let app: AppContext
+    let hasher: PasswordHasher
+
+    public init(app: AppContext) {
+        self.app = app
+        hasher = PasswordHasher(iterations: app.config.passwordHashIterations)
+    }
+
+    /// Resolves `Authorization: Bearer <token>`, or throws 401.
+    public func authenticate(_ request: HTTPRequest, _ context: RequestContext) async throws -> AuthenticatedRequest {
+        guard let header = request.headers["authorization"] else {
+            throw AppError.unauthorized("send Authorization: Bearer <token>")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].hasPrefix("hg_"), parts[1].utf8.count <= 128 else {
+            throw AppError.unauthorized("the bearer token is missing or malformed")
+        }
+        guard let owner = try await IdentityStore(database: app.database).owner(ofTokenHash: AccessToken.hash(String(parts[1]))) else {
+            throw AppError.unauthorized("the token is invalid, expired or revoked")
+        }
+        var context = context
+        context.logger[metadataKey: "driver.id"] = "\(owner.userID.uuidString.lowercased())"
+        if let clockID = owner.testClockID, app.config.environment.isSandbox,
+           let clock = try await TestClockStore(database: app.database).find(id: clockID) {
+            context.now = clock.frozenTime
+        }
+        return AuthenticatedRequest(driverID: owner.userID, context: context)
+    }
+
+    /// Hashes a password (slow by design: do it before opening a transaction).
+    public func hashPassword(_ password: String) async -> String { await hasher.hash(password) }
+
+    /// Creates the account inside the caller's transaction; a registered email is 409.
+    public func createAccount(id: UUID, email: String, passwordHash: String, testClockID: UUID?,
+                              on transaction: PostgresConnection) async throws {
+        try await IdentityStore(database: transaction).createUser(id: id, email: email, passwordHash: passwordHash,
+                                                                 testClockID: testClockID)
+    }
+
+    /// Issues a bearer token for `userID` (on `database`, e.g. the caller's transaction).
+    public func issueToken(for userID: UUID, on database: any PostgresQueryable) async throws -> IssuedToken {
+        let token = AccessToken.generate()
+        let expiresAt = Date().addingTimeInterval(AccessToken.lifetime)
+        try await IdentityStore(database: database).insertToken(hash: AccessToken.hash(token), userID: userID, expiresAt: expiresAt)
+        return IssuedToken(token: token, expiresAt: expiresAt)
+    }
+
+    /// The drivers whose "now" follows a test clock (for catching up when it advances).
+    public func driverIDs(onTestClock clockID: UUID) async throws -> [UUID] {
+        try await IdentityStore(database: app.database).userIDs(onTestClock: clockID)
+    }
+}
