@@ -14,6 +14,7 @@ let swiftSettings: [SwiftSetting] = [
 let domainModules: [(name: String, dependsOn: [String])] = [
     ("OpsHealth", []),
     ("Identity", []),
+    ("Drivers", ["Identity"]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -50,8 +51,9 @@ var targets: [Target] = [
                 swiftSettings: swiftSettings),
     .testTarget(name: "AppKernelTests", dependencies: ["AppKernel", "Cryptography", "TestSupport"],
                 swiftSettings: swiftSettings),
+    // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",
-                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport"]
+                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations"]
                     + domainModules.map { .target(name: $0.name) },
                 swiftSettings: swiftSettings),
 ]

@@ -1,9 +1,16 @@
 import AppKernel
+import Drivers
+import Identity
 import OpsHealth
 
-/// The one list of installed modules (Django's INSTALLED_APPS; STYLE.md C9).
-func installedModules(_ app: AppContext) -> [any AppModule] {
-    [
+/// The one list of installed modules (Django's INSTALLED_APPS; STYLE.md C9), with the
+/// module APIs they share built once here.
+func installedModules(_ app: AppContext, dueWork: DueWorkRegistry) -> [any AppModule] {
+    let identity = Identity(app: app)
+    return [
         OpsHealthModule(app: app),
+        TestClocksModule(app: app, dueWork: dueWork),
+        IdentityModule(identity: identity),
+        DriversModule(app: app, identity: identity),
     ]
 }

@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
             options: .init(maxConnections: config.databasePoolSize, acquireTimeout: config.databaseAcquireTimeout))
         let app = AppContext(config: config, database: pool, logger: logger,
                              expectedSchemaVersion: migrations.last?.version ?? 0)
-        let application = Application(context: app, modules: installedModules(app))
+        let dueWork = DueWorkRegistry()
+        let application = Application(context: app, modules: installedModules(app, dueWork: dueWork))
 
         var serverConfiguration = HTTPServerConfiguration(host: config.host, port: config.port,
                                                           eventLoopCount: config.httpEventLoops)

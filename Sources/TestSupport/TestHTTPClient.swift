@@ -84,6 +84,20 @@ public final class TestConnection: @unchecked Sendable {
         return try await readResponse(isHead: method == "HEAD")
     }
 
+    /// Sends a JSON request (`json` is serialised with JSONSerialization) with an optional
+    /// bearer token.
+    public func json(_ method: String, _ path: String, _ json: Any? = nil, token: String? = nil,
+                     headers: [(String, String)] = []) async throws -> TestResponse {
+        var allHeaders = headers
+        if let token { allHeaders.append(("Authorization", "Bearer \(token)")) }
+        var body: [UInt8]?
+        if let json {
+            allHeaders.append(("Content-Type", "application/json"))
+            body = Array(try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]))
+        }
+        return try await request(method, path, headers: allHeaders, body: body)
+    }
+
     /// Reads one response (Content-Length or chunked framing; no body for HEAD, 1xx, 204, 304).
     public func readResponse(isHead: Bool = false) async throws -> TestResponse {
         try await onQueue { try self.readResponseBlocking(isHead: isHead) }

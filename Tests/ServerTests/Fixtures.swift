@@ -1,6 +1,7 @@
 import AppKernel
 import Foundation
 import HTTPServer
+@testable import Hourglass
 import Migrations
 import OpsHealth
 import Postgres
@@ -42,13 +43,14 @@ enum Fixtures {
         (try? Migration.load(directory: TestServer.repositoryRoot.appendingPathComponent("migrations")).last?.version) ?? 0
     }
 
-    /// A server with the health and probe modules on `database` (the shared test pool by default).
+    /// A server with every installed module plus the probe module, on `database` (the shared
+    /// test pool by default).
     static func server(database: PostgresPool = TestDatabase.pool, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
                        config overrides: [String: String] = [:]) throws -> TestServer {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
         configure(&configuration)
         return try TestServer(config: try TestServer.config(overrides), database: database,
-                              modules: { app in [OpsHealthModule(app: app), ProbeModule()] },
+                              modules: { app in installedModules(app, dueWork: DueWorkRegistry()) + [ProbeModule()] },
                               expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration)
     }
 

@@ -11,6 +11,12 @@ public struct AuthenticatedRequest: Sendable {
     public let context: RequestContext
 }
 
+/// What identity knows of an account besides its secrets.
+public struct Account: Sendable, Equatable {
+    public let email: String
+    public let testClockID: UUID?
+}
+
 /// A freshly issued bearer token.
 public struct IssuedToken: Sendable, Encodable {
     public let token: String
@@ -65,6 +71,11 @@ public struct Identity: Sendable {
         let expiresAt = Date().addingTimeInterval(AccessToken.lifetime)
         try await IdentityStore(database: database).insertToken(hash: AccessToken.hash(token), userID: userID, expiresAt: expiresAt)
         return IssuedToken(token: token, expiresAt: expiresAt)
+    }
+
+    /// The account's email and test clock (on `database`, e.g. the caller's transaction).
+    public func account(_ id: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Account? {
+        try await IdentityStore(database: database ?? app.database).account(id: id)
     }
 
     /// The drivers whose "now" follows a test clock (for catching up when it advances).

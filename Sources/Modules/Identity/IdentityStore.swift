@@ -69,6 +69,12 @@ struct IdentityStore: Sendable {
         try await database.execute("DELETE FROM identity.login_failures WHERE email = \(email)")
     }
 
+    func account(id: UUID) async throws -> Account? {
+        try await database.queryOptional("SELECT email, test_clock_id FROM identity.users WHERE id = \(id)") {
+            Account(email: try $0.decode(String.self, at: 0), testClockID: try $0.decode(UUID?.self, at: 1))
+        }
+    }
+
     func userIDs(onTestClock clockID: UUID) async throws -> [UUID] {
         try await database.queryAll("SELECT id FROM identity.users WHERE test_clock_id = \(clockID)") { try $0.decode(UUID.self, at: 0) }
     }
