@@ -15,6 +15,12 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("OpsHealth", []),
     ("Identity", []),
     ("Drivers", ["Identity"]),
+    ("Vehicles", ["Identity"]),
+    ("Rating", []),
+    ("Underwriting", []),
+    ("Documents", []),
+    ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
+    ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents"]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -61,7 +67,7 @@ var targets: [Target] = [
 for module in domainModules {
     targets.append(.target(
         name: module.name,
-        dependencies: ["AppKernel", "HTTPServer", "Postgres", logging] + module.dependsOn.map { .target(name: $0) },
+        dependencies: ["AppKernel", "HTTPServer", "Postgres", "Cryptography", logging] + module.dependsOn.map { .target(name: $0) },
         path: "Sources/Modules/\(module.name)",
         swiftSettings: swiftSettings))
 }

@@ -2,6 +2,9 @@ import AppKernel
 import Drivers
 import Identity
 import OpsHealth
+import Policies
+import Quotes
+import Vehicles
 
 /// The one list of installed modules (Django's INSTALLED_APPS; STYLE.md C9), with the
 /// module APIs they share built once here.
@@ -12,5 +15,8 @@ func installedModules(_ app: AppContext, dueWork: DueWorkRegistry) -> [any AppMo
         TestClocksModule(app: app, dueWork: dueWork),
         IdentityModule(identity: identity),
         DriversModule(app: app, identity: identity),
+        VehiclesModule(app: app, identity: identity),
+        QuotesModule(app: app, identity: identity),
+        PoliciesModule(app: app, identity: identity),
     ]
 }

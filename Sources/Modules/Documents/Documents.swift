@@ -1,0 +1,45 @@
+public import AppKernel
+import Cryptography
+public import Foundation
+public import Postgres
+
+/// A stored document exactly as issued.
+public struct StoredDocument: Sendable {
+    public let id: UUID
+    public let contentType: String
+    public let body: [UInt8]
+    public let sha256: String
+    public let createdAt: Date
+}
+
+/// The documents module's public API.
+public struct Documents: Sendable {
+    let app: AppContext
+    public init(app: AppContext) { self.app = app }
+
+    /// Renders and stores a policy's certificate inside the caller's transaction.
+    @discardableResult
+    public func issueCertificate(for policyID: UUID, _ details: CertificateDetails,
+                                 on transaction: PostgresConnection) async throws -> StoredDocument {
+        let body = Array(CertificateRenderer.render(details).text.utf8)
+        let document = StoredDocument(id: UUID(), contentType: "text/html; charset=utf-8", body: body,
+                                      sha256: Digest.sha256(body).hexString, createdAt: details.issuedAt)
+        try await transaction.execute("""
+            INSERT INTO documents.documents (id, subject_id, kind, content_type, body, sha256, created_at)
+            VALUES (\(document.id), \(policyID), 'certificate', \(document.contentType), \(Data(body)), \(document.sha256),
+                    \(document.createdAt))
+            """)
+        return document
+    }
+
+    public func certificate(for policyID: UUID) async throws -> StoredDocument? {
+        try await app.database.queryOptional("""
+            SELECT id, content_type, body, sha256, created_at FROM documents.documents
+            WHERE subject_id = \(policyID) AND kind = 'certificate'
+            """) { row in
+            StoredDocument(id: try row.decode(UUID.self, at: 0), contentType: try row.decode(String.self, at: 1),
+                           body: Array(try row.decode(Data.self, at: 2)), sha256: try row.decode(String.self, at: 3),
+                           createdAt: try row.decode(Date.self, at: 4))
+        }
+    }
+}

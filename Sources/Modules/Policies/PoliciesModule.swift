@@ -1,0 +1,21 @@
+public import AppKernel
+public import Identity
+
+/// Policies (PRODUCT.md: policies): binding quotes, listing, cancelling, certificates.
+public struct PoliciesModule: AppModule {
+    public static let name = "policies"
+    let routes: PolicyRoutes
+
+    public init(app: AppContext, identity: Identity) {
+        routes = PolicyRoutes(app: app, identity: identity)
+    }
+
+    public func registerRoutes(on collector: RouteCollector) {
+        let routes = routes
+        collector.post("/v1/policies", bodyLimit: 16 * 1024) { request, context in try await routes.create(request, context) }
+        collector.get("/v1/policies") { request, context in try await routes.list(request, context) }
+        collector.get("/v1/policies/{id}") { request, context in try await routes.show(request, context) }
+        collector.post("/v1/policies/{id}/cancel", bodyLimit: 16 * 1024) { request, context in try await routes.cancel(request, context) }
+        collector.get("/v1/policies/{id}/certificate") { request, context in try await routes.certificate(request, context) }
+    }
+}

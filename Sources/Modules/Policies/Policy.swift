@@ -1,0 +1,84 @@
+public import Foundation
+import Cryptography
+import Postgres
+
+public enum PolicyStatus: String, Sendable, CaseIterable, Codable {
+    case pendingPayment = "pending_payment", scheduled, active, paused, cancelled, expired, deactivated
+}
+
+/// A bound policy.
+public struct Policy: Sendable, Equatable, Encodable {
+    public let id: UUID
+    public let number: String
+    public let driverId: UUID
+    public let vehicleId: UUID
+    public let quoteId: UUID
+    public let product: String
+    public let usage: String
+    public let status: PolicyStatus
+    public let startsAt: Date
+    public let endsAt: Date?
+    public let hourlyRateAmount: Int64
+    public let totalAmount: Int64
+    public let currency: String
+    public let createdAt: Date
+    public let cancelledAt: Date?
+
+    static let columns: SQL = """
+        id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at, ends_at, hourly_rate_amount, \
+        total_amount, currency, created_at, cancelled_at
+        """
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(UUID.self, at: 0)
+        number = try row.decode(String.self, at: 1)
+        driverId = try row.decode(UUID.self, at: 2)
+        vehicleId = try row.decode(UUID.self, at: 3)
+        quoteId = try row.decode(UUID.self, at: 4)
+        product = try row.decode(String.self, at: 5)
+        usage = try row.decode(String.self, at: 6)
+        guard let status = PolicyStatus(rawValue: try row.decode(String.self, at: 7)) else {
+            throw PostgresError(code: .decoding, message: "unknown policy status")
+        }
+        self.status = status
+        startsAt = try row.decode(Date.self, at: 8)
+        endsAt = try row.decode(Date?.self, at: 9)
+        hourlyRateAmount = try row.decode(Int64.self, at: 10)
+        totalAmount = try row.decode(Int64.self, at: 11)
+        currency = try row.decode(String.self, at: 12)
+        createdAt = try row.decode(Date.self, at: 13)
+        cancelledAt = try row.decode(Date?.self, at: 14)
+    }
+
+    init(id: UUID, number: String, driverId: UUID, vehicleId: UUID, quoteId: UUID, product: String, usage: String,
+         status: PolicyStatus, startsAt: Date, endsAt: Date?, hourlyRateAmount: Int64, totalAmount: Int64, createdAt: Date) {
+        self.id = id
+        self.number = number
+        self.driverId = driverId
+        self.vehicleId = vehicleId
+        self.quoteId = quoteId
+        self.product = product
+        self.usage = usage
+        self.status = status
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.hourlyRateAmount = hourlyRateAmount
+        self.totalAmount = totalAmount
+        currency = "GBP"
+        self.createdAt = createdAt
+        cancelledAt = nil
+    }
+
+    /// `HG-7K3M-9Q2P`: 40 random bits in Crockford base32 (no I, L, O, U), easy to read aloud.
+    static func newNumber() -> String {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        let bytes = Digest.randomBytes(5)
+        var bits = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        var characters: [Character] = []
+        for _ in 0..<8 {
+            characters.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
+        return "HG-" + String(characters[0..<4]) + "-" + String(characters[4..<8])
+    }
+}

@@ -1,0 +1,41 @@
+import AppKernel
+import Foundation
+import Postgres
+
+/// Owns every SQL statement against the `policies` schema.
+struct PolicyStore: Sendable {
+    let database: any PostgresQueryable
+
+    func insert(_ policy: Policy) async throws {
+        try await database.execute("""
+            INSERT INTO policies.policies (id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at,
+                                           ends_at, hourly_rate_amount, total_amount, created_at)
+            VALUES (\(policy.id), \(policy.number), \(policy.driverId), \(policy.vehicleId), \(policy.quoteId),
+                    \(policy.product), \(policy.usage), \(policy.status.rawValue), \(policy.startsAt), \(policy.endsAt),
+                    \(policy.hourlyRateAmount), \(policy.totalAmount), \(policy.createdAt))
+            """)
+    }
+
+    /// A policy only if it belongs to `driverID`.
+    func find(id: UUID, driverID: UUID, forUpdate: Bool = false) async throws -> Policy? {
+        try await database.queryOptional("""
+            SELECT \(Policy.columns) FROM policies.policies WHERE id = \(id) AND driver_id = \(driverID)
+            \(unsafeRaw: forUpdate ? "FOR UPDATE" : "")
+            """, decode: Policy.init(row:))
+    }
+
+    func list(driverID: UUID, page: PageRequest) async throws -> [Policy] {
+        let after: SQL = page.after.map { "AND (created_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
+        return try await database.queryAll("""
+            SELECT \(Policy.columns) FROM policies.policies WHERE driver_id = \(driverID) \(after)
+            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+            """, decode: Policy.init(row:))
+    }
+
+    func cancel(id: UUID, at instant: Date) async throws -> Policy {
+        try await database.queryOne("""
+            UPDATE policies.policies SET status = 'cancelled', cancelled_at = \(instant) WHERE id = \(id)
+            RETURNING \(Policy.columns)
+            """, decode: Policy.init(row:))
+    }
+}

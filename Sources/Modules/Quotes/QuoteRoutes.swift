@@ -1,0 +1,85 @@
+import AppKernel
+import Drivers
+import Foundation
+import HTTPServer
+import Identity
+import Rating
+import Underwriting
+import Vehicles
+
+/// `POST /v1/quotes` and `GET /v1/quotes/{id}`.
+struct QuoteRoutes: Sendable {
+    let app: AppContext
+    let identity: Identity
+
+    /// How far ahead an hourly block may start (PRODUCT.md).
+    static let maxLeadTime: TimeInterval = 7 * 24 * 3600
+    /// A requested start this little in the past counts as "now" (clock skew, typing time).
+    static let startGrace: TimeInterval = 5 * 60
+
+    struct Body: Decodable {
+        let vehicleId: UUID?
+        let product: String?
+        let usage: String?
+        let hours: Int?
+        let startsAt: Date?
+    }
+
+    func create(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
+        let caller = try await identity.authenticate(request, context)
+        let now = caller.context.now
+        let body = try JSON.decode(Body.self, from: request)
+        var validation = Validation()
+        let vehicleID = validation.required(body.vehicleId, "vehicle_id")
+        let product = validation.oneOf(body.product, "product", as: Product.self)
+        let usage = validation.oneOf(body.usage, "usage", as: Usage.self)
+        var hours: Int?
+        var startsAt: Date?
+        if product == .hourly {
+            hours = validation.integer(body.hours, "hours", in: 1...24)
+            startsAt = body.startsAt ?? now
+            if let start = startsAt {
+                if start < now.addingTimeInterval(-Self.startGrace) { validation.add("starts_at", "must not be in the past") }
+                if start > now.addingTimeInterval(Self.maxLeadTime) { validation.add("starts_at", "must be within 7 days") }
+                if start < now { startsAt = now }
+            }
+        } else if product == .payg {
+            if body.hours != nil { validation.add("hours", "applies only to hourly cover") }
+            if body.startsAt != nil { validation.add("starts_at", "applies only to hourly cover") }
+        }
+        try validation.check()
+        guard let vehicleID, let product, let usage else { throw AppError.invalid("invalid quote request") }
+
+        guard let vehicle = try await Vehicles(app: app).vehicle(vehicleID, ownedBy: caller.driverID) else {
+            throw AppError.notFound("no vehicle \(vehicleID.uuidString.lowercased())")
+        }
+        guard let driver = try await Drivers(app: app).profile(caller.driverID) else {
+            throw AppError.notFound("no driver profile for this account")
+        }
+        // Eligibility and price are judged on the day cover starts.
+        let coverDay = LocalDate(utcDateOf: startsAt ?? now)
+        let licenceYears = driver.licenceIssuedOn.wholeYears(until: coverDay)
+        let applicant = Applicant(
+            age: driver.dateOfBirth.wholeYears(until: coverDay), licenceType: driver.licenceType.rawValue,
+            licenceYears: licenceYears, postcodeDistrict: driver.postcodeDistrict, vehicleType: vehicle.type.rawValue,
+            vehicleAgeYears: max(0, coverDay.year - vehicle.year), vehicleValueAmount: vehicle.valueAmount)
+        let underwritingVersion = try await Underwriting(app: app).assess(applicant, at: now)
+        let price = try await Rating(app: app).price(
+            RatingFacts(vehicleType: vehicle.type.rawValue, age: applicant.age, licenceYears: licenceYears,
+                        postcodeDistrict: driver.postcodeDistrict, usage: usage.rawValue, declaredClaims: driver.declaredClaims),
+            at: now)
+        let quote = Quote(id: UUID(), driverID: caller.driverID, vehicleID: vehicle.id, product: product, usage: usage,
+                          hours: hours, startsAt: startsAt, price: price, underwritingVersion: underwritingVersion, now: now)
+        try await QuoteStore(database: app.database).insert(quote)
+        return try .json(QuoteDTO(quote, now: now), status: .created)
+    }
+
+    func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
+        let caller = try await identity.authenticate(request, context)
+        let id = try context.uuidParameter("id")
+        guard let quote = try await QuoteStore(database: app.database).find(id: id, driverID: caller.driverID) else {
+            throw AppError.notFound("no quote \(id.uuidString.lowercased())")
+        }
+        return try .json(QuoteDTO(quote, now: caller.context.now))
+    }
+}

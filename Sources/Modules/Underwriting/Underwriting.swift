@@ -1,0 +1,127 @@
+public import AppKernel
+public import Foundation
+public import HTTPServer
+import Postgres
+
+/// What underwriting looks at.
+public struct Applicant: Sendable {
+    public let age: Int
+    public let licenceType: String
+    public let licenceYears: Int
+    public let postcodeDistrict: String
+    public let vehicleType: String
+    public let vehicleAgeYears: Int
+    public let vehicleValueAmount: Int64
+
+    public init(age: Int, licenceType: String, licenceYears: Int, postcodeDistrict: String, vehicleType: String,
+                vehicleAgeYears: Int, vehicleValueAmount: Int64) {
+        self.age = age
+        self.licenceType = licenceType
+        self.licenceYears = licenceYears
+        self.postcodeDistrict = postcodeDistrict
+        self.vehicleType = vehicleType
+        self.vehicleAgeYears = vehicleAgeYears
+        self.vehicleValueAmount = vehicleValueAmount
+    }
+}
+
+/// One reason for a decline; a decline lists every reason that applies.
+public struct DeclineReason: Sendable, Equatable, Codable {
+    public let code: String
+    public let message: String
+}
+
+/// A decline, answered as 422 with `type` ending `/declined` and `reasons`.
+public struct Declined: ResponseError {
+    public let reasons: [DeclineReason]
+    public var status: HTTPStatus { .unprocessableContent }
+    public var problemSlug: String { "declined" }
+    public var title: String { "Declined" }
+    public var detail: String { "we cannot offer cover: " + reasons.map(\.message).joined(separator: "; ") }
+    public var extensionMembers: [String: JSONValue] {
+        ["reasons": .array(reasons.map { .object(["code": .string($0.code), "message": .string($0.message)]) })]
+    }
+}
+
+/// A version of the acceptance rules.
+struct RuleSet: Sendable {
+    let version: Int
+    let minAge: Int
+    let maxAge: Int
+    let minLicenceYears: Int
+    let refusedLicenceTypes: [String]
+    let maxVehicleAgeYears: [String: Int]
+    let maxVehicleValueAmount: [String: Int64]
+    let excludedPostcodeAreas: [String]
+
+    /// Every rule the applicant breaks (empty: accepted).
+    func evaluate(_ applicant: Applicant) -> [DeclineReason] {
+        var reasons: [DeclineReason] = []
+        if applicant.age < minAge {
+            reasons.append(.init(code: "too_young", message: "drivers must be at least \(minAge) years old"))
+        }
+        if applicant.age > maxAge {
+            reasons.append(.init(code: "too_old", message: "drivers must be at most \(maxAge) years old"))
+        }
+        if refusedLicenceTypes.contains(applicant.licenceType) {
+            reasons.append(.init(code: "licence_type_refused", message: "we do not cover \(applicant.licenceType) licence holders"))
+        }
+        if applicant.licenceYears < minLicenceYears {
+            reasons.append(.init(code: "licence_too_recent",
+                                 message: "the licence must have been held for at least \(minLicenceYears) year\(minLicenceYears == 1 ? "" : "s")"))
+        }
+        if let maxAge = maxVehicleAgeYears[applicant.vehicleType], applicant.vehicleAgeYears > maxAge {
+            reasons.append(.init(code: "vehicle_too_old", message: "we cover vehicles up to \(maxAge) years old"))
+        }
+        if let maxValue = maxVehicleValueAmount[applicant.vehicleType], applicant.vehicleValueAmount > maxValue {
+            reasons.append(.init(code: "vehicle_value_too_high",
+                                 message: "we cover vehicles worth up to \(Money.pence(maxValue).description)"))
+        }
+        let area = String(applicant.postcodeDistrict.prefix { $0.isLetter })
+        if excludedPostcodeAreas.contains(area) {
+            reasons.append(.init(code: "area_excluded", message: "we do not offer cover in the \(area) postcode area"))
+        }
+        return reasons
+    }
+}
+
+/// The underwriting module's public API.
+public struct Underwriting: Sendable {
+    let app: AppContext
+    public init(app: AppContext) { self.app = app }
+
+    /// Throws `Declined` listing every broken rule; returns the rule set version applied.
+    @discardableResult
+    public func assess(_ applicant: Applicant, at instant: Date) async throws -> Int {
+        let rules = try await UnderwritingStore(database: app.database).ruleSet(at: instant)
+        let reasons = rules.evaluate(applicant)
+        if !reasons.isEmpty { throw Declined(reasons: reasons) }
+        return rules.version
+    }
+}
+
+/// Owns every SQL statement against the `underwriting` schema.
+struct UnderwritingStore: Sendable {
+    let database: any PostgresQueryable
+
+    func ruleSet(at instant: Date) async throws -> RuleSet {
+        guard let version = try await database.queryOptional(
+            "SELECT version FROM underwriting.rule_sets WHERE effective_from <= \(instant) ORDER BY version DESC LIMIT 1",
+            decode: { try $0.decode(Int32.self, at: 0) })
+        else { throw AppError.unavailable("no underwriting rules are in effect") }
+        let rows = try await database.queryAll("SELECT key, value FROM underwriting.rules WHERE version = \(version)") {
+            (try $0.decode(String.self, at: 0), try $0.decode(PostgresJSON.self, at: 1))
+        }
+        let values = Dictionary(uniqueKeysWithValues: rows)
+        func value<T: Decodable>(_ key: String, _ type: T.Type) throws -> T {
+            guard let json = values[key] else { throw AppError.unavailable("underwriting rule \(key) is missing") }
+            return try json.decode(type)
+        }
+        return RuleSet(version: Int(version), minAge: try value("min_age", Int.self), maxAge: try value("max_age", Int.self),
+                       minLicenceYears: try value("min_licence_years", Int.self),
+                       refusedLicenceTypes: try value("refused_licence_types", [String].self),
+                       maxVehicleAgeYears: try value("max_vehicle_age_years", [String: Int].self),
+                       maxVehicleValueAmount: try value("max_vehicle_value_amount", [String: Int64].self),
+                       excludedPostcodeAreas: try value("excluded_postcode_areas", [String].self))
+    }
+}
