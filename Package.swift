@@ -59,7 +59,7 @@ var targets: [Target] = [
                 swiftSettings: swiftSettings),
     // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",
-                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations"]
+                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations", logging]
                     + domainModules.map { .target(name: $0.name) },
                 swiftSettings: swiftSettings),
 ]

@@ -18,5 +18,6 @@ func installedModules(_ app: AppContext, dueWork: DueWorkRegistry) -> [any AppMo
         VehiclesModule(app: app, identity: identity),
         QuotesModule(app: app, identity: identity),
         PoliciesModule(app: app, identity: identity),
+        OpenAPIModule(sandbox: app.config.environment.isSandbox),
     ]
 }

@@ -1,0 +1,35 @@
+import AppKernel
+import Foundation
+import HTTPServer
+import Logging
+@testable import Hourglass
+import TestSupport
+import Testing
+
+@Suite(.tags(.database)) struct OpenAPITests {
+    /// Every route is documented and every documented operation is a route.
+    @Test func theDocumentMatchesTheRoutes() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let client = try TestConnection(port: server.port)
+        let response = try await client.request("GET", "/openapi.json")
+        #expect(response.status == 200)
+        let document = try response.json()
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0.uppercased()) \(path)" } })
+
+        let app = AppContext(config: try TestServer.config(), database: TestDatabase.pool, logger: .init(label: "test"),
+                             expectedSchemaVersion: 0)
+        let application = Application(context: app, modules: installedModules(app, dueWork: DueWorkRegistry()))
+        let routed = Set(application.router.routes.map { "\($0.method.rawValue) \($0.pattern)" })
+        #expect(routed.subtracting(documented).isEmpty, "undocumented routes: \(routed.subtracting(documented).sorted())")
+        #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
+
+        // Every $ref resolves.
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let text = response.text
+        let references = text.components(separatedBy: "#/components/schemas/").dropFirst().map { $0.prefix { $0 != "\"" } }
+        for name in Set(references) { #expect(schemas[String(name)] != nil, "missing schema \(name)") }
+    }
+}
