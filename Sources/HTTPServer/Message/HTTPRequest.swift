@@ -22,6 +22,20 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// The body's announced length; nil for chunked bodies.
     public var contentLength: Int?
     public var isChunked: Bool
+
+    public init(method: HTTPMethod, target: String, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders,
+                keepAlive: Bool, expectsContinue: Bool, contentLength: Int?, isChunked: Bool) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query = query
+        self.version = version
+        self.headers = headers
+        self.keepAlive = keepAlive
+        self.expectsContinue = expectsContinue
+        self.contentLength = contentLength
+        self.isChunked = isChunked
+    }
 }
 
 /// A complete request as handed to a responder.
