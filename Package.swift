@@ -57,6 +57,9 @@ var targets: [Target] = [
                 swiftSettings: swiftSettings),
     .testTarget(name: "AppKernelTests", dependencies: ["AppKernel", "Cryptography", "TestSupport"],
                 swiftSettings: swiftSettings),
+    // Pure domain logic (pricing, underwriting rules, formats) without sockets.
+    .testTarget(name: "DomainTests", dependencies: ["Rating", "Underwriting", "Quotes", "Drivers", "Vehicles", "AppKernel"],
+                swiftSettings: swiftSettings),
     // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",
                 dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations", logging]

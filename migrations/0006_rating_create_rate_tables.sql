@@ -29,7 +29,8 @@ CREATE TABLE rating.factors (
     PRIMARY KEY (version, factor, band)
 );
 
--- Postcode area or district → area band; the longest matching prefix wins, unknown areas are C.
+-- Postcode district (E1), or area (E), → area band. A district's own entry wins, then its
+-- parent district for sub-districts (SW1A → SW1), then its area; unknown areas are band C.
 CREATE TABLE rating.area_bands (
     version         integer NOT NULL REFERENCES rating.rate_tables (version),
     postcode_prefix text NOT NULL,

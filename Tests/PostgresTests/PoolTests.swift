@@ -56,12 +56,18 @@ import Testing
     }
 
     @Test func aClientDeadlineDropsTheStatement() async throws {
+        // A pool of its own: the shared one may be busy with parallel tests, which would make
+        // this an acquire timeout instead of a statement timeout.
+        let pool = PostgresPool(configuration: TestDatabase.configuration, options: .init(maxConnections: 1))
+        _ = try await pool.query("SELECT 1")
         let start = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) {
-            try await TestDatabase.pool.query("SELECT pg_sleep(5)", timeout: .milliseconds(200))
+            try await pool.query("SELECT pg_sleep(5)", timeout: .milliseconds(200))
         }
         #expect(error?.code == .queryTimeout)
         #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(try await pool.queryValue("SELECT 1", as: Int32.self) == 1)  // a fresh session replaced the dropped one
+        await pool.close()
     }
 
     @Test func sessionsAreUTCWithAStatementTimeout() async throws {

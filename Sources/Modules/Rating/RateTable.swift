@@ -82,14 +82,17 @@ struct RateTable: Sendable {
                           factors: [AppliedFactor(name: "base_rate", band: facts.vehicleType, value: base)] + applied)
     }
 
-    /// Longest matching prefix of the district (`SW1A` → `SW1`, then `SW`), else band C.
+    /// The band of a postcode district: the district itself (`E17`), else its parent district
+    /// for a sub-district (`SW1A` → `SW1`), else its area (`SW19` → `SW`), else band C.
+    /// Plain string prefixes would be wrong: `SW19` is not part of `SW1`.
     func areaBand(forDistrict district: String) -> String {
-        var prefix = Substring(district)
-        while !prefix.isEmpty {
-            if let band = areaBands[String(prefix)] { return band }
-            prefix = prefix.dropLast()
+        if let band = areaBands[district] { return band }
+        if let last = district.last, last.isLetter, district.dropLast().last?.isNumber == true,
+           let band = areaBands[String(district.dropLast())] {
+            return band
         }
-        return "C"
+        let area = String(district.prefix { $0.isLetter })
+        return areaBands[area] ?? "C"
     }
 
     private func numeric(_ name: String, _ value: Int) throws -> AppliedFactor {
