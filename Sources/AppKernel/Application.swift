@@ -68,6 +68,12 @@ public final class Application: HTTPResponder {
             if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
             return ProblemDetails.response(for: error, requestID: requestID)
         }
+        if let error = error as? PostgresError, error.code == .invalidParameter {
+            // Input that slipped past validation but cannot be stored: the client's fault, not ours.
+            logger.warning("unstorable input", metadata: ["error": "\(error)"])
+            return ProblemDetails.response(for: AppError.badRequest("the request contains a value that cannot be stored"),
+                                           requestID: requestID)
+        }
         if let error = error as? PostgresError, [.poolTimeout, .connectionFailed, .connectionClosed, .queryTimeout, .poolClosed].contains(error.code) {
             logger.error("database unavailable", metadata: ["error": "\(error)"])
             return ProblemDetails.response(

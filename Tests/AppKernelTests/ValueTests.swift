@@ -1,4 +1,4 @@
-import AppKernel
+@testable import AppKernel
 import Cryptography
 import Foundation
 import Testing
@@ -72,5 +72,13 @@ struct DigestTests {
         #expect(Digest.randomBytes(32) != Digest.randomBytes(32))
         #expect([UInt8](hexString: "00ff10") == [0, 255, 16])
         #expect([UInt8](hexString: "0g") == nil)
+    }
+}
+
+struct JSONBoundaryTests {
+    @Test func escapedNULIsFoundButAnEscapedBackslashIsNot() {
+        #expect(JSON.containsEscapedNUL(Array(#"{"a":"x\u0000y"}"#.utf8)))
+        #expect(!JSON.containsEscapedNUL(Array(#"{"a":"x\\u0000y"}"#.utf8)))
+        #expect(!JSON.containsEscapedNUL(Array(#"{"a":"\u0041"}"#.utf8)))
     }
 }

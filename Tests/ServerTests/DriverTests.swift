@@ -96,6 +96,9 @@ func signUpBody(_ overrides: [String: Any] = [:]) -> [String: Any] {
         #expect(wrongType.status == 415)
         let array = try await client.request("POST", "/v1/drivers", headers: [("Content-Type", "application/json")], body: Array("[1,2]".utf8))
         #expect(array.status == 400)
+        // Regression: a NUL in the email's local part passed validation and reached PostgreSQL as a 500.
+        let nul = try await client.json("POST", "/v1/drivers", signUpBody(["email": "a\u{0}b@example.com"]))
+        #expect(nul.status == 400)
         let everythingMissing = try await client.json("POST", "/v1/drivers", [String: Any]())
         #expect(everythingMissing.status == 422)
         #expect(((try everythingMissing.json()["errors"]) as? [Any])?.count ?? 0 >= 8)

@@ -28,6 +28,9 @@ public enum JSON {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(AppError) -> T {
+        if containsEscapedNUL(bytes) {
+            throw .badRequest("strings must not contain NUL characters (\\u0000)")
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -45,6 +48,24 @@ public enum JSON {
         } catch {
             throw .badRequest("the body is not valid JSON")
         }
+    }
+
+    /// True when a JSON string escapes U+0000, which no text column can store. (Raw control
+    /// bytes are already invalid JSON; only the `\u0000` escape needs a look.)
+    static func containsEscapedNUL(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\\") {
+                if index + 5 < bytes.count, bytes[index + 1] == UInt8(ascii: "u"),
+                   bytes[(index + 2)...(index + 5)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                    return true
+                }
+                index += 2  // skip the escaped character, so `\\u0000` (a backslash, then text) is fine
+                continue
+            }
+            index += 1
+        }
+        return false
     }
 
     private static func badRequest(for error: DecodingError) -> AppError {
