@@ -19,6 +19,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Rating", []),
     ("Underwriting", []),
     ("Documents", []),
+    ("Ledger", []),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
     ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents"]),
 ]

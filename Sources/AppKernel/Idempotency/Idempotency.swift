@@ -1,4 +1,5 @@
 import Cryptography
+public import Foundation
 public import HTTPServer
 public import Postgres
 
@@ -33,26 +34,13 @@ public struct Idempotency: Sendable {
         guard let key = try Self.key(from: request) else {
             return try await database.withTransaction(isolation: nil, body)
         }
-        let requestHash = Digest.sha256(Array("\(request.method.rawValue) \(request.path)\n".utf8) + request.body).hexString
+        let requestHash = Self.hash(request)
         return try await database.withTransaction(isolation: nil) { transaction in
             let acquired = try await transaction.queryValue(
                 "SELECT pg_try_advisory_xact_lock(hashtextextended(\(scope + "\u{1F}" + key), 0))", as: Bool.self)
-            guard acquired else {
-                throw AppError(status: .conflict, slug: "idempotency-in-flight",
-                               detail: "a request with this Idempotency-Key is still being processed; retry shortly")
-            }
-            if let stored = try await transaction.queryOptional("""
-                SELECT request_hash, response_status, response_type, response_body
-                FROM kernel.idempotency_keys WHERE scope = \(scope) AND key = \(key)
-                """, decode: StoredResponse.init(row:)) {
-                guard stored.requestHash == requestHash else {
-                    throw AppError(status: .unprocessableContent, slug: "idempotency-key-reused",
-                                   detail: "this Idempotency-Key was used with a different request")
-                }
-                var response = HTTPResponse(status: HTTPStatus(code: stored.status, reasonPhrase: HTTPStatus.reasonPhrases[stored.status] ?? ""),
-                                            contentType: stored.contentType, body: stored.body)
-                response.headers.add(name: "idempotent-replayed", value: "true")
-                return response
+            guard acquired else { throw Self.inFlight }
+            if let stored = try await Self.record(scope: scope, key: key, on: transaction, lock: false) {
+                return try stored.replay(requestHash: requestHash)
             }
             var response: HTTPResponse
             do {
@@ -70,18 +58,109 @@ public struct Idempotency: Sendable {
         }
     }
 
-    private struct StoredResponse {
+    /// Like `run`, for requests that call an outside service (a card charge), which must not
+    /// happen inside a database transaction:
+    /// 1. `begin` creates the local resource (e.g. a payment row) in a transaction that also
+    ///    claims the key as in flight;
+    /// 2. `complete` does the outside call (itself idempotent, keyed by the resource) and
+    ///    records the outcome, returning the response, which is then stored for replays.
+    /// A duplicate while the claim is held gets 409. If the process dies mid-way, the claim
+    /// lapses after `claimDuration` and a retry with the same key resumes the same resource.
+    public func runWithExternalCall(
+        scope: String, request: HTTPRequest, requestID: String, claimDuration: TimeInterval = 60,
+        begin: (PostgresConnection) async throws -> UUID,
+        complete: (UUID) async throws -> HTTPResponse
+    ) async throws -> HTTPResponse {
+        guard let key = try Self.key(from: request) else {
+            return try await complete(try await database.withTransaction(isolation: nil, begin))
+        }
+        let requestHash = Self.hash(request)
+        enum Claim { case replay(HTTPResponse), resume(UUID) }
+        let claim: Claim = try await database.withTransaction(isolation: nil) { transaction in
+            if let stored = try await Self.record(scope: scope, key: key, on: transaction, lock: true) {
+                guard stored.requestHash == requestHash else { throw Self.reusedKey }
+                if stored.isCompleted { return .replay(try stored.replay(requestHash: requestHash)) }
+                guard let resource = stored.resourceID, let until = stored.lockedUntil, until < Date() else { throw Self.inFlight }
+                try await transaction.execute("""
+                    UPDATE kernel.idempotency_keys SET locked_until = \(Date().addingTimeInterval(claimDuration))
+                    WHERE scope = \(scope) AND key = \(key)
+                    """)
+                return .resume(resource)
+            }
+            let resource = try await transaction.withTransaction(isolation: nil, begin)
+            let inserted = try await transaction.execute("""
+                INSERT INTO kernel.idempotency_keys (scope, key, request_hash, state, resource_id, locked_until)
+                VALUES (\(scope), \(key), \(requestHash), 'in_flight', \(resource), \(Date().addingTimeInterval(claimDuration)))
+                ON CONFLICT (scope, key) DO NOTHING
+                """)
+            // Another request with this key committed its claim first: ours rolls back.
+            guard inserted == 1 else { throw Self.inFlight }
+            return .resume(resource)
+        }
+        switch claim {
+        case .replay(let response):
+            return response
+        case .resume(let resource):
+            var response: HTTPResponse
+            do {
+                response = try await complete(resource)
+            } catch let error as any ResponseError where error.status.code < 500 {
+                response = ProblemDetails.response(for: error, requestID: requestID)
+            }
+            try await database.execute("""
+                UPDATE kernel.idempotency_keys SET state = 'completed', locked_until = NULL,
+                    response_status = \(Int32(response.status.code)),
+                    response_type = \(response.headers["content-type"] ?? "application/json"), response_body = \(Data(response.body))
+                WHERE scope = \(scope) AND key = \(key)
+                """)
+            return response
+        }
+    }
+
+    static func hash(_ request: HTTPRequest) -> String {
+        Digest.sha256(Array("\(request.method.rawValue) \(request.path)\n".utf8) + request.body).hexString
+    }
+
+    static let inFlight = AppError(status: .conflict, slug: "idempotency-in-flight",
+                                   detail: "a request with this Idempotency-Key is still being processed; retry shortly")
+    static let reusedKey = AppError(status: .unprocessableContent, slug: "idempotency-key-reused",
+                                    detail: "this Idempotency-Key was used with a different request")
+
+    private static func record(scope: String, key: String, on transaction: PostgresConnection, lock: Bool) async throws -> StoredRecord? {
+        try await transaction.queryOptional("""
+            SELECT request_hash, state, resource_id, locked_until, response_status, response_type, response_body
+            FROM kernel.idempotency_keys WHERE scope = \(scope) AND key = \(key) \(unsafeRaw: lock ? "FOR UPDATE" : "")
+            """, decode: StoredRecord.init(row:))
+    }
+
+    private struct StoredRecord {
         let requestHash: String
-        let status: Int
-        let contentType: String
-        let body: [UInt8]
+        let isCompleted: Bool
+        let resourceID: UUID?
+        let lockedUntil: Date?
+        let status: Int?
+        let contentType: String?
+        let body: [UInt8]?
+
         init(row: PostgresRow) throws {
             requestHash = try row.decode(String.self, at: 0)
-            status = Int(try row.decode(Int32.self, at: 1))
-            contentType = try row.decode(String.self, at: 2)
-            body = Array(try row.decode(Data.self, at: 3))
+            isCompleted = try row.decode(String.self, at: 1) == "completed"
+            resourceID = try row.decode(UUID?.self, at: 2)
+            lockedUntil = try row.decode(Date?.self, at: 3)
+            status = try row.decode(Int32?.self, at: 4).map(Int.init)
+            contentType = try row.decode(String?.self, at: 5)
+            body = try row.decode(Data?.self, at: 6).map { Array($0) }
+        }
+
+        /// The stored first response, or 422/409 when the request differs or is still running.
+        func replay(requestHash: String) throws -> HTTPResponse {
+            guard self.requestHash == requestHash else { throw Idempotency.reusedKey }
+            guard isCompleted, let status, let contentType, let body else { throw Idempotency.inFlight }
+            var response = HTTPResponse(status: HTTPStatus(code: status, reasonPhrase: HTTPStatus.reasonPhrases[status] ?? ""),
+                                        contentType: contentType, body: body)
+            response.headers.add(name: "idempotent-replayed", value: "true")
+            return response
         }
     }
 }
 
-import Foundation
