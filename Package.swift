@@ -40,6 +40,8 @@ var targets: [Target] = [
     .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
     .target(name: "HTTPServer", dependencies: ["CEpoll", "CZlib", logging], swiftSettings: swiftSettings),
 
+    // The sandbox card processor (PRODUCT.md "Payments"), runnable in-process or alone.
+    .target(name: "SandboxPSP", dependencies: ["HTTPServer", "Cryptography", logging], swiftSettings: swiftSettings),
     .target(name: "Migrations", dependencies: ["Postgres", "Cryptography", logging], swiftSettings: swiftSettings),
     .target(name: "AppKernel", dependencies: ["HTTPServer", "Postgres", "Cryptography", logging],
             swiftSettings: swiftSettings),
@@ -47,7 +49,7 @@ var targets: [Target] = [
             swiftSettings: swiftSettings),
     .executableTarget(
         name: "Hourglass",
-        dependencies: ["AppKernel", "Postgres", "Migrations", "HTTPServer", argumentParser, logging]
+        dependencies: ["AppKernel", "Postgres", "Migrations", "HTTPServer", "SandboxPSP", argumentParser, logging]
             + domainModules.map { .target(name: $0.name) },
         swiftSettings: swiftSettings),
 

@@ -63,9 +63,27 @@ struct ConfigTests {
     @Test func theRepositoryConfigurationLoadsForEveryEnvironment() throws {
         let directory = TestServer.repositoryRoot.appendingPathComponent("config")
         for environment in AppEnvironment.allCases {
-            let config = try AppConfig.load(configDirectory: directory,
-                                            environment: ["HOURGLASS_ENV": environment.rawValue, "DATABASE_URL": "postgresql://x@y/z"])
+            let config = try AppConfig.load(configDirectory: directory, environment: [
+                "HOURGLASS_ENV": environment.rawValue, "DATABASE_URL": "postgresql://x@y/z", "PSP_BASE_URL": "https://psp.example",
+                "PSP_API_KEY": "sk_live_x", "PSP_WEBHOOK_SECRET": "whsec_x",
+            ])
             #expect(config.environment == environment)
+            #expect(config.passwordHashIterations >= (environment == .test ? 1_000 : 600_000))
         }
+    }
+
+    @Test func productionNeedsTheCardProcessorFromTheEnvironment() throws {
+        let directory = TestServer.repositoryRoot.appendingPathComponent("config")
+        #expect(throws: ConfigError.missing(key: "PSP_BASE_URL")) {
+            try AppConfig.load(configDirectory: directory, environment: ["HOURGLASS_ENV": "production", "DATABASE_URL": "postgresql://x@y/z"])
+        }
+        #expect(throws: ConfigError.missing(key: "PSP_API_KEY")) {
+            try AppConfig.load(configDirectory: directory, environment: [
+                "HOURGLASS_ENV": "production", "DATABASE_URL": "postgresql://x@y/z", "PSP_BASE_URL": "https://psp.example",
+            ])
+        }
+        // Sandbox mode runs without: the sandbox PSP starts in-process.
+        let development = try AppConfig.load(configDirectory: directory, environment: ["HOURGLASS_ENV": "development"])
+        #expect(development.pspBaseURL == nil)
     }
 }

@@ -31,6 +31,12 @@ public struct AppConfig: Sendable {
     public var migrationsDirectory: String
     /// PBKDF2 rounds for new password hashes; at least 600,000 outside the test environment.
     public var passwordHashIterations: Int
+    /// The card processor. In sandbox mode, with no `PSP_BASE_URL`, the sandbox PSP runs
+    /// in-process on `pspSandboxPort` with keys made up at start-up.
+    public var pspBaseURL: String?
+    public var pspAPIKey: String?
+    public var pspWebhookSecret: String?
+    public var pspSandboxPort: UInt16
 
     /// Keys that may appear in config files, with what each means (the README lists them too).
     public static let knownKeys: [String: String] = [
@@ -54,6 +60,10 @@ public struct AppConfig: Sendable {
         "SHUTDOWN_GRACE_MS": "how long SIGTERM waits for in-flight requests",
         "MIGRATIONS_DIR": "directory of NNNN_<module>_<what>.sql files",
         "PASSWORD_HASH_ITERATIONS": "PBKDF2-HMAC-SHA256 rounds for new password hashes (>= 600000 except in test)",
+        "PSP_BASE_URL": "card processor API base URL; empty in sandbox runs the sandbox PSP in-process",
+        "PSP_API_KEY": "secret API key for the card processor (environment only)",
+        "PSP_WEBHOOK_SECRET": "HMAC secret of the card processor's webhooks (environment only)",
+        "PSP_SANDBOX_PORT": "loopback port of the in-process sandbox PSP; 0 picks a free one",
     ]
 
     /// Loads the layers from `configDirectory` for the environment named in `environment`.
@@ -101,6 +111,16 @@ public struct AppConfig: Sendable {
         // OWASP's 2023 floor for PBKDF2-HMAC-SHA256; only the test suite may go lower, for speed.
         passwordHashIterations = try reader.integer("PASSWORD_HASH_ITERATIONS",
                                                     in: (environment == .test ? 1_000 : 600_000)...10_000_000)
+        pspBaseURL = values["PSP_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        pspAPIKey = values["PSP_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        pspWebhookSecret = values["PSP_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        pspSandboxPort = try reader.integer("PSP_SANDBOX_PORT", in: 0...65535, as: UInt16.self)
+        // Outside sandbox mode there is no sandbox PSP to fall back on: all three are required.
+        if !environment.isSandbox || pspBaseURL != nil {
+            _ = try reader.string("PSP_BASE_URL")
+            _ = try reader.string("PSP_API_KEY")
+            _ = try reader.string("PSP_WEBHOOK_SECRET")
+        }
     }
 }
 

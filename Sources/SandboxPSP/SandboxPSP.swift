@@ -1,0 +1,284 @@
+import Cryptography
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+public import HTTPServer
+public import Logging
+import Synchronization
+
+/// A card processor for sandbox mode, speaking the same HTTP API as the real one the payments
+/// module's client talks to (PaymentIntents style, PRODUCT.md "Payments"), so development,
+/// tests and demos run the real client over real HTTP. State lives in memory.
+///
+/// Test tokens decide the outcome: `tok_visa` succeeds; `tok_sca_required` needs the customer
+/// to authenticate on the SCA page (and fails off-session with `authentication_required`);
+/// `tok_declined` and `tok_insufficient_funds` save but every charge fails with that code.
+public final class SandboxPSP: HTTPResponder {
+    public struct Configuration: Sendable {
+        public var apiKey: String
+        public var webhookSecret: String
+        /// Where signed events go (our `/v1/webhooks/psp`); nil sends none.
+        public var webhookURL: String?
+        /// This server's own base URL, for the SCA redirect links.
+        public var publicBaseURL: String
+
+        public init(apiKey: String, webhookSecret: String, webhookURL: String?, publicBaseURL: String) {
+            self.apiKey = apiKey
+            self.webhookSecret = webhookSecret
+            self.webhookURL = webhookURL
+            self.publicBaseURL = publicBaseURL
+        }
+    }
+
+    struct Card: Sendable {
+        let id: String
+        let token: String
+        let brand: String
+        let last4: String
+    }
+
+    struct Intent: Sendable {
+        let id: String
+        let amount: Int64
+        let currency: String
+        let paymentMethod: String
+        var status: String
+        var failureCode: String?
+        let metadata: [String: String]
+        var refunded: Int64 = 0
+    }
+
+    struct State {
+        var cards: [String: Card] = [:]
+        var intents: [String: Intent] = [:]
+        /// Idempotency-Key → the first response body, as the real API promises.
+        var responses: [String: [UInt8]] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let configuration: Mutex<Configuration>
+    private let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = Mutex(configuration)
+        self.logger = logger
+    }
+
+    /// Set once the main server knows its port (in-process mode).
+    public func setWebhookURL(_ url: String) { configuration.withLock { $0.webhookURL = url } }
+    public func setPublicBaseURL(_ url: String) { configuration.withLock { $0.publicBaseURL = url } }
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let segments = request.path.split(separator: "/").map(String.init)
+        if segments.first == "sca", segments.count == 2 {
+            return request.method == .post ? authenticate(intentID: segments[1], form: request.body) : scaPage(intentID: segments[1])
+        }
+        let apiKey = configuration.withLock { $0.apiKey }
+        guard let header = request.headers["authorization"], Digest.constantTimeEquals(Array(header.utf8), Array("Bearer \(apiKey)".utf8)) else {
+            return Self.error(401, "invalid_api_key", "missing or wrong API key")
+        }
+        let idempotencyKey = request.headers["idempotency-key"].map { "\(request.method.rawValue) \(request.path) \($0)" }
+        if let idempotencyKey, let stored = state.withLock({ $0.responses[idempotencyKey] }) {
+            return HTTPResponse(status: .ok, contentType: "application/json", body: stored)
+        }
+        let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] ?? [:]
+        let response: HTTPResponse
+        switch (request.method, segments) {
+        case (.post, ["v1", "payment_methods"]): response = createPaymentMethod(body)
+        case (.post, ["v1", "payment_intents"]): response = createIntent(body)
+        case (.get, let path) where path.count == 3 && path[1] == "payment_intents": response = retrieveIntent(path[2])
+        case (.post, ["v1", "refunds"]): response = createRefund(body)
+        default: response = Self.error(404, "resource_missing", "no such endpoint")
+        }
+        if let idempotencyKey, response.status.code == 200 {
+            state.withLock { $0.responses[idempotencyKey] = response.body }
+        }
+        return response
+    }
+
+    // MARK: - API
+
+    private func createPaymentMethod(_ body: [String: Any]) -> HTTPResponse {
+        let token = body["token"] as? String ?? ""
+        let known: [String: (String, String)] = [
+            "tok_visa": ("visa", "4242"), "tok_mastercard": ("mastercard", "4444"), "tok_sca_required": ("visa", "3155"),
+            "tok_declined": ("visa", "0002"), "tok_insufficient_funds": ("visa", "9995"),
+        ]
+        guard let (brand, last4) = known[token] else { return Self.error(400, "invalid_token", "unknown card token") }
+        let card = Card(id: Self.newID("pm"), token: token, brand: brand, last4: last4)
+        state.withLock { $0.cards[card.id] = card }
+        return Self.json(["id": card.id, "object": "payment_method", "brand": brand, "last4": last4])
+    }
+
+    private func createIntent(_ body: [String: Any]) -> HTTPResponse {
+        guard let amount = (body["amount"] as? NSNumber)?.int64Value, amount > 0,
+              let currency = (body["currency"] as? String)?.lowercased(), currency.count == 3,
+              let methodID = body["payment_method"] as? String
+        else { return Self.error(400, "parameter_invalid", "amount, currency and payment_method are required") }
+        guard let card = state.withLock({ $0.cards[methodID] }) else { return Self.error(400, "resource_missing", "no such payment method") }
+        let offSession = body["off_session"] as? Bool ?? false
+        var intent = Intent(id: Self.newID("pi"), amount: amount, currency: currency, paymentMethod: methodID, status: "succeeded",
+                            metadata: body["metadata"] as? [String: String] ?? [:])
+        switch card.token {
+        case "tok_sca_required":
+            if offSession {
+                intent.status = "failed"
+                intent.failureCode = "authentication_required"
+            } else {
+                intent.status = "requires_action"
+            }
+        case "tok_declined":
+            intent.status = "failed"
+            intent.failureCode = "card_declined"
+        case "tok_insufficient_funds":
+            intent.status = "failed"
+            intent.failureCode = "insufficient_funds"
+        default:
+            break
+        }
+        let stored = intent
+        state.withLock { $0.intents[stored.id] = stored }
+        if stored.status != "requires_action" { sendEvent(for: stored) }
+        return Self.json(render(stored))
+    }
+
+    private func retrieveIntent(_ id: String) -> HTTPResponse {
+        guard let intent = state.withLock({ $0.intents[id] }) else { return Self.error(404, "resource_missing", "no such payment intent") }
+        return Self.json(render(intent))
+    }
+
+    private func createRefund(_ body: [String: Any]) -> HTTPResponse {
+        guard let intentID = body["payment_intent"] as? String, let amount = (body["amount"] as? NSNumber)?.int64Value, amount > 0 else {
+            return Self.error(400, "parameter_invalid", "payment_intent and a positive amount are required")
+        }
+        enum Outcome { case refused(HTTPResponse), refunded(Intent) }
+        let outcome = state.withLock { state -> Outcome in
+            guard var intent = state.intents[intentID], intent.status == "succeeded" else {
+                return .refused(Self.error(400, "charge_not_refundable", "the payment did not succeed"))
+            }
+            guard intent.refunded + amount <= intent.amount else {
+                return .refused(Self.error(400, "amount_too_large", "refunds would exceed the charge"))
+            }
+            intent.refunded += amount
+            state.intents[intentID] = intent
+            return .refunded(intent)
+        }
+        switch outcome {
+        case .refused(let response):
+            return response
+        case .refunded(let intent):
+            let refund: [String: Any] = ["id": Self.newID("re"), "object": "refund", "payment_intent": intent.id, "amount": amount,
+                                         "currency": intent.currency, "status": "succeeded"]
+            deliver(type: "refund.succeeded", object: refund)
+            return Self.json(refund)
+        }
+    }
+
+    private func render(_ intent: Intent) -> [String: Any] {
+        var object: [String: Any] = [
+            "id": intent.id, "object": "payment_intent", "amount": intent.amount, "currency": intent.currency,
+            "status": intent.status, "payment_method": intent.paymentMethod, "metadata": intent.metadata,
+            "amount_refunded": intent.refunded,
+        ]
+        object["next_action"] = intent.status == "requires_action"
+            ? ["type": "redirect_to_url", "redirect_to_url": ["url": "\(configuration.withLock { $0.publicBaseURL })/sca/\(intent.id)"]]
+            : NSNull()
+        object["last_payment_error"] = intent.failureCode.map { ["code": $0, "message": Self.message(for: $0)] } ?? NSNull()
+        return object
+    }
+
+    // MARK: - SCA page
+
+    private func scaPage(intentID: String) -> HTTPResponse {
+        guard let intent = state.withLock({ $0.intents[intentID] }) else {
+            return HTTPResponse(status: .notFound, contentType: "text/html; charset=utf-8", body: Array("<p>Unknown payment.</p>".utf8))
+        }
+        let amount = String(format: "%.2f", Double(intent.amount) / 100)
+        let page = """
+            <!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>Confirm your payment</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto}button{font-size:1rem;padding:.6rem 1.2rem;margin-right:1rem}</style>
+            </head><body><h1>Sandbox bank: confirm payment</h1>
+            <p>Approve a payment of £\(amount) to Hourglass? (status: \(intent.status))</p>
+            <form method="post"><button name="result" value="pass">Authenticate</button><button name="result" value="fail">Fail</button></form>
+            </body></html>
+            """
+        return HTTPResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
+    }
+
+    private func authenticate(intentID: String, form: [UInt8]) -> HTTPResponse {
+        let passed = String(decoding: form, as: UTF8.self).split(separator: "&").contains("result=pass")
+        let updated = state.withLock { state -> Intent? in
+            guard var intent = state.intents[intentID], intent.status == "requires_action" else { return nil }
+            intent.status = passed ? "succeeded" : "failed"
+            intent.failureCode = passed ? nil : "authentication_failed"
+            state.intents[intentID] = intent
+            return intent
+        }
+        guard let updated else {
+            return HTTPResponse(status: .conflict, contentType: "text/html; charset=utf-8",
+                                body: Array("<p>This payment is not waiting for authentication.</p>".utf8))
+        }
+        sendEvent(for: updated)
+        let text = passed ? "Payment authenticated. You can return to the Hourglass app." : "Authentication failed. You can return to the Hourglass app."
+        return HTTPResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Array("<p>\(text)</p>".utf8))
+    }
+
+    // MARK: - Webhooks
+
+    private func sendEvent(for intent: Intent) {
+        deliver(type: intent.status == "succeeded" ? "payment_intent.succeeded" : "payment_intent.payment_failed", object: render(intent))
+    }
+
+    /// Signs `t.body` with HMAC-SHA256 and POSTs it, retrying with backoff until acknowledged.
+    private func deliver(type: String, object: [String: Any]) {
+        let (url, secret) = configuration.withLock { ($0.webhookURL, $0.webhookSecret) }
+        guard let url, let endpoint = URL(string: url) else { return }
+        let event: [String: Any] = ["id": Self.newID("evt"), "type": type, "created": Int(Date().timeIntervalSince1970),
+                                    "data": ["object": object]]
+        guard let body = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) else { return }
+        let logger = logger
+        Task {
+            for attempt in 0..<6 {
+                let timestamp = Int(Date().timeIntervalSince1970)
+                let signature = Digest.hmacSHA256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + Array(body)).hexString
+                var request = URLRequest(url: endpoint)
+                request.httpMethod = "POST"
+                request.httpBody = body
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                request.setValue("t=\(timestamp),v1=\(signature)", forHTTPHeaderField: "PSP-Signature")
+                if let (_, response) = try? await URLSession.shared.data(for: request),
+                   let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) {
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(200 << attempt))
+            }
+            logger.warning("sandbox PSP gave up delivering a webhook", metadata: ["psp.event_type": "\(type)"])
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func newID(_ prefix: String) -> String { "\(prefix)_" + Digest.randomBytes(12).hexString }
+
+    static func message(for code: String) -> String {
+        switch code {
+        case "card_declined": "Your card was declined."
+        case "insufficient_funds": "Your card has insufficient funds."
+        case "authentication_required": "This payment needs the cardholder to authenticate."
+        case "authentication_failed": "The cardholder failed to authenticate."
+        default: "The payment failed."
+        }
+    }
+
+    static func json(_ object: [String: Any]) -> HTTPResponse {
+        HTTPResponse(status: .ok, contentType: "application/json",
+                     body: Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)))
+    }
+
+    static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
+        var response = json(["error": ["code": code, "message": message]])
+        response.status = HTTPStatus(code: status, reasonPhrase: HTTPStatus.reasonPhrases[status] ?? "")
+        return response
+    }
+}
