@@ -20,6 +20,9 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Underwriting", []),
     ("Documents", []),
     ("Ledger", []),
+    ("Payments", ["Identity"]),
+    ("Wallet", ["Identity", "Ledger", "Payments"]),
+    ("Billing", ["Identity", "Ledger"]),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
     ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents"]),
 ]

@@ -1,23 +1,32 @@
 import AppKernel
+import Billing
 import Drivers
 import Identity
 import OpsHealth
+import Payments
 import Policies
 import Quotes
 import Vehicles
+import Wallet
 
 /// The one list of installed modules (Django's INSTALLED_APPS; STYLE.md C9), with the
 /// module APIs they share built once here.
-func installedModules(_ app: AppContext, dueWork: DueWorkRegistry) -> [any AppModule] {
+func installedModules(_ app: AppContext, services: Services) -> [any AppModule] {
     let identity = Identity(app: app)
+    let payments = Payments(app: app, gateway: services.gateway, outcomes: services.paymentOutcomes)
+    let wallet = Wallet(app: app, payments: payments)
+    wallet.registerOutcomes(services.paymentOutcomes)
     return [
         OpsHealthModule(app: app),
-        TestClocksModule(app: app, dueWork: dueWork),
+        TestClocksModule(app: app, dueWork: services.dueWork),
         IdentityModule(identity: identity),
         DriversModule(app: app, identity: identity),
         VehiclesModule(app: app, identity: identity),
         QuotesModule(app: app, identity: identity),
         PoliciesModule(app: app, identity: identity),
+        PaymentsModule(payments: payments, identity: identity, webhookSecret: services.pspWebhookSecret),
+        WalletModule(wallet: wallet, identity: identity),
+        BillingModule(app: app, identity: identity),
         OpenAPIModule(sandbox: app.config.environment.isSandbox),
     ]
 }

@@ -39,6 +39,21 @@ enum OpenAPIDocument {
                                                        responses: ["200": .object(["description": .string("Printable certificate"),
                                                                                    "content": .object(["text/html": .object([:])])]),
                                                                    "404": problem]))
+        add("post", "/v1/payment-methods", op("Save a card from a PSP token", tag: "payments", body: "NewCard",
+                                              responses: ["201": json("PaymentMethod"), "422": problem, "502": problem, "503": problem]))
+        add("get", "/v1/payment-methods", op("List saved cards", tag: "payments", responses: ["200": json("PaymentMethodList")]))
+        add("get", "/v1/payments/{id}", op("One payment", tag: "payments", id: true, responses: ["200": json("Payment"), "404": problem]))
+        add("post", "/v1/payments/{id}/confirm", op("Final state after SCA", tag: "payments", id: true,
+                                                    responses: ["200": json("Payment"), "404": problem]))
+        add("post", "/v1/webhooks/psp", op("Signed card processor events (PSP-Signature)", tag: "payments", auth: false,
+                                           responses: ["200": .object(["description": .string("Acknowledged")]), "401": problem]))
+        add("get", "/v1/wallet", op("Balances and auto top-up", tag: "wallet", responses: ["200": json("Wallet")]))
+        add("patch", "/v1/wallet", op("Change auto top-up", tag: "wallet", body: "WalletPatch",
+                                      responses: ["200": json("Wallet"), "422": problem]))
+        add("post", "/v1/wallet/top-ups", op("Top up by card (SCA when asked)", tag: "wallet", body: "TopUp", idempotent: true,
+                                             responses: ["201": json("Payment"), "404": problem, "409": problem, "422": problem]))
+        add("get", "/v1/transactions", op("Itemised money history, newest first", tag: "billing", list: true,
+                                          responses: ["200": json("TransactionList")]))
         if sandbox {
             add("post", "/v1/test-clocks", op("Create a test clock (sandbox)", tag: "test clocks", auth: false, body: "ClockTime",
                                               responses: ["201": json("TestClock")]))
@@ -163,6 +178,27 @@ enum OpenAPIDocument {
                               "starts_at": instant, "ends_at": nullableInstant, "hourly_rate_amount": amount, "total_amount": amount,
                               "currency": string, "created_at": instant, "cancelled_at": nullableInstant]),
             "PolicyList": list("Policy"),
+            "NewCard": object(["token": string], required: ["token"]),
+            "PaymentMethod": object(["id": uuid, "brand": string, "last4": string, "is_default": .object(["type": .string("boolean")]),
+                                     "created_at": instant]),
+            "PaymentMethodList": list("PaymentMethod"),
+            "Payment": object(["id": uuid, "amount": amount, "currency": string,
+                               "status": enumeration(["processing", "requires_action", "succeeded", "failed"]),
+                               "purpose": enumeration(["top_up", "auto_top_up", "block_purchase"]), "failure_code": nullableString,
+                               "next_action": .object(["type": .array([.string("object"), .string("null")]),
+                                                       "properties": .object(["type": string, "redirect_url": string])]),
+                               "created_at": instant]),
+            "Wallet": object(["balance_amount": amount, "promo_balance_amount": amount, "currency": string,
+                              "auto_top_up": object(["enabled": .object(["type": .string("boolean")]), "threshold_amount": amount, "amount": amount])]),
+            "WalletPatch": object(["auto_top_up": object(["enabled": .object(["type": .string("boolean")]), "threshold_amount": amount,
+                                                          "amount": amount])], required: ["auto_top_up"]),
+            "TopUp": object(["amount": .object(["type": .string("integer"), "minimum": .integer(500), "maximum": .integer(50000)]),
+                             "payment_method_id": uuid], required: ["amount", "payment_method_id"]),
+            "Transaction": object(["id": uuid, "type": enumeration(["top_up", "session_charge", "block_purchase", "refund", "fee", "promo_credit"]),
+                                   "amount": amount, "ipt_amount": amount, "currency": string,
+                                   "funding": enumeration(["card", "wallet", "promo", "mixed", "none"]), "description": string,
+                                   "related_id": nullableString, "created_at": instant]),
+            "TransactionList": list("Transaction"),
             "ClockTime": object(["frozen_time": instant], required: ["frozen_time"]),
             "TestClock": object(["id": uuid, "frozen_time": instant]),
         ]

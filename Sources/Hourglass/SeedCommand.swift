@@ -27,7 +27,8 @@ struct SeedCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let pool = PostgresPool(configuration: Startup.databaseConfiguration(config), options: .init(maxConnections: 2))
         let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)
-        let application = Application(context: app, modules: installedModules(app, dueWork: DueWorkRegistry()))
+        let services = try Services.make(config, logger: logger)
+        let application = Application(context: app, modules: installedModules(app, services: services))
         func call(_ method: HTTPMethod, _ path: String, _ body: [String: Any], token: String? = nil) async throws -> (Int, [String: Any]) {
             var headers: HTTPHeaders = ["host": "seed", "content-type": "application/json"]
             if let token { headers.add(name: "authorization", value: "Bearer \(token)") }
@@ -61,6 +62,7 @@ struct SeedCommand: AsyncParsableCommand {
             Startup.printError("hourglass: could not create the demo vehicle (HTTP \(vehicleStatus))")
             throw ExitCode.failure
         }
+        await services.stop()
         await pool.close()
         print("demo driver: \(Self.email) / \(Self.password) (vehicle LB19HGL)")
     }

@@ -30,8 +30,14 @@ struct ServeCommand: AsyncParsableCommand {
             options: .init(maxConnections: config.databasePoolSize, acquireTimeout: config.databaseAcquireTimeout))
         let app = AppContext(config: config, database: pool, logger: logger,
                              expectedSchemaVersion: migrations.last?.version ?? 0)
-        let dueWork = DueWorkRegistry()
-        let application = Application(context: app, modules: installedModules(app, dueWork: dueWork))
+        let services: Services
+        do {
+            services = try Services.make(config, logger: logger)
+        } catch {
+            Startup.printError("hourglass: cannot start the sandbox card processor: \(error)")
+            throw ExitCode(71)
+        }
+        let application = Application(context: app, modules: installedModules(app, services: services))
 
         var serverConfiguration = HTTPServerConfiguration(host: config.host, port: config.port,
                                                           eventLoopCount: config.httpEventLoops)
@@ -56,10 +62,12 @@ struct ServeCommand: AsyncParsableCommand {
             Startup.printError("hourglass: cannot listen on \(config.host):\(config.port): \(error)")
             throw ExitCode(71)
         }
+        services.serverStarted(port: server.port)
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         print("Hourglass is serving on http://\(shownHost):\(server.port) (\(config.environment.rawValue))")
         await server.waitUntilStopped()
         signals.cancel()
+        await services.stop()
         await pool.close()
         logger.notice("stopped")
     }

@@ -8,6 +8,7 @@ public import Postgres
 public final class TestServer: Sendable {
     public let server: HTTPServer
     public let app: AppContext
+    private let onStop: @Sendable () async -> Void
     public var port: UInt16 { server.port }
 
     /// Configuration for tests: the test environment's values, with overrides applied.
@@ -24,7 +25,9 @@ public final class TestServer: Sendable {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     public init(config: AppConfig, database: PostgresPool, modules: (AppContext) -> [any AppModule],
-                expectedSchemaVersion: Int = 1, serverConfiguration: HTTPServerConfiguration? = nil) throws {
+                expectedSchemaVersion: Int = 1, serverConfiguration: HTTPServerConfiguration? = nil,
+                onStop: @escaping @Sendable () async -> Void = {}) throws {
+        self.onStop = onStop
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         app = AppContext(config: config, database: database, logger: logger, expectedSchemaVersion: expectedSchemaVersion)
@@ -38,5 +41,6 @@ public final class TestServer: Sendable {
     public func stop() async {
         server.shutdown(gracePeriod: .seconds(2))
         await server.waitUntilStopped()
+        await onStop()
     }
 }

@@ -5,12 +5,14 @@ import Testing
 
 @Suite(.tags(.database)) struct PoolTests {
     @Test func exhaustionGivesATimeoutNotAHang() async throws {
+        // A generous acquire timeout for opening the one connection (the machine may be busy
+        // with parallel tests); the waiting query below asks for a short one.
         let pool = PostgresPool(configuration: TestDatabase.configuration,
-                                options: .init(maxConnections: 1, acquireTimeout: .milliseconds(300)))
+                                options: .init(maxConnections: 1, acquireTimeout: .seconds(5)))
         try await pool.withConnection { held in
             _ = try await held.query("SELECT 1")
             let start = ContinuousClock.now
-            let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1") }
+            let error = await #expect(throws: PostgresError.self) { try await pool.query("SELECT 1", timeout: .milliseconds(300)) }
             #expect(error?.code == .poolTimeout)
             #expect(ContinuousClock.now - start < .seconds(2))
         }

@@ -1,6 +1,7 @@
 import AppKernel
 import Foundation
 import HTTPServer
+import Logging
 @testable import Hourglass
 import Migrations
 import OpsHealth
@@ -49,9 +50,16 @@ enum Fixtures {
                        config overrides: [String: String] = [:]) throws -> TestServer {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
         configure(&configuration)
-        return try TestServer(config: try TestServer.config(overrides), database: database,
-                              modules: { app in installedModules(app, dueWork: DueWorkRegistry()) + [ProbeModule()] },
-                              expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration)
+        let config = try TestServer.config(overrides)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let services = try Services.make(config, logger: logger)
+        let server = try TestServer(config: config, database: database,
+                                    modules: { app in installedModules(app, services: services) + [ProbeModule()] },
+                                    expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration,
+                                    onStop: { await services.stop() })
+        services.serverStarted(port: server.port)
+        return server
     }
 
     /// The port of the test database, for putting a proxy in front of it.

@@ -21,7 +21,9 @@ import Testing
 
         let app = AppContext(config: try TestServer.config(), database: TestDatabase.pool, logger: .init(label: "test"),
                              expectedSchemaVersion: 0)
-        let application = Application(context: app, modules: installedModules(app, dueWork: DueWorkRegistry()))
+        let services = try Services.make(app.config, logger: app.logger)
+        let application = Application(context: app, modules: installedModules(app, services: services))
+        defer { Task { await services.stop() } }
         let routed = Set(application.router.routes.map { "\($0.method.rawValue) \($0.pattern)" })
         #expect(routed.subtracting(documented).isEmpty, "undocumented routes: \(routed.subtracting(documented).sorted())")
         #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")

@@ -1,0 +1,60 @@
+import AppKernel
+import Cryptography
+import Foundation
+import HTTPServer
+import Logging
+import Payments
+import SandboxPSP
+
+/// Services built once at start-up and shared by the modules: the due-work registry, payment
+/// outcome handlers, and the card processor (in sandbox mode without `PSP_BASE_URL`, a sandbox
+/// PSP started in-process on loopback with keys made up for this run).
+struct Services: Sendable {
+    let dueWork: DueWorkRegistry
+    let paymentOutcomes: PaymentOutcomes
+    let gateway: any PaymentGateway
+    let pspWebhookSecret: String
+    let sandboxPSP: InProcessSandboxPSP?
+
+    static func make(_ config: AppConfig, logger: Logger) throws -> Services {
+        if let base = config.pspBaseURL, let url = URL(string: base), let key = config.pspAPIKey, let secret = config.pspWebhookSecret {
+            return Services(dueWork: DueWorkRegistry(), paymentOutcomes: PaymentOutcomes(),
+                            gateway: PSPClient(baseURL: url, apiKey: key), pspWebhookSecret: secret, sandboxPSP: nil)
+        }
+        let sandbox = try InProcessSandboxPSP(port: config.pspSandboxPort, logger: logger)
+        return Services(dueWork: DueWorkRegistry(), paymentOutcomes: PaymentOutcomes(),
+                        gateway: PSPClient(baseURL: URL(string: sandbox.baseURL)!, apiKey: sandbox.apiKey),
+                        pspWebhookSecret: sandbox.webhookSecret, sandboxPSP: sandbox)
+    }
+
+    /// Points the sandbox's webhooks at the main server once its port is known.
+    func serverStarted(port: UInt16) {
+        sandboxPSP?.psp.setWebhookURL("http://127.0.0.1:\(port)/v1/webhooks/psp")
+    }
+
+    func stop() async { await sandboxPSP?.stop() }
+}
+
+/// The sandbox PSP on its own loopback HTTP server inside this process.
+final class InProcessSandboxPSP: Sendable {
+    let psp: SandboxPSP
+    let server: HTTPServer
+    let apiKey = "sk_sandbox_" + Digest.randomBytes(16).hexString
+    let webhookSecret = "whsec_sandbox_" + Digest.randomBytes(16).hexString
+    var baseURL: String { "http://127.0.0.1:\(server.port)" }
+
+    init(port: UInt16, logger: Logger) throws {
+        psp = SandboxPSP(configuration: .init(apiKey: apiKey, webhookSecret: webhookSecret, webhookURL: nil,
+                                               publicBaseURL: "http://127.0.0.1:\(port)"), logger: logger)
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: port, eventLoopCount: 1)
+        configuration.compression = nil
+        server = HTTPServer(configuration: configuration, responder: psp, logger: logger)
+        try server.start()
+        psp.setPublicBaseURL(baseURL)
+    }
+
+    func stop() async {
+        server.shutdown(gracePeriod: .seconds(1))
+        await server.waitUntilStopped()
+    }
+}

@@ -1,0 +1,90 @@
+import AppKernel
+import Foundation
+import Postgres
+
+/// Owns every SQL statement against the `payments` schema.
+struct PaymentStore: Sendable {
+    let database: any PostgresQueryable
+
+    func insertCard(id: UUID, driverID: UUID, card: GatewayCard, at instant: Date) async throws -> PaymentMethod {
+        // The first card becomes the default.
+        try await database.queryOne("""
+            INSERT INTO payments.payment_methods (id, driver_id, psp_id, brand, last4, is_default, created_at)
+            VALUES (\(id), \(driverID), \(card.id), \(card.brand), \(card.last4),
+                    NOT EXISTS (SELECT 1 FROM payments.payment_methods WHERE driver_id = \(driverID)), \(instant))
+            RETURNING \(PaymentMethod.columns)
+            """, decode: PaymentMethod.init(row:))
+    }
+
+    func cards(driverID: UUID) async throws -> [PaymentMethod] {
+        try await database.queryAll("""
+            SELECT \(PaymentMethod.columns) FROM payments.payment_methods WHERE driver_id = \(driverID)
+            ORDER BY created_at DESC, id DESC
+            """, decode: PaymentMethod.init(row:))
+    }
+
+    func card(id: UUID, driverID: UUID) async throws -> PaymentMethod? {
+        try await database.queryOptional("""
+            SELECT \(PaymentMethod.columns) FROM payments.payment_methods WHERE id = \(id) AND driver_id = \(driverID)
+            """, decode: PaymentMethod.init(row:))
+    }
+
+    func defaultCard(driverID: UUID) async throws -> PaymentMethod? {
+        try await database.queryOptional("""
+            SELECT \(PaymentMethod.columns) FROM payments.payment_methods WHERE driver_id = \(driverID) AND is_default
+            """, decode: PaymentMethod.init(row:))
+    }
+
+    func insertPayment(id: UUID, driverID: UUID, purpose: PaymentPurpose, amount: Int64, paymentMethodID: UUID,
+                       relatedID: UUID?, at instant: Date) async throws {
+        try await database.execute("""
+            INSERT INTO payments.payments (id, driver_id, purpose, amount, payment_method_id, status, related_id, created_at, updated_at)
+            VALUES (\(id), \(driverID), \(purpose.rawValue), \(amount), \(paymentMethodID), 'processing', \(relatedID), \(instant), \(instant))
+            """)
+    }
+
+    func payment(id: UUID, driverID: UUID? = nil, forUpdate: Bool = false) async throws -> Payment? {
+        let owner: SQL = driverID.map { "AND driver_id = \($0)" } ?? ""
+        return try await database.queryOptional("""
+            SELECT \(Payment.columns) FROM payments.payments WHERE id = \(id) \(owner) \(unsafeRaw: forUpdate ? "FOR UPDATE" : "")
+            """, decode: Payment.init(row:))
+    }
+
+    func paymentID(forIntent intentID: String) async throws -> UUID? {
+        try await database.queryOptional("SELECT id FROM payments.payments WHERE psp_intent_id = \(intentID)") {
+            try $0.decode(UUID.self, at: 0)
+        }
+    }
+
+    func record(_ intent: GatewayIntent, for paymentID: UUID, at instant: Date) async throws -> Payment {
+        let status: PaymentStatus = switch intent.status {
+        case .succeeded: .succeeded
+        case .failed: .failed
+        case .requiresAction: .requiresAction
+        case .processing: .processing
+        }
+        return try await database.queryOne("""
+            UPDATE payments.payments SET status = \(status.rawValue), psp_intent_id = \(intent.id),
+                failure_code = \(intent.failureCode), redirect_url = \(intent.redirectURL), updated_at = \(instant)
+            WHERE id = \(paymentID) RETURNING \(Payment.columns)
+            """, decode: Payment.init(row:))
+    }
+
+    func inProgress(driverID: UUID, purpose: PaymentPurpose) async throws -> Bool {
+        try await database.queryValue("""
+            SELECT EXISTS (SELECT 1 FROM payments.payments WHERE driver_id = \(driverID) AND purpose = \(purpose.rawValue)
+                           AND status IN ('processing', 'requires_action') AND created_at > now() - interval '10 minutes')
+            """, as: Bool.self)
+    }
+
+    /// Records a webhook event; false when it was seen before (a replay).
+    func recordEvent(id: String, type: String) async throws -> Bool {
+        try await database.execute("""
+            INSERT INTO payments.webhook_events (event_id, type) VALUES (\(id), \(type)) ON CONFLICT (event_id) DO NOTHING
+            """) == 1
+    }
+
+    func addRefunded(_ amount: Int64, to paymentID: UUID) async throws {
+        try await database.execute("UPDATE payments.payments SET refunded_amount = refunded_amount + \(amount) WHERE id = \(paymentID)")
+    }
+}

@@ -1,0 +1,127 @@
+public import AppKernel
+public import Foundation
+public import Ledger
+import HTTPServer
+import Logging
+public import Payments
+public import Postgres
+
+/// Auto top-up settings (PRODUCT.md: on by default, threshold £10, amount £20).
+public struct AutoTopUp: Sendable, Equatable, Codable {
+    public var enabled: Bool
+    public var thresholdAmount: Int64
+    public var amount: Int64
+    public static let defaults = AutoTopUp(enabled: true, thresholdAmount: 1000, amount: 2000)
+}
+
+/// The wallet module's public API: balances (from the ledger) and spending.
+public struct Wallet: Sendable {
+    public static let minimumTopUp: Int64 = 500
+    public static let maximumTopUp: Int64 = 50_000
+
+    let app: AppContext
+    let payments: Payments
+
+    public init(app: AppContext, payments: Payments) {
+        self.app = app
+        self.payments = payments
+    }
+
+    /// Registers what happens when a top-up payment ends: success credits the wallet.
+    public func registerOutcomes(_ outcomes: PaymentOutcomes) {
+        let credit: PaymentOutcomes.Handler = { payment, transaction in
+            guard payment.status == .succeeded else { return }
+            try await Ledger().post(LedgerPosting(
+                causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .topUp, driverID: payment.driverID,
+                description: payment.purpose == .autoTopUp ? "Automatic top-up by card" : "Top-up by card",
+                driverAmount: payment.amount, funding: "card", relatedID: payment.id,
+                entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
+                createdAt: Date()), on: transaction)
+        }
+        outcomes.register(.topUp, credit)
+        outcomes.register(.autoTopUp, credit)
+    }
+
+    public func balances(of driverID: UUID) async throws -> (cash: Int64, promo: Int64) {
+        try await Ledger().driverBalances(driverID, on: app.database)
+    }
+
+    public func settings(of driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> AutoTopUp {
+        try await WalletStore(database: database ?? app.database).settings(driverID: driverID) ?? .defaults
+    }
+
+    /// Takes `gross` from the wallet inside the caller's transaction: promotional credit first,
+    /// then cash. Refuses (422) when the balance cannot cover it unless `allowOverdraft` (a
+    /// running cover session is never stopped for money). Returns the posting's ledger id.
+    @discardableResult
+    public func spend(driverID: UUID, gross: Int64, ipt: Int64, kind: TransactionKind, description: String, causedBy: String,
+                      relatedID: UUID?, at instant: Date, allowOverdraft: Bool = false,
+                      on transaction: PostgresConnection) async throws -> UUID {
+        let ledger = Ledger()
+        try await ledger.lockWallet(of: driverID, on: transaction)
+        let (cash, promo) = try await ledger.driverBalances(driverID, on: transaction)
+        let fromPromo = min(max(promo, 0), gross)
+        let fromCash = gross - fromPromo
+        guard allowOverdraft || fromCash <= cash else {
+            throw AppError(status: .unprocessableContent, slug: "insufficient-balance",
+                           detail: "the wallet balance is \(Money.pence(cash)); top up to pay \(Money.pence(gross))")
+        }
+        let posting = LedgerPosting(
+            causedBy: causedBy, kind: kind, driverID: driverID, description: description, driverAmount: -gross, iptAmount: ipt,
+            funding: fromPromo == 0 ? "wallet" : (fromCash == 0 ? "promo" : "mixed"), relatedID: relatedID,
+            entries: [(.driverPromo(driverID), fromPromo), (.driverCash(driverID), fromCash),
+                      (.premiumIncome, -(gross - ipt)), (.iptPayable, -ipt)],
+            createdAt: instant)
+        try await ledger.post(posting, on: transaction)
+        return posting.id
+    }
+
+    /// Starts an off-session top-up from the default card when auto top-up is on and the cash
+    /// balance is under the threshold, unless one is already under way. Runs after the caller
+    /// committed. (Issue #6 moves this onto the jobs queue with retries.)
+    public func autoTopUpIfNeeded(driverID: UUID) async {
+        do {
+            let settings = try await settings(of: driverID)
+            let (cash, _) = try await balances(of: driverID)
+            guard settings.enabled, cash < settings.thresholdAmount,
+                  let card = try await payments.defaultCard(of: driverID) else { return }
+            let paymentID: UUID? = try await app.database.withTransaction { transaction in
+                try await Ledger().lockWallet(of: driverID, on: transaction)
+                guard try await payments.hasPaymentInProgress(driverID: driverID, purpose: .autoTopUp, on: transaction) == false else {
+                    return nil
+                }
+                return try await payments.createPayment(driverID: driverID, purpose: .autoTopUp, amount: settings.amount, card: card,
+                                                        relatedID: nil, at: Date(), on: transaction)
+            }
+            if let paymentID {
+                let payment = try await payments.execute(paymentID: paymentID, offSession: true)
+                if payment.status == .failed {
+                    app.logger.notice("auto top-up failed", metadata: ["driver.id": "\(driverID)", "payment.failure": "\(payment.failureCode ?? "")"])
+                }
+            }
+        } catch {
+            app.logger.error("auto top-up could not run", metadata: ["driver.id": "\(driverID)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Owns every SQL statement against the `wallet` schema.
+struct WalletStore: Sendable {
+    let database: any PostgresQueryable
+
+    func settings(driverID: UUID) async throws -> AutoTopUp? {
+        try await database.queryOptional("""
+            SELECT auto_top_up_enabled, threshold_amount, top_up_amount FROM wallet.settings WHERE driver_id = \(driverID)
+            """) { AutoTopUp(enabled: try $0.decode(Bool.self, at: 0), thresholdAmount: try $0.decode(Int64.self, at: 1),
+                              amount: try $0.decode(Int64.self, at: 2)) }
+    }
+
+    func save(_ settings: AutoTopUp, driverID: UUID) async throws {
+        try await database.execute("""
+            INSERT INTO wallet.settings (driver_id, auto_top_up_enabled, threshold_amount, top_up_amount)
+            VALUES (\(driverID), \(settings.enabled), \(settings.thresholdAmount), \(settings.amount))
+            ON CONFLICT (driver_id) DO UPDATE SET auto_top_up_enabled = EXCLUDED.auto_top_up_enabled,
+                threshold_amount = EXCLUDED.threshold_amount, top_up_amount = EXCLUDED.top_up_amount, updated_at = now()
+            """)
+    }
+}
