@@ -68,7 +68,7 @@ var targets: [Target] = [
                 swiftSettings: swiftSettings),
     // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",
-                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations", logging]
+                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations", "SandboxPSP", logging]
                     + domainModules.map { .target(name: $0.name) },
                 swiftSettings: swiftSettings),
 ]
