@@ -24,7 +24,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Wallet", ["Identity", "Ledger", "Payments"]),
     ("Billing", ["Identity", "Ledger"]),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
-    ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents"]),
+    ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet"]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")

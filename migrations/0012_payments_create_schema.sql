@@ -26,7 +26,6 @@ CREATE TABLE payments.payments (
     failure_code      text,
     redirect_url      text,
     related_id        uuid,
-    refunded_amount   bigint NOT NULL DEFAULT 0 CHECK (refunded_amount BETWEEN 0 AND amount),
     created_at        timestamptz NOT NULL,
     updated_at        timestamptz NOT NULL
 );

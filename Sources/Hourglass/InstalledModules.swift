@@ -23,7 +23,7 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
         DriversModule(app: app, identity: identity),
         VehiclesModule(app: app, identity: identity),
         QuotesModule(app: app, identity: identity),
-        PoliciesModule(app: app, identity: identity),
+        PoliciesModule(app: app, identity: identity, wallet: wallet, outcomes: services.paymentOutcomes),
         PaymentsModule(payments: payments, identity: identity, webhookSecret: services.pspWebhookSecret),
         WalletModule(wallet: wallet, identity: identity),
         BillingModule(app: app, identity: identity),

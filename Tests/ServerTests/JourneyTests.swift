@@ -98,7 +98,7 @@ struct TestDriver {
         #expect(try await driver.client.json("POST", "/v1/policies/\(policyID)/cancel", token: driver.token).status == 409)
     }
 
-    @Test func hourlyBlocksPriceTheWholeBlockAndAwaitPayment() async throws {
+    @Test func hourlyBlocksPriceTheWholeBlockAndWaitForSCA() async throws {
         let server = try Fixtures.server()
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
@@ -108,11 +108,18 @@ struct TestDriver {
         let quote = try response.json()
         #expect(quote["total_amount"] as? Int == 3 * (quote["hourly_rate_amount"] as! Int))
         #expect(quote["hours"] as? Int == 3)
-        let bind = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token)
+        let card = try await driver.addCard("tok_sca_required")
+        let bind = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!, "payment_method_id": card],
+                                                token: driver.token)
         #expect(bind.status == 201)
         let policy = try bind.json()
         #expect(policy["status"] as? String == "pending_payment")
         #expect(policy["ends_at"] as? String != nil)
+        let payment = try #require(policy["payment"] as? [String: Any])
+        #expect(payment["status"] as? String == "requires_action")
+        #expect(payment["amount"] as? Int == quote["total_amount"] as? Int)
+        // No certificate until the cover is paid for.
+        #expect(try await driver.client.json("GET", "/v1/policies/\(policy["id"]!)/certificate", token: driver.token).status == 404)
     }
 
     @Test func declinesListEveryReason() async throws {

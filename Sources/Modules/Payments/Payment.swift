@@ -50,8 +50,8 @@ public struct Payment: Sendable, Equatable {
 }
 
 /// The payment object of the API.
-struct PaymentDTO: Encodable {
-    struct NextAction: Encodable {
+public struct PaymentDTO: Encodable, Sendable {
+    struct NextAction: Encodable, Sendable {
         let type = "redirect"
         let redirectUrl: String
     }
@@ -64,7 +64,7 @@ struct PaymentDTO: Encodable {
     let nextAction: NextAction?
     let createdAt: Date
 
-    init(_ payment: Payment) {
+    public init(_ payment: Payment) {
         id = payment.id
         amount = payment.amount
         currency = payment.currency
@@ -75,7 +75,7 @@ struct PaymentDTO: Encodable {
         createdAt = payment.createdAt
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(amount, forKey: .amount)

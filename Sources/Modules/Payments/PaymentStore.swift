@@ -83,8 +83,4 @@ struct PaymentStore: Sendable {
             INSERT INTO payments.webhook_events (event_id, type) VALUES (\(id), \(type)) ON CONFLICT (event_id) DO NOTHING
             """) == 1
     }
-
-    func addRefunded(_ amount: Int64, to paymentID: UUID) async throws {
-        try await database.execute("UPDATE payments.payments SET refunded_amount = refunded_amount + \(amount) WHERE id = \(paymentID)")
-    }
 }

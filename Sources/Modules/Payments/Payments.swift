@@ -98,8 +98,10 @@ public struct Payments: Sendable {
         }
     }
 
-    /// Refunds part or all of a succeeded card payment, keyed so that a retry never refunds twice.
-    public func refund(_ payment: Payment, amount: Int64, reason: String, on transaction: PostgresConnection) async throws {
+    /// Refunds part or all of a succeeded card payment at the processor. `reason` makes the
+    /// idempotency key, so retrying the same refund never refunds twice. Call it outside any
+    /// transaction: it is a network call.
+    public func refund(_ payment: Payment, amount: Int64, reason: String) async throws {
         guard let intentID = payment.pspIntentID, payment.status == .succeeded else {
             throw AppError.conflict("only a succeeded card payment can be refunded")
         }
@@ -107,7 +109,6 @@ public struct Payments: Sendable {
             try await gateway.refund(intentID: intentID, amount: amount,
                                      idempotencyKey: "refund-\(payment.id.uuidString.lowercased())-\(reason)")
         }
-        try await PaymentStore(database: transaction).addRefunded(amount, to: payment.id)
     }
 
     /// The API representation of a payment.

@@ -1,13 +1,17 @@
 public import AppKernel
 public import Identity
+public import Payments
+public import Wallet
 
-/// Policies (PRODUCT.md: policies): binding quotes, listing, cancelling, certificates.
+/// Policies (PRODUCT.md: policies): binding quotes, paying for hourly blocks, cancelling with
+/// refunds, certificates.
 public struct PoliciesModule: AppModule {
     public static let name = "policies"
     let routes: PolicyRoutes
 
-    public init(app: AppContext, identity: Identity) {
-        routes = PolicyRoutes(app: app, identity: identity)
+    public init(app: AppContext, identity: Identity, wallet: Wallet, outcomes: PaymentOutcomes) {
+        routes = PolicyRoutes(app: app, identity: identity, wallet: wallet)
+        PolicyIssuance(app: app).registerOutcomes(outcomes)
     }
 
     public func registerRoutes(on collector: RouteCollector) {

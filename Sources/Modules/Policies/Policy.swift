@@ -1,5 +1,6 @@
 public import Foundation
 import Cryptography
+import Payments
 import Postgres
 
 public enum PolicyStatus: String, Sendable, CaseIterable, Codable {
@@ -7,7 +8,7 @@ public enum PolicyStatus: String, Sendable, CaseIterable, Codable {
 }
 
 /// A bound policy.
-public struct Policy: Sendable, Equatable, Encodable {
+public struct Policy: Sendable, Equatable {
     public let id: UUID
     public let number: String
     public let driverId: UUID
@@ -23,11 +24,24 @@ public struct Policy: Sendable, Equatable, Encodable {
     public let currency: String
     public let createdAt: Date
     public let cancelledAt: Date?
+    /// How an hourly block was paid (`card` or `wallet`); nil for PAYG.
+    public let funding: String?
+    public let paymentID: UUID?
+    public let refundAmount: Int64
+    public let refundState: String
 
     static let columns: SQL = """
         id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at, ends_at, hourly_rate_amount, \
-        total_amount, currency, created_at, cancelled_at
+        total_amount, currency, created_at, cancelled_at, funding, payment_id, refund_amount, refund_state
         """
+
+    /// The status seen at `now` (the caller's clock): a paid block is `scheduled` until it
+    /// starts, `active` while it runs and `expired` after, without anything having to run.
+    public func status(at now: Date) -> PolicyStatus {
+        guard product == "hourly", status == .scheduled || status == .active, let endsAt else { return status }
+        if now >= endsAt { return .expired }
+        return now >= startsAt ? .active : .scheduled
+    }
 
     init(row: PostgresRow) throws {
         id = try row.decode(UUID.self, at: 0)
@@ -48,10 +62,15 @@ public struct Policy: Sendable, Equatable, Encodable {
         currency = try row.decode(String.self, at: 12)
         createdAt = try row.decode(Date.self, at: 13)
         cancelledAt = try row.decode(Date?.self, at: 14)
+        funding = try row.decode(String?.self, at: 15)
+        paymentID = try row.decode(UUID?.self, at: 16)
+        refundAmount = try row.decode(Int64.self, at: 17)
+        refundState = try row.decode(String.self, at: 18)
     }
 
     init(id: UUID, number: String, driverId: UUID, vehicleId: UUID, quoteId: UUID, product: String, usage: String,
-         status: PolicyStatus, startsAt: Date, endsAt: Date?, hourlyRateAmount: Int64, totalAmount: Int64, createdAt: Date) {
+         status: PolicyStatus, startsAt: Date, endsAt: Date?, hourlyRateAmount: Int64, totalAmount: Int64, createdAt: Date,
+         funding: String? = nil) {
         self.id = id
         self.number = number
         self.driverId = driverId
@@ -67,6 +86,10 @@ public struct Policy: Sendable, Equatable, Encodable {
         currency = "GBP"
         self.createdAt = createdAt
         cancelledAt = nil
+        self.funding = funding
+        paymentID = nil
+        refundAmount = 0
+        refundState = "none"
     }
 
     /// `HG-7K3M-9Q2P`: 40 random bits in Crockford base32 (no I, L, O, U), easy to read aloud.
@@ -80,5 +103,48 @@ public struct Policy: Sendable, Equatable, Encodable {
             bits >>= 5
         }
         return "HG-" + String(characters[0..<4]) + "-" + String(characters[4..<8])
+    }
+}
+
+/// The policy object of the API, its status seen at the caller's "now".
+struct PolicyDTO: Encodable {
+    let id: UUID
+    let number: String
+    let status: PolicyStatus
+    let product: String
+    let usage: String
+    let driverId: UUID
+    let vehicleId: UUID
+    let quoteId: UUID
+    let startsAt: Date
+    let endsAt: Date?
+    let hourlyRateAmount: Int64
+    let totalAmount: Int64
+    let currency: String
+    let funding: String?
+    let refundAmount: Int64
+    let createdAt: Date
+    let cancelledAt: Date?
+    let payment: PaymentDTO?
+
+    init(_ policy: Policy, now: Date, payment: Payment? = nil) {
+        id = policy.id
+        number = policy.number
+        status = policy.status(at: now)
+        product = policy.product
+        usage = policy.usage
+        driverId = policy.driverId
+        vehicleId = policy.vehicleId
+        quoteId = policy.quoteId
+        startsAt = policy.startsAt
+        endsAt = policy.endsAt
+        hourlyRateAmount = policy.hourlyRateAmount
+        totalAmount = policy.totalAmount
+        currency = policy.currency
+        funding = policy.funding
+        refundAmount = policy.refundAmount
+        createdAt = policy.createdAt
+        cancelledAt = policy.cancelledAt
+        self.payment = payment.map(PaymentDTO.init)
     }
 }

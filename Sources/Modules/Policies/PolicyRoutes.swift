@@ -4,24 +4,31 @@ import Drivers
 import Foundation
 import HTTPServer
 import Identity
+import Ledger
+import Payments
 import Postgres
 import Quotes
 import Vehicles
+import Wallet
 
 /// `POST /v1/policies`, `GET /v1/policies`, `GET /v1/policies/{id}`, `POST /v1/policies/{id}/cancel`,
 /// `GET /v1/policies/{id}/certificate`.
 struct PolicyRoutes: Sendable {
     let app: AppContext
     let identity: Identity
+    let wallet: Wallet
+    var payments: Payments { wallet.payments }
     var store: PolicyStore { PolicyStore(database: app.database) }
+    var issuance: PolicyIssuance { PolicyIssuance(app: app) }
 
     struct BindBody: Decodable {
         let quoteId: UUID?
         let paymentMethodId: UUID?
     }
 
-    /// Binds a quote. Idempotent under `Idempotency-Key`: the policy, its certificate, the
-    /// quote's binding and the stored response commit together.
+    /// Binds a quote (idempotent under `Idempotency-Key`). PAYG cover is active at once. An
+    /// hourly block is paid up front: from the card named by `payment_method_id` (the policy
+    /// stays `pending_payment`, with its `payment`, while SCA is pending), or else from the wallet.
     func create(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let caller = try await identity.authenticate(request, context)
         let now = caller.context.now
@@ -30,32 +37,62 @@ struct PolicyRoutes: Sendable {
         let quoteID = validation.required(body.quoteId, "quote_id")
         try validation.check()
         guard let quoteID else { throw AppError.invalid("quote_id is required") }
-        guard let driver = try await Drivers(app: app).profile(caller.driverID) else {
-            throw AppError.notFound("no driver profile for this account")
-        }
-        return try await Idempotency(database: app.database).run(
-            scope: "driver:\(caller.driverID.uuidString.lowercased())", request: request, requestID: context.requestID
-        ) { transaction in
-            let quote = try await Quotes().bind(quoteID: quoteID, driverID: caller.driverID, at: now, on: transaction)
-            guard let vehicle = try await Vehicles(app: app).vehicle(quote.vehicleID, ownedBy: caller.driverID) else {
-                throw AppError.notFound("the quoted vehicle no longer exists")
+        // An unknown quote still goes through the idempotency checks (a reused key is 422 first);
+        // binding then answers 404.
+        let quoted = try await Quotes().quote(quoteID, driverID: caller.driverID, on: app.database)
+        let scope = "driver:\(caller.driverID.uuidString.lowercased())"
+        let idempotency = Idempotency(database: app.database)
+
+        if quoted?.product == .hourly, let cardID = body.paymentMethodId {
+            guard let card = try await payments.card(cardID, ownedBy: caller.driverID) else {
+                throw AppError.notFound("no payment method \(cardID.uuidString.lowercased())")
             }
-            // PAYG cover stands from now; an hourly block waits for payment (taken by the payments
-            // module, issue #5) and covers exactly its quoted hours.
-            let isHourly = quote.product == .hourly
-            let policy = Policy(
-                id: UUID(), number: Policy.newNumber(), driverId: caller.driverID, vehicleId: vehicle.id, quoteId: quote.id,
-                product: quote.product.rawValue, usage: quote.usage.rawValue, status: isHourly ? .pendingPayment : .active,
-                startsAt: isHourly ? quote.startsAt! : now, endsAt: isHourly ? quote.endsAt : nil,
-                hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now)
-            try await PolicyStore(database: transaction).insert(policy)
-            try await Documents(app: app).issueCertificate(for: policy.id, CertificateDetails(
-                policyNumber: policy.number, insuredName: driver.fullName, licenceNumber: driver.licenceNumber,
-                vehicleRegistration: vehicle.registration, vehicleDescription: "\(vehicle.year) \(vehicle.make) \(vehicle.model)",
-                product: policy.product, usage: policy.usage, periodStart: policy.startsAt, periodEnd: policy.endsAt,
-                issuedAt: now), on: transaction)
-            return try .json(policy, status: .created)
+            return try await idempotency.runWithExternalCall(
+                scope: scope, request: request, requestID: context.requestID,
+                begin: { transaction in
+                    let policy = try await bind(quoteID, caller: caller, now: now, funding: "card", on: transaction)
+                    let paymentID = try await payments.createPayment(
+                        driverID: caller.driverID, purpose: .blockPurchase, amount: policy.totalAmount, card: card,
+                        relatedID: policy.id, at: now, on: transaction)
+                    try await PolicyStore(database: transaction).attachPayment(paymentID, to: policy.id)
+                    return paymentID
+                },
+                complete: { paymentID in
+                    let payment = try await payments.execute(paymentID: paymentID, offSession: false)
+                    guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID, driverID: caller.driverID) else {
+                        throw AppError.notFound("the policy for this payment is gone")
+                    }
+                    return try .json(PolicyDTO(policy, now: now, payment: payment), status: .created)
+                })
         }
+        return try await idempotency.run(scope: scope, request: request, requestID: context.requestID) { transaction in
+            let isHourly = quoted?.product == .hourly
+            var policy = try await bind(quoteID, caller: caller, now: now, funding: isHourly ? "wallet" : nil, on: transaction)
+            if isHourly {
+                try await wallet.spend(driverID: caller.driverID, gross: policy.totalAmount, ipt: Quote.ipt(ofGross: policy.totalAmount),
+                                       kind: .blockPurchase, description: "Hourly cover \(policy.number)",
+                                       causedBy: "policy:\(policy.id.uuidString.lowercased()):purchase", relatedID: policy.id,
+                                       at: now, on: transaction)
+                try await PolicyStore(database: transaction).setStatus(.scheduled, of: policy.id)
+                policy = try await PolicyStore(database: transaction).find(id: policy.id)!
+            }
+            try await issuance.issueCertificate(for: policy, on: transaction)
+            return try .json(PolicyDTO(policy, now: now), status: .created)
+        }
+    }
+
+    /// Binds the quote and records the policy (PAYG `active`, hourly `pending_payment`).
+    private func bind(_ quoteID: UUID, caller: AuthenticatedRequest, now: Date, funding: String?,
+                      on transaction: PostgresConnection) async throws -> Policy {
+        let quote = try await Quotes().bind(quoteID: quoteID, driverID: caller.driverID, at: now, on: transaction)
+        let isHourly = quote.product == .hourly
+        let policy = Policy(
+            id: UUID(), number: Policy.newNumber(), driverId: caller.driverID, vehicleId: quote.vehicleID, quoteId: quote.id,
+            product: quote.product.rawValue, usage: quote.usage.rawValue, status: isHourly ? .pendingPayment : .active,
+            startsAt: isHourly ? quote.startsAt! : now, endsAt: isHourly ? quote.endsAt : nil,
+            hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now, funding: funding)
+        try await PolicyStore(database: transaction).insert(policy)
+        return policy
     }
 
     func list(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
@@ -64,43 +101,83 @@ struct PolicyRoutes: Sendable {
         let (policies, next) = page.page(try await store.list(driverID: caller.driverID, page: page)) {
             PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id)
         }
-        return try .json(ListResponse(data: policies, nextCursor: next))
+        return try .json(ListResponse(data: policies.map { PolicyDTO($0, now: caller.context.now) }, nextCursor: next))
     }
 
     func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let caller = try await identity.authenticate(request, context)
-        return try .json(try await ownedPolicy(context, caller))
+        let policy = try await ownedPolicy(context, caller)
+        let payment = policy.status == .pendingPayment ? try await policy.paymentID.asyncMap { try await payments.payment($0) } ?? nil : nil
+        return try .json(PolicyDTO(policy, now: caller.context.now, payment: payment))
     }
 
-    /// Cancels a policy. Nothing has been paid for a PAYG policy up front or for a block still
-    /// awaiting payment, so nothing is refunded here; paid blocks' refunds come with payments.
+    /// Cancels with the refund PRODUCT.md promises, back where the money came from: before the
+    /// start, everything; during cover, the whole unused hours; after the end, nothing to cancel.
     func cancel(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let caller = try await identity.authenticate(request, context)
         let id = try context.uuidParameter("id")
-        return try await Idempotency(database: app.database).run(
-            scope: "driver:\(caller.driverID.uuidString.lowercased())", request: request, requestID: context.requestID
-        ) { transaction in
-            let store = PolicyStore(database: transaction)
-            guard let policy = try await store.find(id: id, driverID: caller.driverID, forUpdate: true) else {
-                throw AppError.notFound("no policy \(id.uuidString.lowercased())")
-            }
-            switch policy.status {
-            case .active, .pendingPayment, .paused:
-                return try .json(try await store.cancel(id: id, at: caller.context.now))
-            case .scheduled:
-                throw AppError(status: .conflict, slug: "refund-unavailable",
-                               detail: "paid hourly blocks are cancelled with a refund, which needs the payments module")
-            case .cancelled, .expired, .deactivated:
-                throw AppError(status: .conflict, slug: "policy-not-cancellable", detail: "the policy is already \(policy.status.rawValue)")
-            }
-        }
+        let now = caller.context.now
+        return try await Idempotency(database: app.database).runWithExternalCall(
+            scope: "driver:\(caller.driverID.uuidString.lowercased())", request: request, requestID: context.requestID,
+            begin: { transaction in
+                let store = PolicyStore(database: transaction)
+                guard let policy = try await store.find(id: id, driverID: caller.driverID, forUpdate: true) else {
+                    throw AppError.notFound("no policy \(id.uuidString.lowercased())")
+                }
+                switch policy.status(at: now) {
+                case .active where policy.product == "payg", .paused, .pendingPayment:
+                    _ = try await store.cancel(id: id, at: now)
+                case .scheduled, .active:
+                    let refund = Self.refund(for: policy, at: now)
+                    let viaWallet = policy.funding == "wallet"
+                    _ = try await store.cancel(id: id, at: now, refundAmount: refund,
+                                               refundState: refund == 0 || viaWallet ? "done" : "pending")
+                    if viaWallet, refund > 0 {
+                        try await Ledger().post(Self.refundPosting(policy, amount: refund, toCard: false, at: now), on: transaction)
+                    }
+                case .cancelled, .expired, .deactivated:
+                    throw AppError(status: .conflict, slug: "policy-not-cancellable",
+                                   detail: "the policy is already \(policy.status(at: now).rawValue)")
+                }
+                return id
+            },
+            complete: { policyID in
+                guard var policy = try await store.find(id: policyID, driverID: caller.driverID) else {
+                    throw AppError.notFound("no policy \(policyID.uuidString.lowercased())")
+                }
+                if policy.refundState == "pending" {
+                    try await issuance.completeCardRefund(policy, payments: payments, at: now)
+                    policy = try await store.find(id: policyID, driverID: caller.driverID) ?? policy
+                }
+                return try .json(PolicyDTO(policy, now: now))
+            })
+    }
+
+    /// Whole unused hours at the hourly rate (all of it before the start), never more than paid.
+    static func refund(for policy: Policy, at now: Date) -> Int64 {
+        guard let endsAt = policy.endsAt else { return 0 }
+        if now < policy.startsAt { return policy.totalAmount }
+        let unusedHours = Int64(max(0, endsAt.timeIntervalSince(now)) / 3600)
+        return min(policy.totalAmount, unusedHours * policy.hourlyRateAmount)
+    }
+
+    /// The ledger side of a refund: premium and IPT are given back in proportion.
+    static func refundPosting(_ policy: Policy, amount: Int64, toCard: Bool, at now: Date) -> LedgerPosting {
+        let ipt = Quote.ipt(ofGross: amount)
+        return LedgerPosting(
+            causedBy: "policy:\(policy.id.uuidString.lowercased()):refund", kind: .refund, driverID: policy.driverId,
+            description: "Refund for cancelled cover \(policy.number)", driverAmount: amount, iptAmount: ipt,
+            funding: toCard ? "card" : "wallet", relatedID: policy.id,
+            entries: [(.premiumIncome, amount - ipt), (.iptPayable, ipt),
+                      (toCard ? .pspClearing : .driverCash(policy.driverId), -amount)],
+            createdAt: now)
     }
 
     func certificate(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let caller = try await identity.authenticate(request, context)
         let policy = try await ownedPolicy(context, caller)
         guard let document = try await Documents(app: app).certificate(for: policy.id) else {
-            throw AppError.notFound("no certificate for policy \(policy.number)")
+            throw AppError.notFound("no certificate for policy \(policy.number): cover is not yet paid")
         }
         var response = HTTPResponse(status: .ok, contentType: document.contentType, body: document.body)
         response.headers.add(name: "etag", value: "\"\(document.sha256)\"")
@@ -114,5 +191,12 @@ struct PolicyRoutes: Sendable {
             throw AppError.notFound("no policy \(id.uuidString.lowercased())")
         }
         return policy
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -9,10 +9,10 @@ struct PolicyStore: Sendable {
     func insert(_ policy: Policy) async throws {
         try await database.execute("""
             INSERT INTO policies.policies (id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at,
-                                           ends_at, hourly_rate_amount, total_amount, created_at)
+                                           ends_at, hourly_rate_amount, total_amount, created_at, funding)
             VALUES (\(policy.id), \(policy.number), \(policy.driverId), \(policy.vehicleId), \(policy.quoteId),
                     \(policy.product), \(policy.usage), \(policy.status.rawValue), \(policy.startsAt), \(policy.endsAt),
-                    \(policy.hourlyRateAmount), \(policy.totalAmount), \(policy.createdAt))
+                    \(policy.hourlyRateAmount), \(policy.totalAmount), \(policy.createdAt), \(policy.funding))
             """)
     }
 
@@ -32,10 +32,32 @@ struct PolicyStore: Sendable {
             """, decode: Policy.init(row:))
     }
 
-    func cancel(id: UUID, at instant: Date) async throws -> Policy {
+    /// Cancels, recording what is owed back; `refundState` is `pending` until a card refund
+    /// has gone through, `done` when nothing or a wallet refund was due.
+    func cancel(id: UUID, at instant: Date, refundAmount: Int64 = 0, refundState: String = "none") async throws -> Policy {
         try await database.queryOne("""
-            UPDATE policies.policies SET status = 'cancelled', cancelled_at = \(instant) WHERE id = \(id)
-            RETURNING \(Policy.columns)
+            UPDATE policies.policies SET status = 'cancelled', cancelled_at = \(instant), refund_amount = \(refundAmount),
+                refund_state = \(refundState)
+            WHERE id = \(id) RETURNING \(Policy.columns)
             """, decode: Policy.init(row:))
+    }
+
+    func find(id: UUID) async throws -> Policy? {
+        try await database.queryOptional("SELECT \(Policy.columns) FROM policies.policies WHERE id = \(id) FOR UPDATE",
+                                         decode: Policy.init(row:))
+    }
+
+    func attachPayment(_ paymentID: UUID, to policyID: UUID) async throws {
+        try await database.execute("UPDATE policies.policies SET payment_id = \(paymentID) WHERE id = \(policyID)")
+    }
+
+    func setStatus(_ status: PolicyStatus, of policyID: UUID, cancelledAt: Date? = nil) async throws {
+        try await database.execute("""
+            UPDATE policies.policies SET status = \(status.rawValue), cancelled_at = \(cancelledAt) WHERE id = \(policyID)
+            """)
+    }
+
+    func markRefunded(_ policyID: UUID) async throws {
+        try await database.execute("UPDATE policies.policies SET refund_state = 'done' WHERE id = \(policyID)")
     }
 }

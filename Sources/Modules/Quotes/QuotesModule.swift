@@ -53,6 +53,11 @@ public enum BindingRefusal: ResponseError {
 public struct Quotes: Sendable {
     public init() {}
 
+    /// The driver's quote, or nil (another driver's quote does not exist for them).
+    public func quote(_ id: UUID, driverID: UUID, on database: any PostgresQueryable) async throws -> Quote? {
+        try await QuoteStore(database: database).find(id: id, driverID: driverID)
+    }
+
     /// Locks and marks the driver's quote bound inside the caller's transaction, or throws a
     /// `BindingRefusal` (404 for another driver's quote, 422 expired, 409 already bound).
     public func bind(quoteID: UUID, driverID: UUID, at now: Date, on transaction: PostgresConnection) async throws -> Quote {

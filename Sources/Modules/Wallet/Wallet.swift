@@ -20,7 +20,7 @@ public struct Wallet: Sendable {
     public static let maximumTopUp: Int64 = 50_000
 
     let app: AppContext
-    let payments: Payments
+    public let payments: Payments
 
     public init(app: AppContext, payments: Payments) {
         self.app = app

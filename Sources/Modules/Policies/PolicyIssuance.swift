@@ -1,0 +1,64 @@
+import AppKernel
+import Documents
+import Drivers
+import Foundation
+import Ledger
+import Payments
+import Postgres
+import Quotes
+import Vehicles
+
+/// What happens once cover is paid for: the certificate, the ledger, the card outcome.
+struct PolicyIssuance: Sendable {
+    let app: AppContext
+
+    /// Renders and stores the certificate of motor insurance.
+    func issueCertificate(for policy: Policy, on transaction: PostgresConnection) async throws {
+        guard let driver = try await Drivers(app: app).profile(policy.driverId),
+              let vehicle = try await Vehicles(app: app).vehicle(policy.vehicleId, ownedBy: policy.driverId)
+        else { throw AppError.notFound("the policy's driver or vehicle no longer exists") }
+        try await Documents(app: app).issueCertificate(for: policy.id, CertificateDetails(
+            policyNumber: policy.number, insuredName: driver.fullName, licenceNumber: driver.licenceNumber,
+            vehicleRegistration: vehicle.registration, vehicleDescription: "\(vehicle.year) \(vehicle.make) \(vehicle.model)",
+            product: policy.product, usage: policy.usage, periodStart: policy.startsAt, periodEnd: policy.endsAt,
+            issuedAt: policy.createdAt), on: transaction)
+    }
+
+    /// A card payment for an hourly block ended: paid → scheduled with its certificate and
+    /// ledger posting; failed → the policy is cancelled (nothing was taken).
+    func registerOutcomes(_ outcomes: PaymentOutcomes) {
+        let app = app
+        outcomes.register(.blockPurchase) { payment, transaction in
+            guard let policyID = payment.relatedID, let policy = try await PolicyStore(database: transaction).find(id: policyID),
+                  policy.status == .pendingPayment
+            else { return }
+            let store = PolicyStore(database: transaction)
+            if payment.status == .succeeded {
+                try await store.setStatus(.scheduled, of: policy.id)
+                let ipt = Quote.ipt(ofGross: payment.amount)
+                try await Ledger().post(LedgerPosting(
+                    causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .blockPurchase,
+                    driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
+                    iptAmount: ipt, funding: "card", relatedID: policy.id,
+                    entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
+                    createdAt: Date()), on: transaction)
+                try await PolicyIssuance(app: app).issueCertificate(for: policy, on: transaction)
+            } else {
+                try await store.setStatus(.cancelled, of: policy.id, cancelledAt: Date())
+            }
+        }
+    }
+
+    /// The card side of a cancellation refund: the processor call (keyed, so retries are
+    /// safe), then the ledger posting and the policy marked refunded, together.
+    func completeCardRefund(_ policy: Policy, payments: Payments, at now: Date) async throws {
+        guard let paymentID = policy.paymentID, let payment = try await payments.payment(paymentID) else {
+            throw AppError.conflict("the policy's card payment is missing")
+        }
+        try await payments.refund(payment, amount: policy.refundAmount, reason: "cancel")
+        try await app.database.withTransaction { transaction in
+            try await Ledger().post(PolicyRoutes.refundPosting(policy, amount: policy.refundAmount, toCard: true, at: now), on: transaction)
+            try await PolicyStore(database: transaction).markRefunded(policy.id)
+        }
+    }
+}
