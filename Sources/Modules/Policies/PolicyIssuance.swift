@@ -41,10 +41,10 @@ struct PolicyIssuance: Sendable {
                     driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
                     iptAmount: ipt, funding: "card", relatedID: policy.id,
                     entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
-                    createdAt: Date()), on: transaction)
+                    createdAt: payment.createdAt), on: transaction)
                 try await PolicyIssuance(app: app).issueCertificate(for: policy, on: transaction)
             } else {
-                try await store.setStatus(.cancelled, of: policy.id, cancelledAt: Date())
+                try await store.setStatus(.cancelled, of: policy.id, cancelledAt: payment.createdAt)
             }
         }
     }

@@ -36,7 +36,8 @@ public struct Wallet: Sendable {
                 description: payment.purpose == .autoTopUp ? "Automatic top-up by card" : "Top-up by card",
                 driverAmount: payment.amount, funding: "card", relatedID: payment.id,
                 entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
-                createdAt: Date()), on: transaction)
+                // The payment's own time, which follows the driver's clock (a test clock in sandbox).
+                createdAt: payment.createdAt), on: transaction)
         }
         outcomes.register(.topUp, credit)
         outcomes.register(.autoTopUp, credit)
