@@ -113,3 +113,55 @@ import Testing
         try await expectLedgerConsistent()
     }
 }
+
+@Suite(.tags(.database)) struct AutoTopUpTests {
+    func waitForBalance(_ driver: TestDriver, _ expected: Int) async throws -> Int {
+        var balance = try await driver.balance()
+        for _ in 0..<50 where balance != expected {
+            try await Task.sleep(for: .milliseconds(100))
+            balance = try await driver.balance()
+        }
+        return balance
+    }
+
+    @Test func spendingUnderTheThresholdTopsUpFromTheDefaultCard() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let card = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(1500, card: card).status == 201)
+        let wallet = try await driver.client.json("GET", "/v1/wallet", token: driver.token).json()
+        #expect((wallet["auto_top_up"] as? [String: Any])?["enabled"] as? Bool == true)
+        #expect((wallet["auto_top_up"] as? [String: Any])?["threshold_amount"] as? Int == 1000)
+        #expect((wallet["auto_top_up"] as? [String: Any])?["amount"] as? Int == 2000)
+
+        let quote = try await driver.quote(["product": "hourly", "hours": 3]).json()
+        #expect(try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).status == 201)
+        // 1500 − 609 = 891 < 1000: £20 arrives off-session.
+        #expect(try await waitForBalance(driver, 891 + 2000) == 2891)
+        let history = try await driver.client.json("GET", "/v1/transactions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(history.first?["description"] as? String == "Automatic top-up by card")
+        try await expectLedgerConsistent()
+    }
+
+    @Test func autoTopUpCanBeTurnedOffAndFailsSafelyOffSession() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let card = try await driver.addCard("tok_sca_required")  // needs the cardholder: fails off-session
+        let visa = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(1500, card: visa).status == 201)
+        let quote = try await driver.quote(["product": "hourly", "hours": 3]).json()
+        #expect(try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).status == 201)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await driver.balance() == 891)  // the default (SCA) card could not be charged off-session
+        _ = card
+
+        let patched = try await driver.client.json("PATCH", "/v1/wallet", ["auto_top_up": ["enabled": false, "amount": 5000]],
+                                                   token: driver.token)
+        #expect(patched.status == 200)
+        #expect((try patched.json()["auto_top_up"] as? [String: Any])?["enabled"] as? Bool == false)
+        #expect(try await driver.client.json("PATCH", "/v1/wallet", ["auto_top_up": ["amount": 100]], token: driver.token).status == 422)
+        #expect(try await driver.client.json("PATCH", "/v1/wallet", ["nothing": true], token: driver.token).status == 422)
+    }
+}
