@@ -1,5 +1,8 @@
 import Foundation
 import TestSupport
+import Wallet
+import Postgres
+import Payments
 import Testing
 
 @Suite(.tags(.database)) struct BlockPurchaseTests {
@@ -163,5 +166,39 @@ import Testing
         #expect((try patched.json()["auto_top_up"] as? [String: Any])?["enabled"] as? Bool == false)
         #expect(try await driver.client.json("PATCH", "/v1/wallet", ["auto_top_up": ["amount": 100]], token: driver.token).status == 422)
         #expect(try await driver.client.json("PATCH", "/v1/wallet", ["nothing": true], token: driver.token).status == 422)
+    }
+}
+
+@Suite(.tags(.database)) struct PromoCreditTests {
+    @Test func promoIsSpentFirstAndComesBackAsPromo() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let card = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(2000, card: card).status == 201)
+        let wallet = Wallet(app: server.app, payments: Payments(app: server.app, gateway: NoGateway(), outcomes: PaymentOutcomes()))
+        let driverID = UUID(uuidString: driver.id)!
+        let reference = UUID().uuidString
+        for _ in 0..<2 {  // the second grant with one reference is a no-op
+            try await TestDatabase.pool.withTransaction { transaction in
+                try await wallet.grantPromo(driverID: driverID, amount: 500, description: "Welcome offer",
+                                            causedBy: "promo:\(reference)", at: Date(), on: transaction)
+            }
+        }
+        func balances() async throws -> (Int, Int) {
+            let json = try await driver.client.json("GET", "/v1/wallet", token: driver.token).json()
+            return (json["balance_amount"] as! Int, json["promo_balance_amount"] as! Int)
+        }
+        #expect(try await balances() == (2000, 500))
+
+        let quote = try await driver.quote(["product": "hourly", "hours": 3, "starts_at": RFC3339Text.format(Date().addingTimeInterval(3600))]).json()
+        let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token,
+                                                  headers: [("Idempotency-Key", UUID().uuidString)]).json()
+        #expect(try await balances() == (2000 - 109, 0))  // 609 = 500 promo + 109 cash
+        _ = try await driver.client.json("POST", "/v1/policies/\(policy["id"]!)/cancel", token: driver.token)
+        #expect(try await balances() == (2000, 500))  // promo returns as promo, never as cash
+        let history = try await driver.client.json("GET", "/v1/transactions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(history.first?["funding"] as? String == "mixed")
+        try await expectLedgerConsistent()
     }
 }

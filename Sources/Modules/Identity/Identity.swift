@@ -78,6 +78,11 @@ public struct Identity: Sendable {
         try await IdentityStore(database: database ?? app.database).account(id: id)
     }
 
+    /// The account registered with `email` (case-insensitive), if any.
+    public func accountID(email: String) async throws -> UUID? {
+        try await IdentityStore(database: app.database).credentials(email: email.trimmingCharacters(in: .whitespaces).lowercased())?.userID
+    }
+
     /// The drivers whose "now" follows a test clock (for catching up when it advances).
     public func driverIDs(onTestClock clockID: UUID) async throws -> [UUID] {
         try await IdentityStore(database: app.database).userIDs(onTestClock: clockID)

@@ -120,6 +120,14 @@ public struct Ledger: Sendable {
         return (-(balances[ids[0]] ?? 0), -(balances[ids[1]] ?? 0))
     }
 
+    /// The amount a posting moved on one account (debits positive); 0 when none.
+    public func amount(postedBy cause: String, on account: LedgerAccount, on database: any PostgresQueryable) async throws -> Int64 {
+        try await database.queryValue("""
+            SELECT coalesce(sum(amount), 0)::int8 FROM ledger.entries
+            WHERE transaction_id = \(Ledger.transactionID(causedBy: cause)) AND account_id = \(account.id)
+            """, as: Int64.self)
+    }
+
     /// Serialises every balance-changing decision for one driver until the caller's transaction
     /// ends, so two concurrent spends can never both see the same money.
     public func lockWallet(of driverID: UUID, on transaction: PostgresConnection) async throws {

@@ -22,6 +22,11 @@ public struct GatewayError: Error, CustomStringConvertible {
     public let code: String
     public let message: String
     public var description: String { "card processor error \(code): \(message)" }
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
 }
 
 /// The card processor behind one protocol (PRODUCT.md "Payments"): the HTTP client for the

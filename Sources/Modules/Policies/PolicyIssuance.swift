@@ -57,7 +57,7 @@ struct PolicyIssuance: Sendable {
         }
         try await payments.refund(payment, amount: policy.refundAmount, reason: "cancel")
         try await app.database.withTransaction { transaction in
-            try await Ledger().post(PolicyRoutes.refundPosting(policy, amount: policy.refundAmount, toCard: true, at: now), on: transaction)
+            try await Ledger().post(PolicyRoutes.cardRefundPosting(policy, amount: policy.refundAmount, at: now), on: transaction)
             try await PolicyStore(database: transaction).markRefunded(policy.id)
         }
     }

@@ -139,7 +139,10 @@ struct PolicyRoutes: Sendable {
                     _ = try await store.cancel(id: id, at: now, refundAmount: refund,
                                                refundState: refund == 0 || viaWallet ? "done" : "pending")
                     if viaWallet, refund > 0 {
-                        try await Ledger().post(Self.refundPosting(policy, amount: refund, toCard: false, at: now), on: transaction)
+                        let policyKey = policy.id.uuidString.lowercased()
+                        try await wallet.refund(driverID: policy.driverId, amount: refund, purchaseCause: "policy:\(policyKey):purchase",
+                                                description: "Refund for cancelled cover \(policy.number)",
+                                                causedBy: "policy:\(policyKey):refund", relatedID: policy.id, at: now, on: transaction)
                     }
                 case .cancelled, .expired, .deactivated:
                     throw AppError(status: .conflict, slug: "policy-not-cancellable",
@@ -167,15 +170,14 @@ struct PolicyRoutes: Sendable {
         return min(policy.totalAmount, unusedHours * policy.hourlyRateAmount)
     }
 
-    /// The ledger side of a refund: premium and IPT are given back in proportion.
-    static func refundPosting(_ policy: Policy, amount: Int64, toCard: Bool, at now: Date) -> LedgerPosting {
+    /// The ledger side of a card refund: premium and IPT are given back in proportion.
+    static func cardRefundPosting(_ policy: Policy, amount: Int64, at now: Date) -> LedgerPosting {
         let ipt = Quote.ipt(ofGross: amount)
         return LedgerPosting(
             causedBy: "policy:\(policy.id.uuidString.lowercased()):refund", kind: .refund, driverID: policy.driverId,
             description: "Refund for cancelled cover \(policy.number)", driverAmount: amount, iptAmount: ipt,
-            funding: toCard ? "card" : "wallet", relatedID: policy.id,
-            entries: [(.premiumIncome, amount - ipt), (.iptPayable, ipt),
-                      (toCard ? .pspClearing : .driverCash(policy.driverId), -amount)],
+            funding: "card", relatedID: policy.id,
+            entries: [(.premiumIncome, amount - ipt), (.iptPayable, ipt), (.pspClearing, -amount)],
             createdAt: now)
     }
 

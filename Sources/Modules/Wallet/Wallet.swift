@@ -77,6 +77,36 @@ public struct Wallet: Sendable {
         return posting.id
     }
 
+    /// Gives promotional credit (spent before cash, never paid out to a card). `causedBy`
+    /// identifies the grant, so granting twice for one reason is a no-op.
+    @discardableResult
+    public func grantPromo(driverID: UUID, amount: Int64, description: String, causedBy: String, at instant: Date,
+                           on transaction: PostgresConnection) async throws -> Bool {
+        precondition(amount > 0, "a promotional grant must be positive")
+        return try await Ledger().post(LedgerPosting(
+            causedBy: causedBy, kind: .promoCredit, driverID: driverID, description: description, driverAmount: amount,
+            funding: "promo", relatedID: nil, entries: [(.promoFunding, amount), (.driverPromo(driverID), -amount)],
+            createdAt: instant), on: transaction)
+    }
+
+    /// Refunds `amount` of a wallet-paid purchase into the wallet: promotional credit goes back
+    /// as promotional credit (it never becomes cash), the rest as cash; premium and IPT are
+    /// given back in proportion.
+    public func refund(driverID: UUID, amount: Int64, purchaseCause: String, description: String, causedBy: String,
+                       relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws {
+        let ledger = Ledger()
+        try await ledger.lockWallet(of: driverID, on: transaction)
+        let promoSpent = try await ledger.amount(postedBy: purchaseCause, on: .driverPromo(driverID), on: transaction)
+        let toPromo = min(max(promoSpent, 0), amount)
+        let ipt = Money.roundHalfUp(amount * 3, 28)
+        try await ledger.post(LedgerPosting(
+            causedBy: causedBy, kind: .refund, driverID: driverID, description: description, driverAmount: amount, iptAmount: ipt,
+            funding: toPromo == 0 ? "wallet" : (toPromo == amount ? "promo" : "mixed"), relatedID: relatedID,
+            entries: [(.premiumIncome, amount - ipt), (.iptPayable, ipt), (.driverPromo(driverID), -toPromo),
+                      (.driverCash(driverID), -(amount - toPromo))],
+            createdAt: instant), on: transaction)
+    }
+
     /// Starts an off-session top-up from the default card when auto top-up is on and the cash
     /// balance is under the threshold, unless one is already under way. Runs after the caller
     /// committed. (Issue #6 moves this onto the jobs queue with retries.)
