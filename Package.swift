@@ -22,7 +22,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Ledger", []),
     ("Payments", ["Identity"]),
     ("Wallet", ["Identity", "Ledger", "Payments"]),
-    ("Billing", ["Identity", "Ledger"]),
+    ("Billing", ["Identity", "Ledger", "Documents"]),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
     ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet"]),
 ]
@@ -64,7 +64,7 @@ var targets: [Target] = [
     .testTarget(name: "AppKernelTests", dependencies: ["AppKernel", "Cryptography", "TestSupport"],
                 swiftSettings: swiftSettings),
     // Pure domain logic (pricing, underwriting rules, formats) without sockets.
-    .testTarget(name: "DomainTests", dependencies: ["Rating", "Underwriting", "Quotes", "Drivers", "Vehicles", "AppKernel"],
+    .testTarget(name: "DomainTests", dependencies: ["Rating", "Underwriting", "Quotes", "Drivers", "Vehicles", "Billing", "AppKernel"],
                 swiftSettings: swiftSettings),
     // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",

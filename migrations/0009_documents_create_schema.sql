@@ -4,14 +4,15 @@ CREATE SCHEMA documents;
 
 CREATE TABLE documents.documents (
     id           uuid PRIMARY KEY,
-    subject_id   uuid NOT NULL,                 -- the policy (or statement) it documents
+    subject_id   uuid NOT NULL,                 -- the policy (certificate) or driver (statement)
     kind         text NOT NULL CHECK (kind IN ('certificate', 'statement')),
+    period       text NOT NULL DEFAULT '',      -- e.g. '2026-W48' for a weekly statement
     content_type text NOT NULL,
     body         bytea NOT NULL,
     sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     created_at   timestamptz NOT NULL
 );
-CREATE UNIQUE INDEX documents_subject_kind ON documents.documents (subject_id, kind);
+CREATE UNIQUE INDEX documents_subject_kind_period ON documents.documents (subject_id, kind, period);
 
 CREATE FUNCTION documents.keep_documents_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -54,6 +54,10 @@ enum OpenAPIDocument {
                                              responses: ["201": json("Payment"), "404": problem, "409": problem, "422": problem]))
         add("get", "/v1/transactions", op("Itemised money history, newest first", tag: "billing", list: true,
                                           responses: ["200": json("TransactionList")]))
+        add("get", "/v1/statements/{week}", .object(["summary": .string("Weekly statement (ISO week, e.g. 2026-W48)"),
+            "tags": .array([.string("billing")]), "security": .array([.object(["bearer": .array([])])]),
+            "parameters": .array([parameter("week", in: "path", required: true, schema: ["type": .string("string"), "pattern": .string("^[0-9]{4}-W[0-9]{2}$")])]),
+            "responses": .object(["200": json("Statement"), "401": problem, "404": problem])]))
         if sandbox {
             add("post", "/v1/test-clocks", op("Create a test clock (sandbox)", tag: "test clocks", auth: false, body: "ClockTime",
                                               responses: ["201": json("TestClock")]))
@@ -199,6 +203,11 @@ enum OpenAPIDocument {
                                    "funding": enumeration(["card", "wallet", "promo", "mixed", "none"]), "description": string,
                                    "related_id": nullableString, "created_at": instant]),
             "TransactionList": list("Transaction"),
+            "Statement": object(["week": string, "starts_at": instant, "ends_at": instant, "currency": string,
+                                 "opening_balance_amount": amount, "closing_balance_amount": amount, "top_ups_amount": amount,
+                                 "charges_amount": amount, "ipt_amount": amount, "refunds_amount": amount,
+                                 "lines": .object(["type": .string("array"), "items": ref("Transaction")]),
+                                 "final": .object(["type": .string("boolean")])]),
             "ClockTime": object(["frozen_time": instant], required: ["frozen_time"]),
             "TestClock": object(["id": uuid, "frozen_time": instant]),
         ]

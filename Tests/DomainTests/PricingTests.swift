@@ -1,6 +1,7 @@
 import AppKernel
 @testable import Quotes
 @testable import Rating
+@testable import Billing
 import Testing
 
 struct PricingTests {
@@ -61,5 +62,16 @@ struct PricingTests {
             #expect(abs(Double(ipt) - Double(premium) * 0.12) <= 0.56 + 1e-9, "total \(total)")
             #expect(abs(Double(ipt) - Double(total) * 3 / 28) <= 0.5, "total \(total)")
         }
+    }
+}
+
+struct ISOWeekTests {
+    @Test func weekStarts() {
+        #expect(Statements.weekStart("2026-W48").map(RFC3339.format) == "2026-11-23T00:00:00Z")
+        #expect(Statements.weekStart("2026-W01").map(RFC3339.format) == "2025-12-29T00:00:00Z")
+        #expect(Statements.weekStart("2020-W53").map(RFC3339.format) == "2020-12-28T00:00:00Z")
+        #expect(Statements.weekStart("2021-W53") == nil)
+        #expect(Statements.weekStart("2026-W00") == nil)
+        #expect(Statements.weekStart("2026-48") == nil)
     }
 }

@@ -202,3 +202,35 @@ import Testing
         try await expectLedgerConsistent()
     }
 }
+
+@Suite(.tags(.database)) struct StatementTests {
+    @Test func aWeeklyStatementTotalsTheWeekAndIsKeptOnceFinal() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let clocks = try TestConnection(port: server.port)
+        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-06-01T10:00:00Z"]).json()["id"] as! String
+        let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
+        let card = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(5000, card: card).status == 201)
+        let quote = try await driver.quote(["product": "hourly", "hours": 3]).json()
+        #expect(try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).status == 201)
+
+        let open = try await driver.client.json("GET", "/v1/statements/2026-W23", token: driver.token).json()
+        #expect(open["final"] as? Bool == false)
+        #expect(open["starts_at"] as? String == "2026-06-01T00:00:00Z")
+        #expect(open["opening_balance_amount"] as? Int == 0)
+        #expect(open["closing_balance_amount"] as? Int == 4391)
+        #expect(open["top_ups_amount"] as? Int == 5000)
+        #expect(open["charges_amount"] as? Int == 609)
+        #expect(open["ipt_amount"] as? Int == 65)
+        #expect((open["lines"] as? [Any])?.count == 2)
+
+        _ = try await clocks.json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": "2026-06-08T09:00:00Z"])
+        let closed = try await driver.client.json("GET", "/v1/statements/2026-W23", token: driver.token)
+        #expect(try closed.json()["final"] as? Bool == true)
+        let again = try await driver.client.json("GET", "/v1/statements/2026-W23", token: driver.token)
+        #expect(again.body == closed.body)
+        #expect(try await driver.client.json("GET", "/v1/statements/2026-W30", token: driver.token).status == 404)  // not started
+        #expect(try await driver.client.json("GET", "/v1/statements/june", token: driver.token).status == 404)
+    }
+}

@@ -25,5 +25,7 @@ public struct BillingModule: AppModule {
             let (items, next) = page.page(rows) { PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id) }
             return try .json(ListResponse(data: items, nextCursor: next))
         }
+        let statements = Statements(app: app, identity: identity)
+        routes.get("/v1/statements/{week}") { request, context in try await statements.show(request, context) }
     }
 }

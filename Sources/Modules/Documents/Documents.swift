@@ -43,3 +43,26 @@ public struct Documents: Sendable {
         }
     }
 }
+
+extension Documents {
+    /// A stored statement for `period`, if it was issued.
+    public func statement(for driverID: UUID, period: String) async throws -> StoredDocument? {
+        try await app.database.queryOptional("""
+            SELECT id, content_type, body, sha256, created_at FROM documents.documents
+            WHERE subject_id = \(driverID) AND kind = 'statement' AND period = \(period)
+            """) { row in
+            StoredDocument(id: try row.decode(UUID.self, at: 0), contentType: try row.decode(String.self, at: 1),
+                           body: Array(try row.decode(Data.self, at: 2)), sha256: try row.decode(String.self, at: 3),
+                           createdAt: try row.decode(Date.self, at: 4))
+        }
+    }
+
+    /// Stores a finished period's statement once; a concurrent second store keeps the first.
+    public func storeStatement(for driverID: UUID, period: String, contentType: String, body: [UInt8], at instant: Date) async throws {
+        try await app.database.execute("""
+            INSERT INTO documents.documents (id, subject_id, kind, period, content_type, body, sha256, created_at)
+            VALUES (\(UUID()), \(driverID), 'statement', \(period), \(contentType), \(Data(body)), \(Digest.sha256(body).hexString), \(instant))
+            ON CONFLICT (subject_id, kind, period) DO NOTHING
+            """)
+    }
+}

@@ -184,3 +184,30 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// The driver's cash balance (what we owe them) from postings dated before `instant`.
+    public func cashBalance(of driverID: UUID, before instant: Date, on database: any PostgresQueryable) async throws -> Int64 {
+        -(try await database.queryValue("""
+            SELECT coalesce(sum(e.amount), 0)::int8 FROM ledger.entries e JOIN ledger.transactions t ON t.id = e.transaction_id
+            WHERE e.account_id = \(LedgerAccount.driverCash(driverID).id) AND t.created_at < \(instant)
+            """, as: Int64.self))
+    }
+
+    /// The driver's postings dated in `[from, to)`, oldest first.
+    public func transactions(of driverID: UUID, from: Date, to: Date, on database: any PostgresQueryable) async throws -> [DriverTransaction] {
+        try await database.queryAll("""
+            SELECT id, kind, amount, ipt_amount, currency, funding, description, related_id, created_at
+            FROM ledger.transactions WHERE driver_id = \(driverID) AND created_at >= \(from) AND created_at < \(to)
+            ORDER BY created_at, id
+            """) { row in
+            guard let kind = TransactionKind(rawValue: try row.decode(String.self, at: 1)) else {
+                throw PostgresError(code: .decoding, message: "unknown transaction kind")
+            }
+            return DriverTransaction(id: try row.decode(UUID.self, at: 0), type: kind, amount: try row.decode(Int64.self, at: 2),
+                                     iptAmount: try row.decode(Int64.self, at: 3), currency: try row.decode(String.self, at: 4),
+                                     funding: try row.decode(String.self, at: 5), description: try row.decode(String.self, at: 6),
+                                     relatedId: try row.decode(UUID?.self, at: 7), createdAt: try row.decode(Date.self, at: 8))
+        }
+    }
+}

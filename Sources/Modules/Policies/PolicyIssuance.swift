@@ -29,10 +29,27 @@ struct PolicyIssuance: Sendable {
     func registerOutcomes(_ outcomes: PaymentOutcomes) {
         let app = app
         outcomes.register(.blockPurchase) { payment, transaction in
-            guard let policyID = payment.relatedID, let policy = try await PolicyStore(database: transaction).find(id: policyID),
-                  policy.status == .pendingPayment
-            else { return }
+            guard let policyID = payment.relatedID, let policy = try await PolicyStore(database: transaction).find(id: policyID) else {
+                return
+            }
             let store = PolicyStore(database: transaction)
+            guard policy.status == .pendingPayment else {
+                // The driver cancelled while the bank was still asking for authentication, and
+                // then the payment went through: the money was taken for cover that no longer
+                // exists. Book the capture and owe it all back (refund_state 'pending'); the
+                // refunds job sends it back to the card.
+                if payment.status == .succeeded, policy.status == .cancelled {
+                    let ipt = Quote.ipt(ofGross: payment.amount)
+                    try await Ledger().post(LedgerPosting(
+                        causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .blockPurchase,
+                        driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
+                        iptAmount: ipt, funding: "card", relatedID: policy.id,
+                        entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
+                        createdAt: payment.createdAt), on: transaction)
+                    try await store.owePendingRefund(payment.amount, on: policy.id)
+                }
+                return
+            }
             if payment.status == .succeeded {
                 try await store.setStatus(.scheduled, of: policy.id)
                 let ipt = Quote.ipt(ofGross: payment.amount)

@@ -57,6 +57,12 @@ struct PolicyStore: Sendable {
             """)
     }
 
+    func owePendingRefund(_ amount: Int64, on policyID: UUID) async throws {
+        try await database.execute("""
+            UPDATE policies.policies SET refund_amount = \(amount), refund_state = 'pending' WHERE id = \(policyID)
+            """)
+    }
+
     func markRefunded(_ policyID: UUID) async throws {
         try await database.execute("UPDATE policies.policies SET refund_state = 'done' WHERE id = \(policyID)")
     }
