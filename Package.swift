@@ -23,8 +23,9 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Payments", ["Identity"]),
     ("Wallet", ["Identity", "Ledger", "Payments"]),
     ("Billing", ["Identity", "Ledger", "Documents"]),
+    ("Refunds", ["Ledger", "Payments", "Wallet"]),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
-    ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet"]),
+    ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")

@@ -19,11 +19,10 @@ CREATE TABLE policies.policies (
     currency           char(3) NOT NULL DEFAULT 'GBP',
     created_at         timestamptz NOT NULL,
     cancelled_at       timestamptz,
-    -- How an hourly block was paid, and what its cancellation refunds (back the same way).
+    -- How an hourly block was paid, and what its cancellation refunded (see refunds.refunds).
     funding            text CHECK (funding IN ('card', 'wallet')),
     payment_id         uuid,
     refund_amount      bigint NOT NULL DEFAULT 0 CHECK (refund_amount >= 0),
-    refund_state       text NOT NULL DEFAULT 'none' CHECK (refund_state IN ('none', 'pending', 'done')),
     CHECK ((product = 'hourly') = (ends_at IS NOT NULL)),
     CHECK ((status = 'cancelled') = (cancelled_at IS NOT NULL))
 );

@@ -6,6 +6,7 @@ import OpsHealth
 import Payments
 import Policies
 import Quotes
+import Refunds
 import Vehicles
 import Wallet
 
@@ -16,6 +17,8 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
     let payments = Payments(app: app, gateway: services.gateway, outcomes: services.paymentOutcomes)
     let wallet = Wallet(app: app, payments: payments)
     wallet.registerOutcomes(services.paymentOutcomes)
+    let refunds = Refunds(app: app, wallet: wallet)
+    services.dueWork.register("refunds.complete_pending") { _, _ in await refunds.completePending() }
     return [
         OpsHealthModule(app: app),
         TestClocksModule(app: app, dueWork: services.dueWork),

@@ -234,3 +234,45 @@ import Testing
         #expect(try await driver.client.json("GET", "/v1/statements/june", token: driver.token).status == 404)
     }
 }
+
+@Suite(.tags(.database)) struct RefundTests {
+    /// The driver cancels while the bank still waits for them, then authenticates anyway: the
+    /// money taken is booked and owed back, and the refunds sweep (run by a clock advance)
+    /// returns it to the card.
+    @Test func aPaymentThatSucceedsAfterCancellationIsRefunded() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let clocks = try TestConnection(port: server.port)
+        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-07-01T08:00:00Z"]).json()["id"] as! String
+        let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
+        let card = try await driver.addCard("tok_sca_required")
+        let quote = try await driver.quote(["product": "hourly", "hours": 2]).json()
+        let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!, "payment_method_id": card],
+                                                  token: driver.token).json()
+        let id = policy["id"] as! String
+        let cancelled = try await driver.client.json("POST", "/v1/policies/\(id)/cancel", token: driver.token)
+        #expect(try cancelled.json()["status"] as? String == "cancelled")
+        #expect(try cancelled.json()["refund_amount"] as? Int == 0)
+
+        let url = try #require(URLComponents(string: ((policy["payment"] as! [String: Any])["next_action"] as! [String: Any])["redirect_url"] as! String))
+        let bank = try TestConnection(port: UInt16(url.port!))
+        _ = try await bank.request("POST", url.path, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                   body: Array("result=pass".utf8))
+        var refund: [String: Any]?
+        for _ in 0..<50 where refund == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            refund = try await driver.client.json("GET", "/v1/policies/\(id)", token: driver.token).json()["refund"] as? [String: Any]
+        }
+        #expect(refund?["state"] as? String == "pending")
+        #expect(refund?["amount"] as? Int == quote["total_amount"] as? Int)
+
+        _ = try await clocks.json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": "2026-07-01T08:05:00Z"])
+        let after = try await driver.client.json("GET", "/v1/policies/\(id)", token: driver.token).json()
+        #expect((after["refund"] as? [String: Any])?["state"] as? String == "succeeded")
+        #expect((after["refund"] as? [String: Any])?["destination"] as? String == "card")
+        let history = try await driver.client.json("GET", "/v1/transactions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(Set(history.compactMap { $0["type"] as? String }) == ["refund", "block_purchase"])
+        #expect(history.reduce(0) { $0 + ($1["amount"] as! Int) } == 0)
+        try await expectLedgerConsistent()
+    }
+}

@@ -11,7 +11,7 @@ public struct PoliciesModule: AppModule {
 
     public init(app: AppContext, identity: Identity, wallet: Wallet, outcomes: PaymentOutcomes) {
         routes = PolicyRoutes(app: app, identity: identity, wallet: wallet)
-        PolicyIssuance(app: app).registerOutcomes(outcomes)
+        routes.issuance.registerOutcomes(outcomes)
     }
 
     public func registerRoutes(on collector: RouteCollector) {

@@ -1,6 +1,7 @@
 public import Foundation
 import Cryptography
 import Payments
+import Refunds
 import Postgres
 
 public enum PolicyStatus: String, Sendable, CaseIterable, Codable {
@@ -28,11 +29,10 @@ public struct Policy: Sendable, Equatable {
     public let funding: String?
     public let paymentID: UUID?
     public let refundAmount: Int64
-    public let refundState: String
 
     static let columns: SQL = """
         id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at, ends_at, hourly_rate_amount, \
-        total_amount, currency, created_at, cancelled_at, funding, payment_id, refund_amount, refund_state
+        total_amount, currency, created_at, cancelled_at, funding, payment_id, refund_amount
         """
 
     /// The status seen at `now` (the caller's clock): a paid block is `scheduled` until it
@@ -65,7 +65,6 @@ public struct Policy: Sendable, Equatable {
         funding = try row.decode(String?.self, at: 15)
         paymentID = try row.decode(UUID?.self, at: 16)
         refundAmount = try row.decode(Int64.self, at: 17)
-        refundState = try row.decode(String.self, at: 18)
     }
 
     init(id: UUID, number: String, driverId: UUID, vehicleId: UUID, quoteId: UUID, product: String, usage: String,
@@ -89,7 +88,6 @@ public struct Policy: Sendable, Equatable {
         self.funding = funding
         paymentID = nil
         refundAmount = 0
-        refundState = "none"
     }
 
     /// `HG-7K3M-9Q2P`: 40 random bits in Crockford base32 (no I, L, O, U), easy to read aloud.
@@ -123,11 +121,19 @@ struct PolicyDTO: Encodable {
     let currency: String
     let funding: String?
     let refundAmount: Int64
+    /// `card` or `wallet`, and `pending` until a card refund reached the processor.
+    let refund: RefundDTO?
     let createdAt: Date
     let cancelledAt: Date?
     let payment: PaymentDTO?
 
-    init(_ policy: Policy, now: Date, payment: Payment? = nil) {
+    struct RefundDTO: Encodable {
+        let amount: Int64
+        let destination: String
+        let state: String
+    }
+
+    init(_ policy: Policy, now: Date, payment: Payment? = nil, refund: Refund? = nil) {
         id = policy.id
         number = policy.number
         status = policy.status(at: now)
@@ -143,6 +149,7 @@ struct PolicyDTO: Encodable {
         currency = policy.currency
         funding = policy.funding
         refundAmount = policy.refundAmount
+        self.refund = refund.map { RefundDTO(amount: $0.amount, destination: $0.destination, state: $0.state) }
         createdAt = policy.createdAt
         cancelledAt = policy.cancelledAt
         self.payment = payment.map(PaymentDTO.init)

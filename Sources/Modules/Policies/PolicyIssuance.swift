@@ -6,11 +6,13 @@ import Ledger
 import Payments
 import Postgres
 import Quotes
+import Refunds
 import Vehicles
 
 /// What happens once cover is paid for: the certificate, the ledger, the card outcome.
 struct PolicyIssuance: Sendable {
     let app: AppContext
+    let refunds: Refunds
 
     /// Renders and stores the certificate of motor insurance.
     func issueCertificate(for policy: Policy, on transaction: PostgresConnection) async throws {
@@ -27,7 +29,7 @@ struct PolicyIssuance: Sendable {
     /// A card payment for an hourly block ended: paid → scheduled with its certificate and
     /// ledger posting; failed → the policy is cancelled (nothing was taken).
     func registerOutcomes(_ outcomes: PaymentOutcomes) {
-        let app = app
+        let issuance = self
         outcomes.register(.blockPurchase) { payment, transaction in
             guard let policyID = payment.relatedID, let policy = try await PolicyStore(database: transaction).find(id: policyID) else {
                 return
@@ -36,8 +38,7 @@ struct PolicyIssuance: Sendable {
             guard policy.status == .pendingPayment else {
                 // The driver cancelled while the bank was still asking for authentication, and
                 // then the payment went through: the money was taken for cover that no longer
-                // exists. Book the capture and owe it all back (refund_state 'pending'); the
-                // refunds job sends it back to the card.
+                // exists. Book the capture and owe it all back; the refunds sweep sends it to the card.
                 if payment.status == .succeeded, policy.status == .cancelled {
                     let ipt = Quote.ipt(ofGross: payment.amount)
                     try await Ledger().post(LedgerPosting(
@@ -46,7 +47,10 @@ struct PolicyIssuance: Sendable {
                         iptAmount: ipt, funding: "card", relatedID: policy.id,
                         entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
                         createdAt: payment.createdAt), on: transaction)
-                    try await store.owePendingRefund(payment.amount, on: policy.id)
+                    try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
+                                                          description: "Refund: cover \(policy.number) was cancelled before payment",
+                                                          at: payment.createdAt, on: transaction)
+                    try await store.setRefundAmount(payment.amount, of: policy.id)
                 }
                 return
             }
@@ -59,23 +63,10 @@ struct PolicyIssuance: Sendable {
                     iptAmount: ipt, funding: "card", relatedID: policy.id,
                     entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
                     createdAt: payment.createdAt), on: transaction)
-                try await PolicyIssuance(app: app).issueCertificate(for: policy, on: transaction)
+                try await issuance.issueCertificate(for: policy, on: transaction)
             } else {
                 try await store.setStatus(.cancelled, of: policy.id, cancelledAt: payment.createdAt)
             }
-        }
-    }
-
-    /// The card side of a cancellation refund: the processor call (keyed, so retries are
-    /// safe), then the ledger posting and the policy marked refunded, together.
-    func completeCardRefund(_ policy: Policy, payments: Payments, at now: Date) async throws {
-        guard let paymentID = policy.paymentID, let payment = try await payments.payment(paymentID) else {
-            throw AppError.conflict("the policy's card payment is missing")
-        }
-        try await payments.refund(payment, amount: policy.refundAmount, reason: "cancel")
-        try await app.database.withTransaction { transaction in
-            try await Ledger().post(PolicyRoutes.cardRefundPosting(policy, amount: policy.refundAmount, at: now), on: transaction)
-            try await PolicyStore(database: transaction).markRefunded(policy.id)
         }
     }
 }

@@ -4,10 +4,12 @@ import Drivers
 import Foundation
 import HTTPServer
 import Identity
+import Logging
 import Ledger
 import Payments
 import Postgres
 import Quotes
+import Refunds
 import Vehicles
 import Wallet
 
@@ -18,8 +20,9 @@ struct PolicyRoutes: Sendable {
     let identity: Identity
     let wallet: Wallet
     var payments: Payments { wallet.payments }
+    var refunds: Refunds { Refunds(app: app, wallet: wallet) }
     var store: PolicyStore { PolicyStore(database: app.database) }
-    var issuance: PolicyIssuance { PolicyIssuance(app: app) }
+    var issuance: PolicyIssuance { PolicyIssuance(app: app, refunds: refunds) }
 
     struct BindBody: Decodable {
         let quoteId: UUID?
@@ -114,11 +117,14 @@ struct PolicyRoutes: Sendable {
         let caller = try await identity.authenticate(request, context)
         let policy = try await ownedPolicy(context, caller)
         let payment = policy.status == .pendingPayment ? try await policy.paymentID.asyncMap { try await payments.payment($0) } ?? nil : nil
-        return try .json(PolicyDTO(policy, now: caller.context.now, payment: payment))
+        let refund = policy.refundAmount > 0 ? try await refunds.refund(for: policy.id) : nil
+        return try .json(PolicyDTO(policy, now: caller.context.now, payment: payment, refund: refund))
     }
 
     /// Cancels with the refund PRODUCT.md promises, back where the money came from: before the
     /// start, everything; during cover, the whole unused hours; after the end, nothing to cancel.
+    /// A card refund is owed in the cancelling transaction and sent to the processor right after;
+    /// if the processor is unreachable it stays `pending` and the refunds sweep finishes it.
     func cancel(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let caller = try await identity.authenticate(request, context)
         let id = try context.uuidParameter("id")
@@ -134,15 +140,17 @@ struct PolicyRoutes: Sendable {
                 case .active where policy.product == "payg", .paused, .pendingPayment:
                     _ = try await store.cancel(id: id, at: now)
                 case .scheduled, .active:
-                    let refund = Self.refund(for: policy, at: now)
-                    let viaWallet = policy.funding == "wallet"
-                    _ = try await store.cancel(id: id, at: now, refundAmount: refund,
-                                               refundState: refund == 0 || viaWallet ? "done" : "pending")
-                    if viaWallet, refund > 0 {
-                        let policyKey = policy.id.uuidString.lowercased()
-                        try await wallet.refund(driverID: policy.driverId, amount: refund, purchaseCause: "policy:\(policyKey):purchase",
-                                                description: "Refund for cancelled cover \(policy.number)",
-                                                causedBy: "policy:\(policyKey):refund", relatedID: policy.id, at: now, on: transaction)
+                    let amount = Self.refund(for: policy, at: now)
+                    _ = try await store.cancel(id: id, at: now, refundAmount: amount)
+                    guard amount > 0 else { break }
+                    let description = "Refund for cancelled cover \(policy.number)"
+                    if policy.funding == "wallet" {
+                        try await refunds.toWallet(driverID: policy.driverId, subjectID: policy.id, amount: amount,
+                                                   purchaseCause: "policy:\(policy.id.uuidString.lowercased()):purchase",
+                                                   description: description, at: now, on: transaction)
+                    } else if let paymentID = policy.paymentID, let payment = try await payments.payment(paymentID) {
+                        try await refunds.owedToCard(payment: payment, subjectID: policy.id, amount: amount, description: description,
+                                                     at: now, on: transaction)
                     }
                 case .cancelled, .expired, .deactivated:
                     throw AppError(status: .conflict, slug: "policy-not-cancellable",
@@ -151,14 +159,19 @@ struct PolicyRoutes: Sendable {
                 return id
             },
             complete: { policyID in
-                guard var policy = try await store.find(id: policyID, driverID: caller.driverID) else {
+                var refund = try await refunds.refund(for: policyID)
+                if let pending = refund, pending.state == "pending" {
+                    do {
+                        try await refunds.complete(pending.id)
+                    } catch {
+                        context.logger.error("card refund left pending", metadata: ["refund.id": "\(pending.id)", "error": "\(error)"])
+                    }
+                    refund = try await refunds.refund(for: policyID)
+                }
+                guard let policy = try await store.find(id: policyID, driverID: caller.driverID) else {
                     throw AppError.notFound("no policy \(policyID.uuidString.lowercased())")
                 }
-                if policy.refundState == "pending" {
-                    try await issuance.completeCardRefund(policy, payments: payments, at: now)
-                    policy = try await store.find(id: policyID, driverID: caller.driverID) ?? policy
-                }
-                return try .json(PolicyDTO(policy, now: now))
+                return try .json(PolicyDTO(policy, now: now, refund: refund))
             })
     }
 
@@ -168,17 +181,6 @@ struct PolicyRoutes: Sendable {
         if now < policy.startsAt { return policy.totalAmount }
         let unusedHours = Int64(max(0, endsAt.timeIntervalSince(now)) / 3600)
         return min(policy.totalAmount, unusedHours * policy.hourlyRateAmount)
-    }
-
-    /// The ledger side of a card refund: premium and IPT are given back in proportion.
-    static func cardRefundPosting(_ policy: Policy, amount: Int64, at now: Date) -> LedgerPosting {
-        let ipt = Quote.ipt(ofGross: amount)
-        return LedgerPosting(
-            causedBy: "policy:\(policy.id.uuidString.lowercased()):refund", kind: .refund, driverID: policy.driverId,
-            description: "Refund for cancelled cover \(policy.number)", driverAmount: amount, iptAmount: ipt,
-            funding: "card", relatedID: policy.id,
-            entries: [(.premiumIncome, amount - ipt), (.iptPayable, ipt), (.pspClearing, -amount)],
-            createdAt: now)
     }
 
     func certificate(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {

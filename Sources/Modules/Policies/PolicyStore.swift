@@ -32,12 +32,10 @@ struct PolicyStore: Sendable {
             """, decode: Policy.init(row:))
     }
 
-    /// Cancels, recording what is owed back; `refundState` is `pending` until a card refund
-    /// has gone through, `done` when nothing or a wallet refund was due.
-    func cancel(id: UUID, at instant: Date, refundAmount: Int64 = 0, refundState: String = "none") async throws -> Policy {
+    /// Cancels, recording what is refunded (the refund itself lives in the refunds module).
+    func cancel(id: UUID, at instant: Date, refundAmount: Int64 = 0) async throws -> Policy {
         try await database.queryOne("""
-            UPDATE policies.policies SET status = 'cancelled', cancelled_at = \(instant), refund_amount = \(refundAmount),
-                refund_state = \(refundState)
+            UPDATE policies.policies SET status = 'cancelled', cancelled_at = \(instant), refund_amount = \(refundAmount)
             WHERE id = \(id) RETURNING \(Policy.columns)
             """, decode: Policy.init(row:))
     }
@@ -57,13 +55,7 @@ struct PolicyStore: Sendable {
             """)
     }
 
-    func owePendingRefund(_ amount: Int64, on policyID: UUID) async throws {
-        try await database.execute("""
-            UPDATE policies.policies SET refund_amount = \(amount), refund_state = 'pending' WHERE id = \(policyID)
-            """)
-    }
-
-    func markRefunded(_ policyID: UUID) async throws {
-        try await database.execute("UPDATE policies.policies SET refund_state = 'done' WHERE id = \(policyID)")
+    func setRefundAmount(_ amount: Int64, of policyID: UUID) async throws {
+        try await database.execute("UPDATE policies.policies SET refund_amount = \(amount) WHERE id = \(policyID)")
     }
 }
