@@ -2,6 +2,7 @@ import AppKernel
 import Billing
 import Drivers
 import Identity
+import Notifications
 import OpsHealth
 import Payments
 import Policies
@@ -30,6 +31,7 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
         PaymentsModule(payments: payments, identity: identity, webhookSecret: services.pspWebhookSecret),
         WalletModule(wallet: wallet, identity: identity),
         BillingModule(app: app, identity: identity),
+        NotificationsModule(app: app, identity: identity),
         OpenAPIModule(sandbox: app.config.environment.isSandbox),
     ]
 }

@@ -58,6 +58,10 @@ enum OpenAPIDocument {
             "tags": .array([.string("billing")]), "security": .array([.object(["bearer": .array([])])]),
             "parameters": .array([parameter("week", in: "path", required: true, schema: ["type": .string("string"), "pattern": .string("^[0-9]{4}-W[0-9]{2}$")])]),
             "responses": .object(["200": json("Statement"), "401": problem, "404": problem])]))
+        add("get", "/v1/notifications", op("What we told the driver, newest first", tag: "notifications", list: true,
+                                           responses: ["200": json("NotificationList")]))
+        add("post", "/v1/notifications/{id}/read", op("Mark a notification read", tag: "notifications", id: true,
+                                                      responses: ["200": json("Notification"), "404": problem]))
         if sandbox {
             add("post", "/v1/test-clocks", op("Create a test clock (sandbox)", tag: "test clocks", auth: false, body: "ClockTime",
                                               responses: ["201": json("TestClock")]))
@@ -203,6 +207,9 @@ enum OpenAPIDocument {
                                    "funding": enumeration(["card", "wallet", "promo", "mixed", "none"]), "description": string,
                                    "related_id": nullableString, "created_at": instant]),
             "TransactionList": list("Transaction"),
+            "Notification": object(["id": uuid, "kind": string, "title": string, "body": string, "created_at": instant,
+                                    "read_at": nullableInstant]),
+            "NotificationList": list("Notification"),
             "Statement": object(["week": string, "starts_at": instant, "ends_at": instant, "currency": string,
                                  "opening_balance_amount": amount, "closing_balance_amount": amount, "top_ups_amount": amount,
                                  "charges_amount": amount, "ipt_amount": amount, "refunds_amount": amount,

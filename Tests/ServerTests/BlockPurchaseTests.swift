@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Wallet
+import Ledger
 import Postgres
 import Payments
 import Testing
@@ -274,5 +275,53 @@ import Testing
         #expect(Set(history.compactMap { $0["type"] as? String }) == ["refund", "block_purchase"])
         #expect(history.reduce(0) { $0 + ($1["amount"] as! Int) } == 0)
         try await expectLedgerConsistent()
+    }
+}
+
+@Suite(.tags(.database)) struct PausedCoverTests {
+    /// Below £0 a PAYG policy shows `paused`.
+    @Test func paygPausesBelowZero() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let payg = try await driver.quote().json()
+        let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": payg["id"]!], token: driver.token).json()
+        #expect(policy["status"] as? String == "active")
+        // A running session may take the wallet below zero (issue #6 charges sessions this way).
+        let wallet = Wallet(app: server.app, payments: Payments(app: server.app, gateway: NoGateway(), outcomes: PaymentOutcomes()))
+        try await TestDatabase.pool.withTransaction { transaction in
+            try await wallet.spend(driverID: UUID(uuidString: driver.id)!, gross: 350, ipt: 38, kind: .sessionCharge,
+                                   description: "Cover session", causedBy: "test:\(driver.id):session", relatedID: nil,
+                                   at: Date(), allowOverdraft: true, on: transaction)
+        }
+        #expect(try await driver.balance() == -350)
+        let shown = try await driver.client.json("GET", "/v1/policies/\(policy["id"]!)", token: driver.token).json()
+        #expect(shown["status"] as? String == "paused")
+        let listed = try await driver.client.json("GET", "/v1/policies", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(listed.first?["status"] as? String == "paused")
+    }
+
+    /// A failed automatic top-up tells the driver in the app.
+    @Test func aFailedAutoTopUpIsNotified() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        _ = try await driver.addCard("tok_declined")  // the default card
+        let visa = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(1500, card: visa).status == 201)
+        let quote = try await driver.quote(["product": "hourly", "hours": 3]).json()
+        #expect(try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).status == 201)
+        var notifications: [[String: Any]] = []
+        for _ in 0..<50 where notifications.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            notifications = try await driver.client.json("GET", "/v1/notifications", token: driver.token).json()["data"] as! [[String: Any]]
+        }
+        #expect(notifications.first?["kind"] as? String == "auto_top_up_failed")
+        #expect((notifications.first?["body"] as? String)?.contains("8.91 GBP") == true)
+        let id = try #require(notifications.first?["id"] as? String)
+        let read = try await driver.client.json("POST", "/v1/notifications/\(id)/read", token: driver.token)
+        #expect(read.status == 200)
+        #expect(try read.json()["read_at"] is String)
+        #expect(try await driver.balance() == 891)
     }
 }

@@ -110,7 +110,8 @@ struct PolicyRoutes: Sendable {
         let (policies, next) = page.page(try await store.list(driverID: caller.driverID, page: page)) {
             PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id)
         }
-        return try .json(ListResponse(data: policies.map { PolicyDTO($0, now: caller.context.now) }, nextCursor: next))
+        let cash = try await wallet.balances(of: caller.driverID).cash
+        return try .json(ListResponse(data: policies.map { PolicyDTO($0, now: caller.context.now, walletCash: cash) }, nextCursor: next))
     }
 
     func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
@@ -118,7 +119,8 @@ struct PolicyRoutes: Sendable {
         let policy = try await ownedPolicy(context, caller)
         let payment = policy.status == .pendingPayment ? try await policy.paymentID.asyncMap { try await payments.payment($0) } ?? nil : nil
         let refund = policy.refundAmount > 0 ? try await refunds.refund(for: policy.id) : nil
-        return try .json(PolicyDTO(policy, now: caller.context.now, payment: payment, refund: refund))
+        let cash = try await wallet.balances(of: caller.driverID).cash
+        return try .json(PolicyDTO(policy, now: caller.context.now, walletCash: cash, payment: payment, refund: refund))
     }
 
     /// Cancels with the refund PRODUCT.md promises, back where the money came from: before the

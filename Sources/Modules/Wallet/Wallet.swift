@@ -3,6 +3,7 @@ public import Foundation
 public import Ledger
 import HTTPServer
 import Logging
+import Notifications
 public import Payments
 public import Postgres
 
@@ -128,6 +129,13 @@ public struct Wallet: Sendable {
                 let payment = try await payments.execute(paymentID: paymentID, offSession: true)
                 if payment.status == .failed {
                     app.logger.notice("auto top-up failed", metadata: ["driver.id": "\(driverID)", "payment.failure": "\(payment.failureCode ?? "")"])
+                    let (cash, _) = try await balances(of: driverID)
+                    try await Notifications(app: app).notify(
+                        driverID, kind: "auto_top_up_failed", title: "Your automatic top-up failed",
+                        body: "We could not take \(Money.pence(settings.amount)) from your card (\(payment.failureCode ?? "payment failed")). "
+                            + "Your balance is \(Money.pence(cash)). Cover keeps running for a shift in progress, but new cover needs "
+                            + "a balance of at least £10 and pauses below £0: top up in the app.",
+                        cause: "payment:\(payment.id.uuidString.lowercased()):failed", at: payment.createdAt)
                 }
             }
         } catch {
