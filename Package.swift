@@ -26,6 +26,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Billing", ["Identity", "Ledger", "Documents"]),
     ("Refunds", ["Ledger", "Payments", "Wallet"]),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
+    ("Cover", []),
     ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
 ]
 
@@ -66,7 +67,7 @@ var targets: [Target] = [
     .testTarget(name: "AppKernelTests", dependencies: ["AppKernel", "Cryptography", "TestSupport"],
                 swiftSettings: swiftSettings),
     // Pure domain logic (pricing, underwriting rules, formats) without sockets.
-    .testTarget(name: "DomainTests", dependencies: ["Rating", "Underwriting", "Quotes", "Drivers", "Vehicles", "Billing", "AppKernel"],
+    .testTarget(name: "DomainTests", dependencies: ["Rating", "Underwriting", "Quotes", "Drivers", "Vehicles", "Billing", "Cover", "AppKernel"],
                 swiftSettings: swiftSettings),
     // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",
