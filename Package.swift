@@ -20,6 +20,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Underwriting", []),
     ("Documents", []),
     ("Ledger", []),
+    ("Jobs", []),
     ("Notifications", ["Identity"]),
     ("Payments", ["Identity"]),
     ("Wallet", ["Identity", "Ledger", "Payments", "Notifications"]),

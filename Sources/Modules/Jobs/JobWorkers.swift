@@ -1,0 +1,70 @@
+import AppKernel
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+
+/// Runs `count` workers until stopped: each claims and runs jobs while any are due, then
+/// sleeps until a NOTIFY, or at most `pollInterval` (a missed notification costs a second,
+/// never a job).
+public final class JobWorkers: Sendable {
+    let queue: JobQueue
+    let count: Int
+    let pollInterval: Duration
+    private let stopped = Atomic<Bool>(false)
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let listener: PostgresListener
+    private let wakeups: AsyncStream<Void>.Continuation
+    private let wakeupStream: AsyncStream<Void>
+
+    public init(queue: JobQueue, count: Int, pollInterval: Duration = .seconds(1)) {
+        self.queue = queue
+        self.count = count
+        self.pollInterval = pollInterval
+        listener = PostgresListener(configuration: queue.app.database.configuration, channels: [JobQueue.channel])
+        (wakeupStream, wakeups) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func start() {
+        let name = ProcessInfo.processInfo.hostName + ":" + String(ProcessInfo.processInfo.processIdentifier)
+        var started: [Task<Void, Never>] = []
+        started.append(Task { [listener, wakeups] in
+            for await _ in listener.events { wakeups.yield() }
+        })
+        for index in 0..<count {
+            let worker = "\(name):\(index)"
+            started.append(Task { await self.loop(worker: worker) })
+        }
+        started.append(Task {
+            while !self.stopped.load(ordering: .relaxed) {
+                try? await self.queue.planRecurring()
+                try? await Task.sleep(for: .seconds(5))
+            }
+        })
+        tasks.withLock { $0 = started }
+    }
+
+    private func loop(worker: String) async {
+        while !stopped.load(ordering: .relaxed) {
+            do {
+                if try await queue.runNext(worker: worker) { continue }
+            } catch {
+                queue.app.logger.error("job worker error", metadata: ["worker": "\(worker)", "error": "\(error)"])
+            }
+            // Nothing due: wait for a NOTIFY or the poll interval, whichever comes first.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [wakeupStream] in for await _ in wakeupStream { return } }
+                group.addTask { [pollInterval] in try? await Task.sleep(for: pollInterval) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Stops taking jobs; a job already running finishes.
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        listener.stop()
+        wakeups.finish()
+    }
+}
