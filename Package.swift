@@ -21,14 +21,15 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Documents", []),
     ("Ledger", []),
     ("Jobs", []),
+    ("WorkProviders", ["Identity", "Jobs"]),
     ("Notifications", ["Identity"]),
     ("Payments", ["Identity"]),
     ("Wallet", ["Identity", "Ledger", "Payments", "Notifications"]),
     ("Billing", ["Identity", "Ledger", "Documents"]),
     ("Refunds", ["Ledger", "Payments", "Wallet"]),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
-    ("Cover", []),
     ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
+    ("Cover", ["Identity", "Jobs", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications", "Quotes"]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")

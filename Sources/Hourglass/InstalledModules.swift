@@ -1,5 +1,6 @@
 import AppKernel
 import Billing
+import Cover
 import Drivers
 import Identity
 import Notifications
@@ -10,6 +11,7 @@ import Quotes
 import Refunds
 import Vehicles
 import Wallet
+import WorkProviders
 
 /// The one list of installed modules (Django's INSTALLED_APPS; STYLE.md C9), with the
 /// module APIs they share built once here.
@@ -31,6 +33,8 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
         PaymentsModule(payments: payments, identity: identity, webhookSecret: services.pspWebhookSecret),
         WalletModule(wallet: wallet, identity: identity),
         BillingModule(app: app, identity: identity),
+        WorkProvidersModule(app: app, identity: identity, jobs: services.jobs),
+        CoverModule(service: CoverService(app: app, wallet: wallet), identity: identity, jobs: services.jobs, dueWork: services.dueWork),
         NotificationsModule(app: app, identity: identity),
         OpenAPIModule(sandbox: app.config.environment.isSandbox),
     ]

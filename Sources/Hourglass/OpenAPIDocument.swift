@@ -58,6 +58,28 @@ enum OpenAPIDocument {
             "tags": .array([.string("billing")]), "security": .array([.object(["bearer": .array([])])]),
             "parameters": .array([parameter("week", in: "path", required: true, schema: ["type": .string("string"), "pattern": .string("^[0-9]{4}-W[0-9]{2}$")])]),
             "responses": .object(["200": json("Statement"), "401": problem, "404": problem])]))
+        add("post", "/v1/work-provider-links", op("Link the driver to a work provider", tag: "work providers", body: "NewLink",
+                                                  responses: ["201": json("Link"), "409": problem, "422": problem]))
+        add("post", "/v1/work-providers/{provider}/events", .object([
+            "summary": .string("Signed shift events from a work provider (Hourglass-Signature: t=…,v1=…)"),
+            "tags": .array([.string("work providers")]),
+            "parameters": .array([parameter("provider", in: "path", required: true, schema: ["type": .string("string")])]),
+            "requestBody": .object(["required": .bool(true), "content": .object(["application/json": .object(["schema": ref("ShiftEvent")])])]),
+            "responses": .object(["202": .object(["description": .string("Stored (or a duplicate)")]), "400": problem,
+                                  "401": problem, "404": problem, "422": problem]),
+        ]))
+        add("post", "/v1/policies/{id}/sessions", op("Start PAYG cover by hand", tag: "cover", id: true,
+                                                     responses: ["201": json("Session"), "404": problem, "409": problem, "422": problem]))
+        add("post", "/v1/sessions/{id}/end", op("End the driver's manual cover", tag: "cover", id: true,
+                                                responses: ["200": json("Session"), "404": problem]))
+        add("get", "/v1/policies/{id}/sessions", op("A policy's cover sessions", tag: "cover", id: true,
+                                                    responses: ["200": json("SessionList"), "404": problem]))
+        add("get", "/v1/cover", .object([
+            "summary": .string("Was the driver covered at an instant?"), "tags": .array([.string("cover")]),
+            "security": .array([.object(["bearer": .array([])])]),
+            "parameters": .array([parameter("at", in: "query", required: false, schema: ["type": .string("string"), "format": .string("date-time")])]),
+            "responses": .object(["200": json("CoverAnswer"), "400": problem, "401": problem]),
+        ]))
         add("get", "/v1/notifications", op("What we told the driver, newest first", tag: "notifications", list: true,
                                            responses: ["200": json("NotificationList")]))
         add("post", "/v1/notifications/{id}/read", op("Mark a notification read", tag: "notifications", id: true,
@@ -207,6 +229,18 @@ enum OpenAPIDocument {
                                    "funding": enumeration(["card", "wallet", "promo", "mixed", "none"]), "description": string,
                                    "related_id": nullableString, "created_at": instant]),
             "TransactionList": list("Transaction"),
+            "NewLink": object(["provider": string, "provider_driver_id": string], required: ["provider", "provider_driver_id"]),
+            "Link": object(["provider": string, "provider_driver_id": string, "driver_id": uuid]),
+            "ShiftEvent": object(["event_id": string, "provider_driver_id": string, "type": enumeration(["shift_started", "shift_ended"]),
+                                  "occurred_at": instant, "shift_id": string],
+                                 required: ["event_id", "provider_driver_id", "type", "occurred_at"]),
+            "Session": object(["id": uuid, "policy_id": uuid, "status": enumeration(["active", "closed"]), "started_at": instant,
+                               "ended_at": nullableInstant, "covered_until": instant, "was_cut": .object(["type": .string("boolean")]),
+                               "billed_minutes": integer, "hourly_rate_amount": amount, "charged_amount": amount, "ipt_amount": amount,
+                               "currency": string]),
+            "SessionList": list("Session"),
+            "CoverAnswer": object(["at": instant, "covered": .object(["type": .string("boolean")]), "policy_id": nullableString,
+                                   "session_id": nullableString]),
             "Notification": object(["id": uuid, "kind": string, "title": string, "body": string, "created_at": instant,
                                     "read_at": nullableInstant]),
             "NotificationList": list("Notification"),

@@ -27,7 +27,7 @@ struct SeedCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let pool = PostgresPool(configuration: Startup.databaseConfiguration(config), options: .init(maxConnections: 2))
         let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)
-        let services = try Services.make(config, logger: logger)
+        let services = try Services.make(config, logger: logger, database: pool)
         let application = Application(context: app, modules: installedModules(app, services: services))
         func call(_ method: HTTPMethod, _ path: String, _ body: [String: Any], token: String? = nil) async throws -> (Int, [String: Any]) {
             var headers: HTTPHeaders = ["host": "seed", "content-type": "application/json"]

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Glibc
 import HTTPServer
+import Jobs
 import Logging
 import Migrations
 import Postgres
@@ -32,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
                              expectedSchemaVersion: migrations.last?.version ?? 0)
         let services: Services
         do {
-            services = try Services.make(config, logger: logger)
+            services = try Services.make(config, logger: logger, database: pool)
         } catch {
             Startup.printError("hourglass: cannot start the sandbox card processor: \(error)")
             throw ExitCode(71)
@@ -63,10 +64,14 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(71)
         }
         services.serverStarted(port: server.port)
+        // In development the job workers run here; in production run `hourglass worker` beside.
+        let workers = config.jobsInProcess ? JobWorkers(queue: services.jobs, count: 2) : nil
+        workers?.start()
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         print("Hourglass is serving on http://\(shownHost):\(server.port) (\(config.environment.rawValue))")
         await server.waitUntilStopped()
         signals.cancel()
+        workers?.stop()
         await services.stop()
         await pool.close()
         logger.notice("stopped")

@@ -2,8 +2,10 @@ import AppKernel
 import Cryptography
 import Foundation
 import HTTPServer
+import Jobs
 import Logging
 import Payments
+import Postgres
 import SandboxPSP
 
 /// Services built once at start-up and shared by the modules: the due-work registry, payment
@@ -11,18 +13,20 @@ import SandboxPSP
 /// PSP started in-process on loopback with keys made up for this run).
 struct Services: Sendable {
     let dueWork: DueWorkRegistry
+    let jobs: JobQueue
     let paymentOutcomes: PaymentOutcomes
     let gateway: any PaymentGateway
     let pspWebhookSecret: String
     let sandboxPSP: InProcessSandboxPSP?
 
-    static func make(_ config: AppConfig, logger: Logger) throws -> Services {
+    static func make(_ config: AppConfig, logger: Logger, database: PostgresPool) throws -> Services {
+        let jobs = JobQueue(database: database, logger: logger)
         if let base = config.pspBaseURL, let url = URL(string: base), let key = config.pspAPIKey, let secret = config.pspWebhookSecret {
-            return Services(dueWork: DueWorkRegistry(), paymentOutcomes: PaymentOutcomes(),
+            return Services(dueWork: DueWorkRegistry(), jobs: jobs, paymentOutcomes: PaymentOutcomes(),
                             gateway: PSPClient(baseURL: url, apiKey: key), pspWebhookSecret: secret, sandboxPSP: nil)
         }
         let sandbox = try InProcessSandboxPSP(port: config.pspSandboxPort, logger: logger)
-        return Services(dueWork: DueWorkRegistry(), paymentOutcomes: PaymentOutcomes(),
+        return Services(dueWork: DueWorkRegistry(), jobs: jobs, paymentOutcomes: PaymentOutcomes(),
                         gateway: PSPClient(baseURL: URL(string: sandbox.baseURL)!, apiKey: sandbox.apiKey),
                         pspWebhookSecret: sandbox.webhookSecret, sandboxPSP: sandbox)
     }

@@ -66,6 +66,7 @@ struct ConfigTests {
             let config = try AppConfig.load(configDirectory: directory, environment: [
                 "HOURGLASS_ENV": environment.rawValue, "DATABASE_URL": "postgresql://x@y/z", "PSP_BASE_URL": "https://psp.example",
                 "PSP_API_KEY": "sk_live_x", "PSP_WEBHOOK_SECRET": "whsec_x",
+                "PROVIDER_DELIVEROO_SECRET": "d", "PROVIDER_UBER_EATS_SECRET": "u",
             ])
             #expect(config.environment == environment)
             #expect(config.passwordHashIterations >= (environment == .test ? 1_000 : 600_000))
@@ -83,7 +84,13 @@ struct ConfigTests {
             ])
         }
         // Sandbox mode runs without: the sandbox PSP starts in-process.
-        let development = try AppConfig.load(configDirectory: directory, environment: ["HOURGLASS_ENV": "development"])
+        let development = try AppConfig.load(configDirectory: directory, environment: [
+            "HOURGLASS_ENV": "development", "PROVIDER_DELIVEROO_SECRET": "d", "PROVIDER_UBER_EATS_SECRET": "u",
+        ])
         #expect(development.pspBaseURL == nil)
+        #expect(development.workProviders.map(\.name) == ["deliveroo", "uber_eats"])
+        #expect(throws: ConfigError.missing(key: "PROVIDER_UBER_EATS_SECRET")) {
+            try AppConfig.load(configDirectory: directory, environment: ["HOURGLASS_ENV": "development", "PROVIDER_DELIVEROO_SECRET": "d"])
+        }
     }
 }

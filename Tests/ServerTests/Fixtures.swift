@@ -1,6 +1,7 @@
 import AppKernel
 import Foundation
 import HTTPServer
+import Jobs
 import Logging
 @testable import Hourglass
 import Migrations
@@ -53,12 +54,16 @@ enum Fixtures {
         let config = try TestServer.config(overrides)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let services = try Services.make(config, logger: logger)
+        // The job queue always uses the shared test pool: tests that break `database` on purpose
+        // (health checks behind a faulty proxy) must not starve it with stuck workers.
+        let services = try Services.make(config, logger: logger, database: TestDatabase.pool)
+        let workers = JobWorkers(queue: services.jobs, count: 2, pollInterval: .milliseconds(200))
         let server = try TestServer(config: config, database: database,
                                     modules: { app in installedModules(app, services: services) + [ProbeModule()] },
                                     expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration,
-                                    onStop: { await services.stop() })
+                                    onStop: { workers.stop(); await services.stop() })
         services.serverStarted(port: server.port)
+        workers.start()
         return server
     }
 

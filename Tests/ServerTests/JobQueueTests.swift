@@ -11,7 +11,7 @@ import Testing
     func makeQueue() throws -> JobQueue {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return JobQueue(app: AppContext(config: try TestServer.config(), database: TestDatabase.pool, logger: logger, expectedSchemaVersion: 0))
+        return JobQueue(database: TestDatabase.pool, logger: logger)
     }
 
     /// Jobs of other tests may be in the queue: each test uses its own kind and drains only it.

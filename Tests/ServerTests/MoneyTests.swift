@@ -167,7 +167,7 @@ func expectLedgerConsistent() async throws {
         let config = try TestServer.config()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let services = try Services.make(config, logger: logger)
+        let services = try Services.make(config, logger: logger, database: TestDatabase.pool)
         let server = try TestServer(config: config, database: TestDatabase.pool,
                                     modules: { app in installedModules(app, services: services) },
                                     onStop: { await services.stop() })

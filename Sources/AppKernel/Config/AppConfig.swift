@@ -37,6 +37,12 @@ public struct AppConfig: Sendable {
     public var pspAPIKey: String?
     public var pspWebhookSecret: String?
     public var pspSandboxPort: UInt16
+    /// Work providers allowed to send shift events, with their HMAC secrets
+    /// (`PROVIDER_<NAME>_SECRET`, from the environment) and optional webhook URLs
+    /// (`PROVIDER_<NAME>_WEBHOOK_URL`) for telling them when a driver's cover pauses or resumes.
+    public var workProviders: [WorkProviderConfig]
+    /// Run job workers inside `hourglass serve` (development); otherwise run `hourglass worker`.
+    public var jobsInProcess: Bool
 
     /// Keys that may appear in config files, with what each means (the README lists them too).
     public static let knownKeys: [String: String] = [
@@ -64,6 +70,8 @@ public struct AppConfig: Sendable {
         "PSP_API_KEY": "secret API key for the card processor (environment only)",
         "PSP_WEBHOOK_SECRET": "HMAC secret of the card processor's webhooks (environment only)",
         "PSP_SANDBOX_PORT": "loopback port of the in-process sandbox PSP; 0 picks a free one",
+        "WORK_PROVIDERS": "comma-separated work providers that may send shift events",
+        "JOBS_IN_PROCESS": "true to run job workers inside hourglass serve",
     ]
 
     /// Loads the layers from `configDirectory` for the environment named in `environment`.
@@ -115,6 +123,16 @@ public struct AppConfig: Sendable {
         pspAPIKey = values["PSP_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         pspWebhookSecret = values["PSP_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         pspSandboxPort = try reader.integer("PSP_SANDBOX_PORT", in: 0...65535, as: UInt16.self)
+        jobsInProcess = try reader.oneOf("JOBS_IN_PROCESS", ["true", "false"]) == "true"
+        workProviders = try values["WORK_PROVIDERS", default: ""].split(separator: ",").map { raw throws(ConfigError) in
+            let name = raw.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
+                throw .invalid(key: "WORK_PROVIDERS", value: String(raw), expected: "lowercase snake_case names")
+            }
+            let key = "PROVIDER_\(name.uppercased())_SECRET"
+            return WorkProviderConfig(name: name, secret: try reader.string(key),
+                                      webhookURL: values["PROVIDER_\(name.uppercased())_WEBHOOK_URL"].flatMap { $0.isEmpty ? nil : $0 })
+        }
         // Outside sandbox mode there is no sandbox PSP to fall back on: all three are required.
         if !environment.isSandbox || pspBaseURL != nil {
             _ = try reader.string("PSP_BASE_URL")
@@ -150,4 +168,11 @@ struct ConfigReader {
         guard choices.contains(text) else { throw .invalid(key: key, value: text, expected: choices.joined(separator: ", ")) }
         return text
     }
+}
+
+/// A work provider allowed to send shift events.
+public struct WorkProviderConfig: Sendable, Equatable {
+    public let name: String
+    public let secret: String
+    public let webhookURL: String?
 }

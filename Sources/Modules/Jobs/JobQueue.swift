@@ -1,6 +1,5 @@
-public import AppKernel
 public import Foundation
-import Logging
+public import Logging
 public import Postgres
 import Synchronization
 
@@ -20,11 +19,15 @@ public typealias JobHandler = @Sendable (Job) async throws -> Void
 /// jitter, park in `dead` after `max_attempts`, wake workers with NOTIFY.
 public final class JobQueue: Sendable {
     public static let channel = "hourglass_jobs"
-    let app: AppContext
+    let database: PostgresPool
+    let logger: Logger
     private let handlers = Mutex<[String: JobHandler]>([:])
     private let recurring = Mutex<[(kind: String, every: TimeInterval)]>([])
 
-    public init(app: AppContext) { self.app = app }
+    public init(database: PostgresPool, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
 
     /// Registers the handler for `kind` (at start-up).
     public func register(_ kind: String, _ handler: @escaping JobHandler) {
@@ -55,7 +58,7 @@ public final class JobQueue: Sendable {
     func claim(worker: String, lease: TimeInterval) async throws -> Job? {
         let kinds = handlers.withLock { Array($0.keys) }
         guard !kinds.isEmpty else { return nil }
-        return try await app.database.queryOptional("""
+        return try await database.queryOptional("""
             UPDATE jobs.jobs SET status = 'running', attempts = attempts + 1, locked_by = \(worker),
                    locked_until = now() + make_interval(secs => \(lease))
             WHERE id = (
@@ -77,12 +80,12 @@ public final class JobQueue: Sendable {
               let handler = handlers.withLock({ $0[job.kind] }) else { return false }
         do {
             try await handler(job)
-            try await app.database.execute("""
+            try await database.execute("""
                 UPDATE jobs.jobs SET status = 'succeeded', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = NULL
                 WHERE id = \(job.id) AND locked_by = \(worker)
                 """)
         } catch {
-            app.logger.warning("job failed", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "error": "\(error)"])
+            logger.warning("job failed", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "error": "\(error)"])
             try await finish(job, worker: worker, error: "\(error)", retry: true)
         }
         return true
@@ -91,7 +94,7 @@ public final class JobQueue: Sendable {
     /// Retry later with exponential backoff and jitter, or park in `dead`.
     private func finish(_ job: Job, worker: String, error: String, retry: Bool) async throws {
         let backoff = min(3600, pow(2, Double(job.attempt)) * Double.random(in: 0.5...1.5))
-        try await app.database.execute("""
+        try await database.execute("""
             UPDATE jobs.jobs SET
                 status = CASE WHEN \(retry) AND attempts < max_attempts THEN 'queued' ELSE 'dead' END,
                 run_at = now() + make_interval(secs => \(backoff)), last_error = \(String(error.prefix(2000))),
@@ -107,7 +110,7 @@ public final class JobQueue: Sendable {
         for (kind, every) in recurring.withLock({ $0 }) {
             let slot = (now / every).rounded(.down) * every + every
             try await enqueue(kind, uniqueKey: "recurring:\(kind):\(Int(slot))", runAt: Date(timeIntervalSince1970: slot),
-                              maxAttempts: 3, on: app.database)
+                              maxAttempts: 3, on: database)
         }
     }
 }

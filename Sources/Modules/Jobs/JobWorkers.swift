@@ -1,4 +1,3 @@
-import AppKernel
 import Foundation
 import Logging
 import Postgres
@@ -21,7 +20,7 @@ public final class JobWorkers: Sendable {
         self.queue = queue
         self.count = count
         self.pollInterval = pollInterval
-        listener = PostgresListener(configuration: queue.app.database.configuration, channels: [JobQueue.channel])
+        listener = PostgresListener(configuration: queue.database.configuration, channels: [JobQueue.channel])
         (wakeupStream, wakeups) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -49,7 +48,7 @@ public final class JobWorkers: Sendable {
             do {
                 if try await queue.runNext(worker: worker) { continue }
             } catch {
-                queue.app.logger.error("job worker error", metadata: ["worker": "\(worker)", "error": "\(error)"])
+                queue.logger.error("job worker error", metadata: ["worker": "\(worker)", "error": "\(error)"])
             }
             // Nothing due: wait for a NOTIFY or the poll interval, whichever comes first.
             await withTaskGroup(of: Void.self) { group in

@@ -1,4 +1,6 @@
 public import AppKernel
+public import Foundation
+import Postgres
 public import Identity
 public import Payments
 public import Wallet
@@ -21,5 +23,25 @@ public struct PoliciesModule: AppModule {
         collector.get("/v1/policies/{id}") { request, context in try await routes.show(request, context) }
         collector.post("/v1/policies/{id}/cancel", bodyLimit: 16 * 1024) { request, context in try await routes.cancel(request, context) }
         collector.get("/v1/policies/{id}/certificate") { request, context in try await routes.certificate(request, context) }
+    }
+}
+
+/// The policies module's public API for other modules.
+public struct Policies: Sendable {
+    let app: AppContext
+    public init(app: AppContext) { self.app = app }
+
+    /// The driver's standing PAYG policy (the newest one still in force), if any.
+    public func standingPAYG(of driverID: UUID) async throws -> Policy? {
+        try await app.database.queryOptional("""
+            SELECT \(Policy.columns) FROM policies.policies
+            WHERE driver_id = \(driverID) AND product = 'payg' AND status = 'active'
+            ORDER BY created_at DESC LIMIT 1
+            """, decode: Policy.init(row:))
+    }
+
+    /// The driver's policy, or nil (another driver's policy does not exist for them).
+    public func policy(_ id: UUID, of driverID: UUID) async throws -> Policy? {
+        try await PolicyStore(database: app.database).find(id: id, driverID: driverID)
     }
 }
