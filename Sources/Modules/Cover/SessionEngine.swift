@@ -38,7 +38,7 @@ public struct CoverSession: Sendable, Equatable {
     public let coveredUntil: Date
     /// `max(60, ceil((last shift end − start) / 1 min))`, capped at the cut (840).
     public let billedMinutes: Int
-    /// Closed once cover ran out or the session was cut, judged at the `now` given.
+    /// Closed once cover ran out and the join window passed, or the session was cut, at `now`.
     public let isClosed: Bool
 
     /// The gross charge: `round_half_up(rate × minutes / 60)`, once per session.
@@ -139,7 +139,8 @@ public enum SessionEngine {
         let coveredUntil = min(max(minimumEnd, workedUntil), cut)
         let wasCut = lastEnd.map { $0 > cut } ?? (now >= cut)
         let minutes = max(60, Int((workedUntil.timeIntervalSince(start) / 60).rounded(.up)))
-        let isClosed = wasCut || (lastEnd != nil && now >= coveredUntil)
+        // Closed once cover ran out and no shift can join any more (10 minutes after the last end).
+        let isClosed = wasCut || (lastEnd.map { now >= max(coveredUntil, $0.addingTimeInterval(joinGap)) } ?? false)
         return CoverSession(start: start, lastShiftEnd: wasCut ? cut : lastEnd, cutAt: cut, wasCut: wasCut, coveredUntil: coveredUntil,
                             billedMinutes: min(minutes, Int(maximumLength / 60)), isClosed: isClosed)
     }

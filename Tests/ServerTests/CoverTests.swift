@@ -1,0 +1,194 @@
+import AppKernel
+import Foundation
+import TestSupport
+import Testing
+
+/// Signs and posts work-provider events.
+struct ProviderClient {
+    let connection: TestConnection
+    let provider: String
+
+    var secret: String { ProcessInfo.processInfo.environment["PROVIDER_\(provider.uppercased())_SECRET"]! }
+
+    func send(_ id: String, driver: String, _ type: String, _ at: String, shift: String? = nil,
+              signedAt: Int = Int(Date().timeIntervalSince1970), secret override: String? = nil) async throws -> TestResponse {
+        var event: [String: Any] = ["event_id": id, "provider_driver_id": driver, "type": type, "occurred_at": at]
+        if let shift { event["shift_id"] = shift }
+        let body = Array(try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]))
+        let signature = WebhookSignature.sign(body: body, secret: override ?? secret, timestamp: signedAt)
+        return try await connection.request("POST", "/v1/work-providers/\(provider)/events",
+                                            headers: [("Content-Type", "application/json"), ("Hourglass-Signature", signature)], body: body)
+    }
+}
+
+@Suite(.tags(.database)) struct CoverTests {
+    /// A driver on a test clock with an active PAYG policy (£2.03 an hour) and £50 in the wallet.
+    func paygDriver(_ server: TestServer, clockStart: String) async throws -> (TestDriver, String, clock: String) {
+        let clocks = try TestConnection(port: server.port)
+        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": clockStart]).json()["id"] as! String
+        let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
+        let quote = try await driver.quote().json()
+        let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).json()
+        let card = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(5000, card: card).status == 201)
+        return (driver, policy["id"] as! String, clockID)
+    }
+
+    func advance(_ server: TestServer, _ clockID: String, to time: String) async throws {
+        let response = try await TestConnection(port: server.port).json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": time])
+        #expect(response.status == 200)
+    }
+
+    @Test func aShiftDayFromSignedEventsIsChargedToThePenny() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-03T07:55:00Z")
+        let rider = "rider-\(UUID().uuidString.prefix(8))", eater = "ue-\(UUID().uuidString.prefix(8))"
+        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
+                                             token: driver.token).status == 201)
+        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "uber_eats", "provider_driver_id": eater],
+                                             token: driver.token).status == 201)
+        let deliveroo = ProviderClient(connection: try TestConnection(port: server.port), provider: "deliveroo")
+        let uberEats = ProviderClient(connection: try TestConnection(port: server.port), provider: "uber_eats")
+        let p = UUID().uuidString.prefix(8)
+
+        try await advance(server, clock, to: "2026-08-03T10:15:00Z")
+        // Out of order: an end before its start, and events from two providers interleaved.
+        #expect(try await uberEats.send("\(p)-u1-end", driver: eater, "shift_ended", "2026-08-03T10:10:00Z", shift: "u1").status == 202)
+        #expect(try await deliveroo.send("\(p)-d1-end", driver: rider, "shift_ended", "2026-08-03T08:20:00Z", shift: "d1").status == 202)
+        #expect(try await uberEats.send("\(p)-u1-start", driver: eater, "shift_started", "2026-08-03T08:45:00Z", shift: "u1").status == 202)
+        #expect(try await deliveroo.send("\(p)-d1-start", driver: rider, "shift_started", "2026-08-03T08:00:00Z", shift: "d1").status == 202)
+        // Too far ahead of the driver's clock: refused.
+        #expect(try await deliveroo.send("\(p)-future", driver: rider, "shift_started", "2026-08-03T10:21:00Z", shift: "x").status == 422)
+
+        try await advance(server, clock, to: "2026-08-03T13:10:00Z")
+        #expect(try await deliveroo.send("\(p)-d2-start", driver: rider, "shift_started", "2026-08-03T10:18:00Z", shift: "d2").status == 202)
+        let duplicate = try await deliveroo.send("\(p)-d2-start", driver: rider, "shift_started", "2026-08-03T10:18:00Z", shift: "d2")
+        #expect(duplicate.status == 202)
+        #expect(try duplicate.json()["duplicate"] as? Bool == true)
+        #expect(try await deliveroo.send("\(p)-d2-end", driver: rider, "shift_ended", "2026-08-03T11:00:00Z", shift: "d2").status == 202)
+        #expect(try await deliveroo.send("\(p)-d3-start", driver: rider, "shift_started", "2026-08-03T12:30:00Z", shift: "d3").status == 202)
+        #expect(try await uberEats.send("\(p)-u2-start", driver: eater, "shift_started", "2026-08-03T12:40:00Z", shift: "u2").status == 202)
+        #expect(try await deliveroo.send("\(p)-d3-end", driver: rider, "shift_ended", "2026-08-03T13:00:00Z", shift: "d3").status == 202)
+        #expect(try await uberEats.send("\(p)-u2-end", driver: eater, "shift_ended", "2026-08-03T13:05:00Z", shift: "u2").status == 202)
+
+        // Let the queued jobs run, then move past the last covered minute: both sessions close.
+        try await Task.sleep(for: .milliseconds(600))
+        try await advance(server, clock, to: "2026-08-03T14:30:00Z")
+
+        let sessions = try await driver.client.json("GET", "/v1/policies/\(policyID)/sessions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(sessions.count == 2)
+        let ordered = sessions.sorted { ($0["started_at"] as! String) < ($1["started_at"] as! String) }
+        // 08:00–11:00 joined (08:45 inside the paid hour, 10:18 within 10 minutes): 180 minutes → 203 × 3 = 609.
+        #expect(ordered[0]["started_at"] as? String == "2026-08-03T08:00:00Z")
+        #expect(ordered[0]["ended_at"] as? String == "2026-08-03T11:00:00Z")
+        #expect(ordered[0]["billed_minutes"] as? Int == 180)
+        #expect(ordered[0]["charged_amount"] as? Int == 609)
+        #expect(ordered[0]["ipt_amount"] as? Int == 65)
+        #expect(ordered[0]["status"] as? String == "closed")
+        // 12:30–13:05 with an overlapping shift: the 60-minute minimum, charged once → 203.
+        #expect(ordered[1]["billed_minutes"] as? Int == 60)
+        #expect(ordered[1]["charged_amount"] as? Int == 203)
+        #expect(ordered[1]["covered_until"] as? String == "2026-08-03T13:30:00Z")
+        #expect(try await driver.balance() == 5000 - 609 - 203)
+
+        func covered(_ at: String) async throws -> Bool {
+            try await driver.client.json("GET", "/v1/cover?at=\(at)", token: driver.token).json()["covered"] as! Bool
+        }
+        #expect(try await covered("2026-08-03T10:14:00Z"))   // in the joined gap
+        #expect(try await !covered("2026-08-03T12:00:00Z"))  // between sessions
+        #expect(try await covered("2026-08-03T13:20:00Z"))   // inside the paid minimum
+        #expect(try await !covered("2026-08-03T13:30:00Z"))
+        #expect(try await driver.client.json("GET", "/v1/cover?at=yesterday", token: driver.token).status == 400)
+
+        // Replaying everything changes nothing.
+        try await advance(server, clock, to: "2026-08-03T15:00:00Z")
+        #expect(try await driver.balance() == 5000 - 812)
+        let history = try await driver.client.json("GET", "/v1/transactions", token: driver.token).json()["data"] as! [[String: Any]]
+        // The clock passed 10:20 before the 10:18 shift was reported: the morning session was
+        // charged when it closed and the late shift added the difference, per session to the penny.
+        let charges = history.filter { $0["type"] as? String == "session_charge" }
+        let bySession = Dictionary(grouping: charges, by: { $0["related_id"] as! String }).mapValues { $0.reduce(0) { $0 - ($1["amount"] as! Int) } }
+        #expect(bySession.values.sorted() == [203, 609])
+        try await expectLedgerConsistent()
+    }
+
+    @Test func signaturesAreCheckedAndUnlinkedEventsWaitForTheirLink() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-04T09:00:00Z")
+        let rider = "late-link-\(UUID().uuidString.prefix(8))"
+        let deliveroo = ProviderClient(connection: try TestConnection(port: server.port), provider: "deliveroo")
+        let p = UUID().uuidString.prefix(8)
+        #expect(try await deliveroo.send("\(p)-bad", driver: rider, "shift_started", "2026-08-04T09:00:00Z", secret: "wrong").status == 401)
+        #expect(try await deliveroo.send("\(p)-stale", driver: rider, "shift_started", "2026-08-04T09:00:00Z",
+                                         signedAt: Int(Date().timeIntervalSince1970) - 301).status == 401)
+        #expect(try await ProviderClient(connection: deliveroo.connection, provider: "nobody")
+            .send("\(p)-x", driver: rider, "shift_started", "2026-08-04T09:00:00Z", secret: "s").status == 404)
+        // Not linked yet (real-time checks apply): accepted and kept.
+        #expect(try await deliveroo.send("\(p)-s", driver: rider, "shift_started", RFC3339.format(Date().addingTimeInterval(-120)), shift: "a").status == 202)
+        #expect(try await deliveroo.send("\(p)-bad-type", driver: rider, "shift_paused", RFC3339.format(Date())).status == 422)
+        #expect(try await deliveroo.send("\(p)-old", driver: rider, "shift_started", RFC3339.format(Date().addingTimeInterval(-25 * 3600))).status == 422)
+        _ = policyID
+        _ = clock
+        // The link applies the kept event: a session appears on the driver's clock history.
+        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
+                                             token: driver.token).status == 201)
+        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
+                                             token: driver.token).status == 409)
+        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "just_eat", "provider_driver_id": "x"],
+                                             token: driver.token).status == 422)
+    }
+
+    @Test func manualCoverStartsAndEndsByHand() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-05T09:00:00Z")
+        let started = try await driver.client.json("POST", "/v1/policies/\(policyID)/sessions", token: driver.token)
+        #expect(started.status == 201)
+        let session = try started.json()
+        #expect(session["status"] as? String == "active")
+        #expect(session["started_at"] as? String == "2026-08-05T09:00:00Z")
+        try await advance(server, clock, to: "2026-08-05T10:30:00Z")
+        let ended = try await driver.client.json("POST", "/v1/sessions/\(session["id"]!)/end", token: driver.token)
+        #expect(ended.status == 200)
+        #expect(try ended.json()["ended_at"] as? String == "2026-08-05T10:30:00Z")
+        #expect(try ended.json()["billed_minutes"] as? Int == 90)
+        #expect(try ended.json()["status"] as? String == "active")  // another shift could still join for 10 minutes
+        try await advance(server, clock, to: "2026-08-05T10:41:00Z")
+        let closed = try await driver.client.json("GET", "/v1/policies/\(policyID)/sessions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(closed.first?["status"] as? String == "closed")
+        #expect(closed.first?["charged_amount"] as? Int == 305)  // 203 × 1.5 = 304.5 → 305
+        #expect(try await driver.balance() == 5000 - 305)
+        #expect(try await driver.client.json("POST", "/v1/sessions/\(UUID().uuidString)/end", token: driver.token).status == 404)
+    }
+
+    @Test func openingNeedsTenPoundsAndFourteenHoursIsTheLimit() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let clocks = try TestConnection(port: server.port)
+        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-08-06T06:00:00Z"]).json()["id"] as! String
+        let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
+        let quote = try await driver.quote().json()
+        let policyID = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).json()["id"] as! String
+        let refused = try await driver.client.json("POST", "/v1/policies/\(policyID)/sessions", token: driver.token)
+        #expect(refused.status == 422)
+        let card = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(1000, card: card).status == 201)
+        // No automatic top-up here: the point is what happens when the money runs out.
+        #expect(try await driver.client.json("PATCH", "/v1/wallet", ["auto_top_up": ["enabled": false]], token: driver.token).status == 200)
+        #expect(try await driver.client.json("POST", "/v1/policies/\(policyID)/sessions", token: driver.token).status == 201)
+        try await advance(server, clockID, to: "2026-08-06T21:00:00Z")  // 15 hours later, never ended
+        let sessions = try await driver.client.json("GET", "/v1/policies/\(policyID)/sessions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(sessions.first?["was_cut"] as? Bool == true)
+        #expect(sessions.first?["billed_minutes"] as? Int == 840)
+        #expect(sessions.first?["charged_amount"] as? Int == 14 * 203)
+        // A running session is never stopped for money: the wallet went below zero, and the policy shows paused.
+        #expect(try await driver.balance() == 1000 - 14 * 203)
+        let policy = try await driver.client.json("GET", "/v1/policies/\(policyID)", token: driver.token).json()
+        #expect(policy["status"] as? String == "paused")
+        let notes = try await driver.client.json("GET", "/v1/notifications", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(notes.contains { $0["kind"] as? String == "session_cut" })
+        try await expectLedgerConsistent()
+    }
+}
