@@ -40,7 +40,7 @@ struct ProviderClient {
     }
 
     @Test func aShiftDayFromSignedEventsIsChargedToThePenny() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-03T07:55:00Z")
         let rider = "rider-\(UUID().uuidString.prefix(8))", eater = "ue-\(UUID().uuidString.prefix(8))"
@@ -114,7 +114,7 @@ struct ProviderClient {
     }
 
     @Test func signaturesAreCheckedAndUnlinkedEventsWaitForTheirLink() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-04T09:00:00Z")
         let rider = "late-link-\(UUID().uuidString.prefix(8))"
@@ -141,7 +141,7 @@ struct ProviderClient {
     }
 
     @Test func manualCoverStartsAndEndsByHand() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-05T09:00:00Z")
         let started = try await driver.client.json("POST", "/v1/policies/\(policyID)/sessions", token: driver.token)
@@ -164,7 +164,7 @@ struct ProviderClient {
     }
 
     @Test func openingNeedsTenPoundsAndFourteenHoursIsTheLimit() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let clocks = try TestConnection(port: server.port)
         let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-08-06T06:00:00Z"]).json()["id"] as! String

@@ -47,8 +47,9 @@ enum Fixtures {
 
     /// A server with every installed module plus the probe module, on `database` (the shared
     /// test pool by default).
+    /// `jobs: true` also runs a job worker (for tests of work done by jobs, like provider events).
     static func server(database: PostgresPool = TestDatabase.pool, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
-                       config overrides: [String: String] = [:]) throws -> TestServer {
+                       config overrides: [String: String] = [:], jobs: Bool = false) throws -> TestServer {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
         configure(&configuration)
         let config = try TestServer.config(overrides)
@@ -57,13 +58,13 @@ enum Fixtures {
         // The job queue always uses the shared test pool: tests that break `database` on purpose
         // (health checks behind a faulty proxy) must not starve it with stuck workers.
         let services = try Services.make(config, logger: logger, database: TestDatabase.pool)
-        let workers = JobWorkers(queue: services.jobs, count: 2, pollInterval: .milliseconds(200))
+        let workers = jobs ? JobWorkers(queue: services.jobs, count: 1, pollInterval: .milliseconds(200)) : nil
         let server = try TestServer(config: config, database: database,
                                     modules: { app in installedModules(app, services: services) + [ProbeModule()] },
                                     expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration,
-                                    onStop: { workers.stop(); await services.stop() })
+                                    onStop: { workers?.stop(); await services.stop() })
         services.serverStarted(port: server.port)
-        workers.start()
+        workers?.start()
         return server
     }
 

@@ -43,6 +43,8 @@ public struct AppConfig: Sendable {
     public var workProviders: [WorkProviderConfig]
     /// Run job workers inside `hourglass serve` (development); otherwise run `hourglass worker`.
     public var jobsInProcess: Bool
+    /// Failed logins from one address within 15 minutes before further attempts get 429.
+    public var loginMaxFailuresPerAddress: Int
 
     /// Keys that may appear in config files, with what each means (the README lists them too).
     public static let knownKeys: [String: String] = [
@@ -72,6 +74,7 @@ public struct AppConfig: Sendable {
         "PSP_SANDBOX_PORT": "loopback port of the in-process sandbox PSP; 0 picks a free one",
         "WORK_PROVIDERS": "comma-separated work providers that may send shift events",
         "JOBS_IN_PROCESS": "true to run job workers inside hourglass serve",
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": "failed logins per client address per 15 minutes before 429",
     ]
 
     /// Loads the layers from `configDirectory` for the environment named in `environment`.
@@ -124,6 +127,7 @@ public struct AppConfig: Sendable {
         pspWebhookSecret = values["PSP_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
         pspSandboxPort = try reader.integer("PSP_SANDBOX_PORT", in: 0...65535, as: UInt16.self)
         jobsInProcess = try reader.oneOf("JOBS_IN_PROCESS", ["true", "false"]) == "true"
+        loginMaxFailuresPerAddress = try reader.integer("LOGIN_MAX_FAILURES_PER_ADDRESS", in: 1...1_000_000)
         workProviders = try values["WORK_PROVIDERS", default: ""].split(separator: ",").map { raw throws(ConfigError) in
             let name = raw.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {

@@ -12,7 +12,6 @@ struct LoginRoutes: Sendable {
     /// Failed logins tolerated per email and per client address within the window.
     static let failureWindow: TimeInterval = 15 * 60
     static let maxFailuresPerEmail = 5
-    static let maxFailuresPerAddress = 50
 
     struct Body: Decodable {
         let email: String?
@@ -30,7 +29,7 @@ struct LoginRoutes: Sendable {
         let address = Self.clientAddress(request)
         let failures = try await store.recentFailures(email: email, address: address,
                                                       since: Date().addingTimeInterval(-Self.failureWindow))
-        if failures.email >= Self.maxFailuresPerEmail || failures.address >= Self.maxFailuresPerAddress {
+        if failures.email >= Self.maxFailuresPerEmail || failures.address >= identity.app.config.loginMaxFailuresPerAddress {
             context.logger.notice("login throttled", metadata: ["net.peer": "\(address)"])
             throw AppError(status: .tooManyRequests, slug: "too-many-login-attempts",
                            detail: "too many failed logins; try again in 15 minutes",
