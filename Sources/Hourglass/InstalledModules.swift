@@ -33,7 +33,7 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
         PaymentsModule(payments: payments, identity: identity, webhookSecret: services.pspWebhookSecret),
         WalletModule(wallet: wallet, identity: identity),
         BillingModule(app: app, identity: identity),
-        WorkProvidersModule(app: app, identity: identity, jobs: services.jobs),
+        WorkProvidersModule(app: app, identity: identity, jobs: services.jobs, pauseListeners: wallet.pauseListeners),
         CoverModule(service: CoverService(app: app, wallet: wallet), identity: identity, jobs: services.jobs, dueWork: services.dueWork),
         NotificationsModule(app: app, identity: identity),
         OpenAPIModule(sandbox: app.config.environment.isSandbox),

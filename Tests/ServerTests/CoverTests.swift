@@ -1,5 +1,6 @@
 import AppKernel
 import Foundation
+import HTTPServer
 import TestSupport
 import Testing
 
@@ -190,5 +191,60 @@ struct ProviderClient {
         let notes = try await driver.client.json("GET", "/v1/notifications", token: driver.token).json()["data"] as! [[String: Any]]
         #expect(notes.contains { $0["kind"] as? String == "session_cut" })
         try await expectLedgerConsistent()
+    }
+}
+
+@Suite(.tags(.database)) struct ProviderNoticeTests {
+    /// When cover pauses (balance below £0) and resumes (topped back to £10), each linked provider
+    /// gets a signed webhook, retried until acknowledged.
+    @Test func providersHearWhenCoverPausesAndResumes() async throws {
+        let receiver = try WebhookReceiver(failFirst: 1)
+        let server = try Fixtures.server(config: ["PROVIDER_DELIVEROO_WEBHOOK_URL": receiver.url + "/hourglass"], jobs: true)
+        defer { Task { await server.stop(); await receiver.stop() } }
+        let clocks = try TestConnection(port: server.port)
+        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-08-07T06:00:00Z"]).json()["id"] as! String
+        let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
+        let rider = "notice-\(UUID().uuidString.prefix(8))"
+        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
+                                             token: driver.token).status == 201)
+        let quote = try await driver.quote().json()
+        let policyID = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).json()["id"] as! String
+        let card = try await driver.addCard("tok_visa")
+        #expect(try await driver.topUp(1000, card: card).status == 201)
+        _ = try await driver.client.json("PATCH", "/v1/wallet", ["auto_top_up": ["enabled": false]], token: driver.token)
+        #expect(try await driver.client.json("POST", "/v1/policies/\(policyID)/sessions", token: driver.token).status == 201)
+        _ = try await clocks.json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": "2026-08-07T12:00:00Z"])
+        // 6 hours at £2.03 = £12.18 > £10: the wallet is below zero once the session is charged.
+        let sessionID = (try await driver.client.json("GET", "/v1/policies/\(policyID)/sessions", token: driver.token).json()["data"] as! [[String: Any]])[0]["id"]!
+        _ = try await driver.client.json("POST", "/v1/sessions/\(sessionID)/end", token: driver.token)
+        _ = try await clocks.json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": "2026-08-07T12:30:00Z"])
+        #expect(try await driver.balance() == 1000 - 6 * 203)
+        #expect(try await driver.client.json("GET", "/v1/policies/\(policyID)", token: driver.token).json()["status"] as? String == "paused")
+        #expect(try await driver.client.json("POST", "/v1/policies/\(policyID)/sessions", token: driver.token).status == 422)
+        // A top-up to under £10 keeps cover paused; reaching £10 resumes it.
+        #expect(try await driver.topUp(800, card: card).status == 201)
+        #expect(try await driver.client.json("GET", "/v1/policies/\(policyID)", token: driver.token).json()["status"] as? String == "paused")
+        #expect(try await driver.topUp(500, card: card).status == 201)
+        #expect(try await driver.client.json("GET", "/v1/policies/\(policyID)", token: driver.token).json()["status"] as? String == "active")
+
+        var notices: [[String: Any]] = []
+        for _ in 0..<200 where notices.count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+            notices = receiver.requests.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }
+        }
+        // The first delivery was refused (503) and retried with backoff, so order may differ.
+        #expect(Set(notices.compactMap { $0["type"] as? String }) == ["cover_paused", "cover_resumed"])
+        #expect(notices.count == 2)
+        #expect(notices.allSatisfy { $0["provider_driver_id"] as? String == rider })
+        let secret = ProcessInfo.processInfo.environment["PROVIDER_DELIVEROO_SECRET"]!
+        for request in receiver.requests {
+            #expect(request.path == "/hourglass")
+            #expect(throws: Never.self) {
+                try WebhookSignature.verify(header: request.headers["hourglass-signature"], body: request.body, secret: secret)
+            }
+        }
+        let kinds = (try await driver.client.json("GET", "/v1/notifications", token: driver.token).json()["data"] as! [[String: Any]])
+            .compactMap { $0["kind"] as? String }
+        #expect(kinds.contains("cover_paused") && kinds.contains("cover_resumed"))
     }
 }

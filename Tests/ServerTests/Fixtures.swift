@@ -58,7 +58,7 @@ enum Fixtures {
         // The job queue always uses the shared test pool: tests that break `database` on purpose
         // (health checks behind a faulty proxy) must not starve it with stuck workers.
         let services = try Services.make(config, logger: logger, database: TestDatabase.pool)
-        let workers = jobs ? JobWorkers(queue: services.jobs, count: 1, pollInterval: .milliseconds(200)) : nil
+        let workers = jobs ? JobWorkers(queue: services.jobs, count: 2, pollInterval: .milliseconds(200)) : nil
         let server = try TestServer(config: config, database: database,
                                     modules: { app in installedModules(app, services: services) + [ProbeModule()] },
                                     expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration,

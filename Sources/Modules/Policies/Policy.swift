@@ -37,10 +37,10 @@ public struct Policy: Sendable, Equatable {
 
     /// The status seen at `now` (the caller's clock): a paid block is `scheduled` until it
     /// starts, `active` while it runs and `expired` after, without anything having to run.
-    /// A PAYG policy shows `paused` while the wallet is below £0 (PRODUCT.md): no new session
-    /// opens until a top-up brings the balance back to at least £10.
-    public func status(at now: Date, walletCash: Int64? = nil) -> PolicyStatus {
-        if product == "payg", status == .active, let walletCash, walletCash < 0 { return .paused }
+    /// A PAYG policy shows `paused` while cover is paused for money (PRODUCT.md: from below £0
+    /// until a top-up brings the balance back to at least £10).
+    public func status(at now: Date, coverPaused: Bool = false) -> PolicyStatus {
+        if product == "payg", status == .active, coverPaused { return .paused }
         guard product == "hourly", status == .scheduled || status == .active, let endsAt else { return status }
         if now >= endsAt { return .expired }
         return now >= startsAt ? .active : .scheduled
@@ -136,10 +136,10 @@ struct PolicyDTO: Encodable {
         let state: String
     }
 
-    init(_ policy: Policy, now: Date, walletCash: Int64? = nil, payment: Payment? = nil, refund: Refund? = nil) {
+    init(_ policy: Policy, now: Date, coverPaused: Bool = false, payment: Payment? = nil, refund: Refund? = nil) {
         id = policy.id
         number = policy.number
-        status = policy.status(at: now, walletCash: walletCash)
+        status = policy.status(at: now, coverPaused: coverPaused)
         product = policy.product
         usage = policy.usage
         driverId = policy.driverId

@@ -110,8 +110,8 @@ struct PolicyRoutes: Sendable {
         let (policies, next) = page.page(try await store.list(driverID: caller.driverID, page: page)) {
             PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id)
         }
-        let cash = try await wallet.balances(of: caller.driverID).cash
-        return try .json(ListResponse(data: policies.map { PolicyDTO($0, now: caller.context.now, walletCash: cash) }, nextCursor: next))
+        let paused = try await wallet.isCoverPaused(caller.driverID)
+        return try .json(ListResponse(data: policies.map { PolicyDTO($0, now: caller.context.now, coverPaused: paused) }, nextCursor: next))
     }
 
     func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
@@ -119,8 +119,8 @@ struct PolicyRoutes: Sendable {
         let policy = try await ownedPolicy(context, caller)
         let payment = policy.status == .pendingPayment ? try await policy.paymentID.asyncMap { try await payments.payment($0) } ?? nil : nil
         let refund = policy.refundAmount > 0 ? try await refunds.refund(for: policy.id) : nil
-        let cash = try await wallet.balances(of: caller.driverID).cash
-        return try .json(PolicyDTO(policy, now: caller.context.now, walletCash: cash, payment: payment, refund: refund))
+        let paused = try await wallet.isCoverPaused(caller.driverID)
+        return try .json(PolicyDTO(policy, now: caller.context.now, coverPaused: paused, payment: payment, refund: refund))
     }
 
     /// Cancels with the refund PRODUCT.md promises, back where the money came from: before the

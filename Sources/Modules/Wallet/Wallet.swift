@@ -4,6 +4,7 @@ public import Ledger
 import HTTPServer
 import Logging
 import Notifications
+import Synchronization
 public import Payments
 public import Postgres
 
@@ -15,6 +16,15 @@ public struct AutoTopUp: Sendable, Equatable, Codable {
     public static let defaults = AutoTopUp(enabled: true, thresholdAmount: 1000, amount: 2000)
 }
 
+/// Who hears when a driver's cover pauses or resumes (the work providers' webhooks).
+public final class PauseListeners: Sendable {
+    public typealias Listener = @Sendable (_ driverID: UUID, _ paused: Bool, _ at: Date, _ key: String, PostgresConnection) async throws -> Void
+    private let listeners = Mutex<[Listener]>([])
+    public init() {}
+    public func add(_ listener: @escaping Listener) { listeners.withLock { $0.append(listener) } }
+    var all: [Listener] { listeners.withLock { $0 } }
+}
+
 /// The wallet module's public API: balances (from the ledger) and spending.
 public struct Wallet: Sendable {
     public static let minimumTopUp: Int64 = 500
@@ -22,14 +32,17 @@ public struct Wallet: Sendable {
 
     let app: AppContext
     public let payments: Payments
+    public let pauseListeners: PauseListeners
 
-    public init(app: AppContext, payments: Payments) {
+    public init(app: AppContext, payments: Payments, pauseListeners: PauseListeners = PauseListeners()) {
         self.app = app
         self.payments = payments
+        self.pauseListeners = pauseListeners
     }
 
     /// Registers what happens when a top-up payment ends: success credits the wallet.
     public func registerOutcomes(_ outcomes: PaymentOutcomes) {
+        let wallet = self
         let credit: PaymentOutcomes.Handler = { payment, transaction in
             guard payment.status == .succeeded else { return }
             try await Ledger().post(LedgerPosting(
@@ -39,6 +52,7 @@ public struct Wallet: Sendable {
                 entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
                 // The payment's own time, which follows the driver's clock (a test clock in sandbox).
                 createdAt: payment.createdAt), on: transaction)
+            try await wallet.updateCoverPause(payment.driverID, at: payment.createdAt, on: transaction)
         }
         outcomes.register(.topUp, credit)
         outcomes.register(.autoTopUp, credit)
@@ -75,6 +89,7 @@ public struct Wallet: Sendable {
                       (.premiumIncome, -(gross - ipt)), (.iptPayable, -ipt)],
             createdAt: instant)
         try await ledger.post(posting, on: transaction)
+        try await updateCoverPause(driverID, at: instant, on: transaction)
         return posting.id
     }
 
@@ -106,6 +121,39 @@ public struct Wallet: Sendable {
             entries: [(.premiumIncome, amount - ipt), (.iptPayable, ipt), (.driverPromo(driverID), -toPromo),
                       (.driverCash(driverID), -(amount - toPromo))],
             createdAt: instant), on: transaction)
+        try await updateCoverPause(driverID, at: instant, on: transaction)
+    }
+
+    /// Whether the driver's cover is paused for money (below £0, until topped back to £10).
+    public func isCoverPaused(_ driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Bool {
+        try await (database ?? app.database).queryOptional(
+            "SELECT cover_paused FROM wallet.settings WHERE driver_id = \(driverID)") { try $0.decode(Bool.self, at: 0) } ?? false
+    }
+
+    /// Re-evaluates the pause after the balance changed, inside the caller's transaction, and
+    /// tells the driver and the pause listeners (work providers) when it flips.
+    public func updateCoverPause(_ driverID: UUID, at instant: Date, on transaction: PostgresConnection) async throws {
+        let paused = try await isCoverPaused(driverID, on: transaction)
+        let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
+        let nowPaused = paused ? cash + promo < 1000 : cash < 0
+        guard nowPaused != paused else { return }
+        try await transaction.execute("""
+            INSERT INTO wallet.settings (driver_id, cover_paused, cover_paused_changed_at) VALUES (\(driverID), \(nowPaused), \(instant))
+            ON CONFLICT (driver_id) DO UPDATE SET cover_paused = EXCLUDED.cover_paused,
+                cover_paused_changed_at = EXCLUDED.cover_paused_changed_at, updated_at = now()
+            """)
+        let key = "cover:\(driverID.uuidString.lowercased()):\(nowPaused ? "paused" : "resumed"):\(Int(instant.timeIntervalSince1970 * 1000))"
+        if nowPaused {
+            try await Notifications(app: app).notify(
+                driverID, kind: "cover_paused", title: "Your cover is paused",
+                body: "Your balance is \(Money.pence(cash)). A running session continues, but no new cover starts until you top up to at least £10.",
+                cause: key, at: instant, on: transaction)
+        } else {
+            try await Notifications(app: app).notify(
+                driverID, kind: "cover_resumed", title: "Your cover is available again",
+                body: "Your balance is \(Money.pence(cash)): cover starts again with your next shift.", cause: key, at: instant, on: transaction)
+        }
+        for listener in pauseListeners.all { try await listener(driverID, nowPaused, instant, key, transaction) }
     }
 
     /// Starts an off-session top-up from the default card when auto top-up is on and the cash

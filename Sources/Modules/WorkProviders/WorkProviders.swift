@@ -3,6 +3,7 @@ public import Foundation
 import HTTPServer
 public import Identity
 public import Jobs
+public import Wallet
 import Logging
 import Postgres
 
@@ -61,10 +62,11 @@ public struct WorkProvidersModule: AppModule {
     let identity: Identity
     let jobs: JobQueue
 
-    public init(app: AppContext, identity: Identity, jobs: JobQueue) {
+    public init(app: AppContext, identity: Identity, jobs: JobQueue, pauseListeners: PauseListeners) {
         self.app = app
         self.identity = identity
         self.jobs = jobs
+        ProviderNotices(app: app, jobs: jobs).register(pauseListeners)
     }
 
     struct LinkBody: Decodable {
