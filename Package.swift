@@ -24,7 +24,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     
     ("Notifications", ["Identity"]),
     ("Payments", ["Identity"]),
-    ("Wallet", ["Identity", "Ledger", "Payments", "Notifications"]),
+    ("Wallet", ["Identity", "Ledger", "Payments", "Notifications", "Jobs"]),
     ("Billing", ["Identity", "Ledger", "Documents"]),
     ("Refunds", ["Ledger", "Payments", "Wallet"]),
     ("WorkProviders", ["Identity", "Jobs", "Wallet"]),

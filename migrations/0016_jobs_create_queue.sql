@@ -5,6 +5,7 @@ CREATE SCHEMA jobs;
 
 CREATE TABLE jobs.jobs (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    queue        text NOT NULL DEFAULT 'default',   -- separate worker pools (tests use one each)
     kind         text NOT NULL,
     payload      jsonb NOT NULL DEFAULT '{}',
     unique_key   text UNIQUE,              -- at most one job per key, ever (e.g. one close per session)
@@ -18,5 +19,5 @@ CREATE TABLE jobs.jobs (
     created_at   timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz
 );
-CREATE INDEX jobs_due ON jobs.jobs (run_at) WHERE status = 'queued';
+CREATE INDEX jobs_due ON jobs.jobs (queue, run_at) WHERE status = 'queued';
 CREATE INDEX jobs_leased ON jobs.jobs (locked_until) WHERE status = 'running';

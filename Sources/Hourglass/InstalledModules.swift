@@ -18,7 +18,7 @@ import WorkProviders
 func installedModules(_ app: AppContext, services: Services) -> [any AppModule] {
     let identity = Identity(app: app)
     let payments = Payments(app: app, gateway: services.gateway, outcomes: services.paymentOutcomes)
-    let wallet = Wallet(app: app, payments: payments)
+    let wallet = Wallet(app: app, payments: payments, jobs: services.jobs)
     wallet.registerOutcomes(services.paymentOutcomes)
     let refunds = Refunds(app: app, wallet: wallet)
     services.dueWork.register("refunds.complete_pending") { _, _ in await refunds.completePending() }

@@ -19,8 +19,8 @@ struct Services: Sendable {
     let pspWebhookSecret: String
     let sandboxPSP: InProcessSandboxPSP?
 
-    static func make(_ config: AppConfig, logger: Logger, database: PostgresPool) throws -> Services {
-        let jobs = JobQueue(database: database, logger: logger)
+    static func make(_ config: AppConfig, logger: Logger, database: PostgresPool, jobQueue: String = "default") throws -> Services {
+        let jobs = JobQueue(database: database, logger: logger, name: jobQueue)
         if let base = config.pspBaseURL, let url = URL(string: base), let key = config.pspAPIKey, let secret = config.pspWebhookSecret {
             return Services(dueWork: DueWorkRegistry(), jobs: jobs, paymentOutcomes: PaymentOutcomes(),
                             gateway: PSPClient(baseURL: url, apiKey: key), pspWebhookSecret: secret, sandboxPSP: nil)

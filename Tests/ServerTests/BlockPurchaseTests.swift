@@ -8,7 +8,7 @@ import Testing
 
 @Suite(.tags(.database)) struct BlockPurchaseTests {
     @Test func walletPaidBlockAndFullRefundBeforeStart() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         let card = try await driver.addCard("tok_visa")
@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func cardPaidBlockRefundsUnusedWholeHoursToTheCard() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let clocks = try TestConnection(port: server.port)
         let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-06-01T10:00:00Z"]).json()["id"] as! String
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func expiredBlocksCannotBeCancelledAndStatusesFollowTheClock() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let clocks = try TestConnection(port: server.port)
         let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-06-01T10:00:00Z"]).json()["id"] as! String
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func scaForABlockThenCertificate() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         let card = try await driver.addCard("tok_sca_required")
@@ -129,7 +129,7 @@ import Testing
     }
 
     @Test func spendingUnderTheThresholdTopsUpFromTheDefaultCard() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         let card = try await driver.addCard("tok_visa")
@@ -149,7 +149,7 @@ import Testing
     }
 
     @Test func autoTopUpCanBeTurnedOffAndFailsSafelyOffSession() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         let card = try await driver.addCard("tok_sca_required")  // needs the cardholder: fails off-session
@@ -172,7 +172,7 @@ import Testing
 
 @Suite(.tags(.database)) struct PromoCreditTests {
     @Test func promoIsSpentFirstAndComesBackAsPromo() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         let card = try await driver.addCard("tok_visa")
@@ -206,7 +206,7 @@ import Testing
 
 @Suite(.tags(.database)) struct StatementTests {
     @Test func aWeeklyStatementTotalsTheWeekAndIsKeptOnceFinal() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let clocks = try TestConnection(port: server.port)
         let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-06-01T10:00:00Z"]).json()["id"] as! String
@@ -241,7 +241,7 @@ import Testing
     /// money taken is booked and owed back, and the refunds sweep (run by a clock advance)
     /// returns it to the card.
     @Test func aPaymentThatSucceedsAfterCancellationIsRefunded() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let clocks = try TestConnection(port: server.port)
         let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-07-01T08:00:00Z"]).json()["id"] as! String
@@ -281,7 +281,7 @@ import Testing
 @Suite(.tags(.database)) struct PausedCoverTests {
     /// Below £0 a PAYG policy shows `paused`.
     @Test func paygPausesBelowZero() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         let payg = try await driver.quote().json()
@@ -303,7 +303,7 @@ import Testing
 
     /// A failed automatic top-up tells the driver in the app.
     @Test func aFailedAutoTopUpIsNotified() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         _ = try await driver.addCard("tok_declined")  // the default card

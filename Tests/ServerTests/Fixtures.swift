@@ -57,7 +57,9 @@ enum Fixtures {
         logger.logLevel = .warning
         // The job queue always uses the shared test pool: tests that break `database` on purpose
         // (health checks behind a faulty proxy) must not starve it with stuck workers.
-        let services = try Services.make(config, logger: logger, database: TestDatabase.pool)
+        // Each test server has its own job queue: workers of one server never run another's jobs
+        // (their sandbox card processors and configurations differ).
+        let services = try Services.make(config, logger: logger, database: TestDatabase.pool, jobQueue: "test-\(UUID().uuidString)")
         let workers = jobs ? JobWorkers(queue: services.jobs, count: 2, pollInterval: .milliseconds(200)) : nil
         let server = try TestServer(config: config, database: database,
                                     modules: { app in installedModules(app, services: services) + [ProbeModule()] },

@@ -95,7 +95,6 @@ public struct CoverService: Sendable {
                 try await store.supersede(stale.id)
             }
         }
-        await wallet.autoTopUpIfNeeded(driverID: driverID)
     }
 
     /// Brings the session's charge to `total` (gross): one posting for the difference, with

@@ -21,12 +21,15 @@ public final class JobQueue: Sendable {
     public static let channel = "hourglass_jobs"
     let database: PostgresPool
     let logger: Logger
+    /// Workers of this queue claim only its jobs.
+    public let name: String
     private let handlers = Mutex<[String: JobHandler]>([:])
     private let recurring = Mutex<[(kind: String, every: TimeInterval)]>([])
 
-    public init(database: PostgresPool, logger: Logger) {
+    public init(database: PostgresPool, logger: Logger, name: String = "default") {
         self.database = database
         self.logger = logger
+        self.name = name
     }
 
     /// Registers the handler for `kind` (at start-up).
@@ -45,8 +48,8 @@ public final class JobQueue: Sendable {
     public func enqueue(_ kind: String, payload: PostgresJSON = PostgresJSON(text: "{}"), uniqueKey: String? = nil,
                         runAt: Date? = nil, maxAttempts: Int = 10, on database: any PostgresQueryable) async throws -> Bool {
         let inserted = try await database.execute("""
-            INSERT INTO jobs.jobs (kind, payload, unique_key, run_at, max_attempts)
-            VALUES (\(kind), \(payload), \(uniqueKey), coalesce(\(runAt), now()), \(Int32(maxAttempts)))
+            INSERT INTO jobs.jobs (queue, kind, payload, unique_key, run_at, max_attempts)
+            VALUES (\(name), \(kind), \(payload), \(uniqueKey), coalesce(\(runAt), now()), \(Int32(maxAttempts)))
             ON CONFLICT (unique_key) DO NOTHING
             """)
         _ = try await database.query("SELECT pg_notify(\(Self.channel), \(kind))")
@@ -63,7 +66,7 @@ public final class JobQueue: Sendable {
                    locked_until = now() + make_interval(secs => \(lease))
             WHERE id = (
                 SELECT id FROM jobs.jobs
-                WHERE kind = ANY(\(kinds))
+                WHERE queue = \(name) AND kind = ANY(\(kinds))
                   AND ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
                 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED)
             RETURNING id, kind, payload, attempts

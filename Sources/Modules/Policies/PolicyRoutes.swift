@@ -68,7 +68,7 @@ struct PolicyRoutes: Sendable {
                     return try .json(PolicyDTO(policy, now: now, payment: payment), status: .created)
                 })
         }
-        let response = try await idempotency.run(scope: scope, request: request, requestID: context.requestID) { transaction in
+        return try await idempotency.run(scope: scope, request: request, requestID: context.requestID) { transaction in
             let isHourly = quoted?.product == .hourly
             var policy = try await bind(quoteID, caller: caller, now: now, funding: isHourly ? "wallet" : nil, on: transaction)
             if isHourly {
@@ -82,12 +82,6 @@ struct PolicyRoutes: Sendable {
             try await issuance.issueCertificate(for: policy, on: transaction)
             return try .json(PolicyDTO(policy, now: now), status: .created)
         }
-        if quoted?.product == .hourly, response.status == .created {
-            // The wallet paid: top it up from the card if it fell under the driver's threshold.
-            let wallet = wallet, driverID = caller.driverID
-            Task { await wallet.autoTopUpIfNeeded(driverID: driverID) }
-        }
-        return response
     }
 
     /// Binds the quote and records the policy (PAYG `active`, hourly `pending_payment`).

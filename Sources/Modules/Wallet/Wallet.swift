@@ -3,6 +3,7 @@ public import Foundation
 public import Ledger
 import HTTPServer
 import Logging
+public import Jobs
 import Notifications
 import Synchronization
 public import Payments
@@ -30,14 +31,25 @@ public struct Wallet: Sendable {
     public static let minimumTopUp: Int64 = 500
     public static let maximumTopUp: Int64 = 50_000
 
+    /// The job that runs an automatic top-up.
+    public static let autoTopUpJob = "wallet.auto_top_up"
+
     let app: AppContext
     public let payments: Payments
     public let pauseListeners: PauseListeners
+    /// Where automatic top-ups are queued; without one (tools, tests of spending) none is.
+    let jobs: JobQueue?
 
-    public init(app: AppContext, payments: Payments, pauseListeners: PauseListeners = PauseListeners()) {
+    public init(app: AppContext, payments: Payments, pauseListeners: PauseListeners = PauseListeners(), jobs: JobQueue? = nil) {
         self.app = app
         self.payments = payments
         self.pauseListeners = pauseListeners
+        self.jobs = jobs
+        let wallet = self
+        jobs?.register(Self.autoTopUpJob) { job in
+            struct Payload: Decodable { let driver_id: UUID }
+            await wallet.autoTopUpIfNeeded(driverID: try job.payload.decode(Payload.self).driver_id)
+        }
     }
 
     /// Registers what happens when a top-up payment ends: success credits the wallet.
@@ -90,6 +102,13 @@ public struct Wallet: Sendable {
             createdAt: instant)
         try await ledger.post(posting, on: transaction)
         try await updateCoverPause(driverID, at: instant, on: transaction)
+        // Under the threshold: queue an automatic top-up with this change (one per driver a minute).
+        let settings = try await settings(of: driverID, on: transaction)
+        if settings.enabled, cash - fromCash < settings.thresholdAmount, let jobs {
+            try await jobs.enqueue(Self.autoTopUpJob, payload: try PostgresJSON(encoding: ["driver_id": driverID]),
+                                   uniqueKey: "auto_top_up:\(driverID.uuidString.lowercased()):\(Int(Date().timeIntervalSince1970 / 60))",
+                                   maxAttempts: 3, on: transaction)
+        }
         return posting.id
     }
 
@@ -156,9 +175,8 @@ public struct Wallet: Sendable {
         for listener in pauseListeners.all { try await listener(driverID, nowPaused, instant, key, transaction) }
     }
 
-    /// Starts an off-session top-up from the default card when auto top-up is on and the cash
-    /// balance is under the threshold, unless one is already under way. Runs after the caller
-    /// committed. (Issue #6 moves this onto the jobs queue with retries.)
+    /// Charges the default card off-session when auto top-up is on and the cash balance is under
+    /// the threshold, unless one is already under way. Runs as a job queued by `spend`.
     public func autoTopUpIfNeeded(driverID: UUID) async {
         do {
             let settings = try await settings(of: driverID)
