@@ -1,5 +1,6 @@
 public import Foundation
 import HTTPServer
+public import Postgres
 
 /// `?limit=` (default 50, capped at 200) and an opaque `?cursor=` for keyset pagination over
 /// `(created_at, id)` in descending order (PRODUCT.md's list contract).
@@ -35,6 +36,15 @@ public struct PageRequest: Sendable {
             after = nil
         }
     }
+
+    /// `AND (created_at, id) < (cursor)` for keyset pagination newest-first, or nothing on the
+    /// first page; pair it with `ORDER BY created_at DESC, id DESC LIMIT \(fetchLimit)`.
+    public var keysetCondition: SQL {
+        after.map { "AND (created_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
+    }
+
+    /// One row more than the page, to know whether another page follows.
+    public var fetchLimit: Int { limit + 1 }
 
     /// The cursor for the page after `items`, or nil on the last page. Fetch `limit + 1` rows:
     /// the extra row only tells whether another page exists.

@@ -162,6 +162,23 @@ public struct DriverTransaction: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey { case id, type, amount, iptAmount, currency, funding, description, relatedId, createdAt }
+
+    static let columns: SQL = "id, kind, amount, ipt_amount, currency, funding, description, related_id, created_at"
+
+    init(row: PostgresRow) throws {
+        guard let kind = TransactionKind(rawValue: try row.decode(String.self, at: 1)) else {
+            throw PostgresError(code: .decoding, message: "unknown transaction kind")
+        }
+        id = try row.decode(UUID.self, at: 0)
+        type = kind
+        amount = try row.decode(Int64.self, at: 2)
+        iptAmount = try row.decode(Int64.self, at: 3)
+        currency = try row.decode(String.self, at: 4)
+        funding = try row.decode(String.self, at: 5)
+        description = try row.decode(String.self, at: 6)
+        relatedId = try row.decode(UUID?.self, at: 7)
+        createdAt = try row.decode(Date.self, at: 8)
+    }
 }
 
 extension Ledger {
@@ -170,18 +187,9 @@ extension Ledger {
                              on database: any PostgresQueryable) async throws -> [DriverTransaction] {
         let cursor: SQL = after.map { "AND (created_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
         return try await database.queryAll("""
-            SELECT id, kind, amount, ipt_amount, currency, funding, description, related_id, created_at
-            FROM ledger.transactions WHERE driver_id = \(driverID) \(cursor)
+            SELECT \(DriverTransaction.columns) FROM ledger.transactions WHERE driver_id = \(driverID) \(cursor)
             ORDER BY created_at DESC, id DESC LIMIT \(limit)
-            """) { row in
-            guard let kind = TransactionKind(rawValue: try row.decode(String.self, at: 1)) else {
-                throw PostgresError(code: .decoding, message: "unknown transaction kind")
-            }
-            return DriverTransaction(id: try row.decode(UUID.self, at: 0), type: kind, amount: try row.decode(Int64.self, at: 2),
-                                     iptAmount: try row.decode(Int64.self, at: 3), currency: try row.decode(String.self, at: 4),
-                                     funding: try row.decode(String.self, at: 5), description: try row.decode(String.self, at: 6),
-                                     relatedId: try row.decode(UUID?.self, at: 7), createdAt: try row.decode(Date.self, at: 8))
-        }
+            """, decode: DriverTransaction.init(row:))
     }
 }
 
@@ -197,17 +205,8 @@ extension Ledger {
     /// The driver's postings dated in `[from, to)`, oldest first.
     public func transactions(of driverID: UUID, from: Date, to: Date, on database: any PostgresQueryable) async throws -> [DriverTransaction] {
         try await database.queryAll("""
-            SELECT id, kind, amount, ipt_amount, currency, funding, description, related_id, created_at
-            FROM ledger.transactions WHERE driver_id = \(driverID) AND created_at >= \(from) AND created_at < \(to)
+            SELECT \(DriverTransaction.columns) FROM ledger.transactions WHERE driver_id = \(driverID) AND created_at >= \(from) AND created_at < \(to)
             ORDER BY created_at, id
-            """) { row in
-            guard let kind = TransactionKind(rawValue: try row.decode(String.self, at: 1)) else {
-                throw PostgresError(code: .decoding, message: "unknown transaction kind")
-            }
-            return DriverTransaction(id: try row.decode(UUID.self, at: 0), type: kind, amount: try row.decode(Int64.self, at: 2),
-                                     iptAmount: try row.decode(Int64.self, at: 3), currency: try row.decode(String.self, at: 4),
-                                     funding: try row.decode(String.self, at: 5), description: try row.decode(String.self, at: 6),
-                                     relatedId: try row.decode(UUID?.self, at: 7), createdAt: try row.decode(Date.self, at: 8))
-        }
+            """, decode: DriverTransaction.init(row:))
     }
 }

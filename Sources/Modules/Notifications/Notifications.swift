@@ -68,10 +68,9 @@ public struct NotificationsModule: AppModule {
         routes.get("/v1/notifications") { request, context in
             let caller = try await identity.authenticate(request, context)
             let page = try PageRequest(query: request.query)
-            let after: SQL = page.after.map { "AND (created_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
             let rows = try await app.database.queryAll("""
-                SELECT \(Notification.columns) FROM notifications.notifications WHERE driver_id = \(caller.driverID) \(after)
-                ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+                SELECT \(Notification.columns) FROM notifications.notifications WHERE driver_id = \(caller.driverID) \(page.keysetCondition)
+                ORDER BY created_at DESC, id DESC LIMIT \(page.fetchLimit)
                 """, decode: Notification.init(row:))
             let (items, next) = page.page(rows) { PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id) }
             return try .json(ListResponse(data: items, nextCursor: next))

@@ -25,10 +25,9 @@ struct PolicyStore: Sendable {
     }
 
     func list(driverID: UUID, page: PageRequest) async throws -> [Policy] {
-        let after: SQL = page.after.map { "AND (created_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
-        return try await database.queryAll("""
-            SELECT \(Policy.columns) FROM policies.policies WHERE driver_id = \(driverID) \(after)
-            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+        try await database.queryAll("""
+            SELECT \(Policy.columns) FROM policies.policies WHERE driver_id = \(driverID) \(page.keysetCondition)
+            ORDER BY created_at DESC, id DESC LIMIT \(page.fetchLimit)
             """, decode: Policy.init(row:))
     }
 

@@ -27,10 +27,9 @@ struct VehicleStore: Sendable {
 
     /// Newest first, `limit + 1` rows after the cursor.
     func list(driverID: UUID, page: PageRequest) async throws -> [Vehicle] {
-        let after: SQL = page.after.map { "AND (created_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
-        return try await database.queryAll("""
-            SELECT \(Vehicle.columns) FROM vehicles.vehicles WHERE driver_id = \(driverID) \(after)
-            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+        try await database.queryAll("""
+            SELECT \(Vehicle.columns) FROM vehicles.vehicles WHERE driver_id = \(driverID) \(page.keysetCondition)
+            ORDER BY created_at DESC, id DESC LIMIT \(page.fetchLimit)
             """, decode: Vehicle.init(row:))
     }
 }
