@@ -12,7 +12,6 @@ let swiftSettings: [SwiftSetting] = [
 /// listed above it; SwiftPM rejects cycles and `scripts/check-imports` rejects undeclared imports.
 /// Each lives in `Sources/Modules/<Name>` and owns the Postgres schema of its snake_case name.
 let domainModules: [(name: String, dependsOn: [String])] = [
-    ("OpsHealth", []),
     ("Identity", []),
     ("Drivers", ["Identity"]),
     ("Vehicles", ["Identity"]),
@@ -21,6 +20,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Documents", []),
     ("Ledger", []),
     ("Jobs", []),
+    ("OpsHealth", ["Jobs"]),
     
     ("Notifications", ["Identity"]),
     ("Payments", ["Identity"]),

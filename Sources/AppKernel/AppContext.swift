@@ -11,6 +11,8 @@ public struct AppContext: Sendable {
     /// The newest migration version among the files this build ships; `/health` compares the
     /// database against it.
     public let expectedSchemaVersion: Int
+    /// Per-route request counts and latencies for `GET /metrics`.
+    public let requestMetrics = RequestMetrics()
 
     public init(config: AppConfig, database: PostgresPool, logger: Logger, clock: any WallClock = SystemWallClock(),
                 expectedSchemaVersion: Int) {

@@ -51,6 +51,8 @@ public final class Application: HTTPResponder {
         }
         response.headers.replaceOrAdd(name: "x-request-id", value: requestID)
         let elapsed = ContinuousClock.now - start
+        context.requestMetrics.record(method: request.method.rawValue, route: pattern, status: response.status.code,
+                                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         logger.info("request", metadata: [
             "http.method": "\(request.method.rawValue)",
             "http.route": "\(pattern)",

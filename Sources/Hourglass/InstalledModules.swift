@@ -23,7 +23,7 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
     let refunds = Refunds(app: app, wallet: wallet)
     services.dueWork.register("refunds.complete_pending") { _, _ in await refunds.completePending() }
     return [
-        OpsHealthModule(app: app),
+        OpsHealthModule(app: app, jobs: services.jobs),
         TestClocksModule(app: app, dueWork: services.dueWork),
         IdentityModule(identity: identity),
         DriversModule(app: app, identity: identity),

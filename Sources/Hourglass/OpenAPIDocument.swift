@@ -11,6 +11,9 @@ enum OpenAPIDocument {
         add("get", "/health/live", op("Liveness: the process is up (no database)", tag: "ops", auth: false, responses: ["200": json("Status")]))
         add("get", "/health", op("Readiness: database and migrations checks", tag: "ops", auth: false,
                                  responses: ["200": json("Health"), "503": json("Health")]))
+        add("get", "/metrics", op("Prometheus metrics (requests, latency, pool, jobs)", tag: "ops", auth: false,
+                                  responses: ["200": .object(["description": .string("Prometheus text format"),
+                                                              "content": .object(["text/plain": .object([:])])])]))
         add("get", "/openapi.json", op("This document", tag: "ops", auth: false, responses: ["200": .object(["description": .string("OpenAPI 3.1")])]))
 
         add("post", "/v1/drivers", op("Sign up", tag: "drivers", auth: false, body: "SignUp",

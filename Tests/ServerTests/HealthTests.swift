@@ -87,4 +87,20 @@ import Testing
         proxy.set(.up)
         #expect(try await client.request("GET", "/health").status == 200)
     }
+
+    @Test func metricsCountRequestsPerRoute() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let client = try TestConnection(port: server.port)
+        for _ in 0..<3 { _ = try await client.request("GET", "/health/live") }
+        _ = try await client.request("GET", "/nowhere")
+        let metrics = try await client.request("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.header("content-type")?.hasPrefix("text/plain") == true)
+        #expect(metrics.text.contains(#"hourglass_http_requests_total{method="GET",route="/health/live",status="200"} 3"#))
+        #expect(metrics.text.contains(#"hourglass_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
+        #expect(metrics.text.contains(#"hourglass_http_request_duration_seconds_bucket{method="GET",route="/health/live",status="200",le="+Inf"} 3"#))
+        #expect(metrics.text.contains("hourglass_db_pool_connections{state=\"open\"}"))
+        #expect(metrics.text.contains("hourglass_jobs{status=\"queued\"}"))
+    }
 }

@@ -117,3 +117,13 @@ public final class JobQueue: Sendable {
         }
     }
 }
+
+extension JobQueue {
+    /// Jobs per status in this queue (for `GET /metrics`).
+    public func statusCounts() async throws -> [String: Int] {
+        let rows = try await database.queryAll("SELECT status, count(*) FROM jobs.jobs WHERE queue = \(name) GROUP BY status") {
+            (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
+        }
+        return Dictionary(uniqueKeysWithValues: rows)
+    }
+}
