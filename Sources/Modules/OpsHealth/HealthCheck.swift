@@ -1,55 +1,44 @@
 import AppKernel
-import Logging
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
+import Synchronization
 
-/// Readiness: one round trip that both proves the database answers and reads the schema
-/// version, bounded by `HEALTH_DB_TIMEOUT_MS` (acquiring a connection included), so the check
-/// answers within that deadline even when the database hangs or is down. It holds no state:
-/// when the database comes back, the next check simply succeeds.
-struct HealthCheck: Sendable {
+/// Readiness: a real `SELECT 1` through the pool, bounded by `HEALTH_DB_TIMEOUT_MS` (acquiring
+/// a connection included), so the check answers within that deadline even when the database
+/// hangs or is down. The schema version changes only when a deploy migrates, so it is read
+/// along with the `SELECT 1` at most every few seconds and remembered in between. Nothing
+/// else is remembered: when the database comes back, the next check simply succeeds.
+/// The response is written by hand: load balancers call this constantly.
+final class HealthCheck: Sendable {
+    static let versionLifetime: Duration = .seconds(5)
     let app: AppContext
+    private let knownVersion = Mutex<(version: Int, readAt: ContinuousClock.Instant)?>(nil)
 
-    struct Report: Encodable {
-        struct Checks: Encodable {
-            let database: DatabaseCheck
-            let migrations: MigrationsCheck
-        }
-        struct DatabaseCheck: Encodable {
-            let status: String
-            let durationMs: Double
-            let error: String?
-        }
-        struct MigrationsCheck: Encodable {
-            let status: String
-            let version: Int?
-            let expectedVersion: Int?
-        }
-        let status: String
-        let checks: Checks
+    init(app: AppContext) { self.app = app }
 
-        func response() throws -> HTTPResponse {
-            var response = try HTTPResponse.json(self, status: status == "ok" ? .ok : .serviceUnavailable)
-            response.headers.add(name: "cache-control", value: "no-store")
-            return response
-        }
-    }
-
-    func run() async -> Report {
+    func response() async -> HTTPResponse {
         let start = ContinuousClock.now
-        let database: Report.DatabaseCheck
-        let migrations: Report.MigrationsCheck
+        var version = knownVersion.withLock { known -> Int? in
+            guard let known, ContinuousClock.now - known.readAt < Self.versionLifetime else { return nil }
+            return known.version
+        }
+        let database: String
+        var healthy = false
         do {
-            let version = try await app.database.query(
-                "SELECT 1, (SELECT max(version) FROM public.schema_migrations)",
-                timeout: app.config.healthDatabaseTimeout
-            ).first.map { try $0.decode(Int32?.self, at: 1) } ?? nil
-            database = .init(status: "ok", durationMs: milliseconds(since: start), error: nil)
-            let current = Int(version ?? 0)
-            migrations = current >= app.expectedSchemaVersion
-                ? .init(status: "ok", version: current, expectedVersion: nil)
-                : .init(status: "pending", version: current, expectedVersion: app.expectedSchemaVersion)
+            if version == nil {
+                let read = try await app.database.query(
+                    "SELECT 1, (SELECT max(version) FROM public.schema_migrations)", timeout: app.config.healthDatabaseTimeout
+                ).first.map { try $0.decode(Int32?.self, at: 1) } ?? nil
+                let current = Int(read ?? 0)
+                knownVersion.withLock { $0 = (current, ContinuousClock.now) }
+                version = current
+            } else {
+                _ = try await app.database.query("SELECT 1", timeout: app.config.healthDatabaseTimeout)
+            }
+            database = #"{"duration_ms":\#(Self.milliseconds(since: start)),"status":"ok"}"#
+            healthy = true
         } catch {
             let reason = switch (error as? PostgresError)?.code {
             case .queryTimeout?, .poolTimeout?: "timeout"
@@ -57,14 +46,27 @@ struct HealthCheck: Sendable {
             default: "error"
             }
             app.logger.warning("health check failed", metadata: ["error": "\(error)"])
-            database = .init(status: "error", durationMs: milliseconds(since: start), error: reason)
-            migrations = .init(status: "unknown", version: nil, expectedVersion: app.expectedSchemaVersion)
+            database = #"{"duration_ms":\#(Self.milliseconds(since: start)),"error":"\#(reason)","status":"error"}"#
+            version = nil
         }
-        let healthy = database.status == "ok" && migrations.status == "ok"
-        return Report(status: healthy ? "ok" : "error", checks: .init(database: database, migrations: migrations))
+        let migrations: String
+        if let version {
+            if version >= app.expectedSchemaVersion {
+                migrations = #"{"status":"ok","version":\#(version)}"#
+            } else {
+                healthy = false
+                migrations = #"{"expected_version":\#(app.expectedSchemaVersion),"status":"pending","version":\#(version)}"#
+            }
+        } else {
+            migrations = #"{"expected_version":\#(app.expectedSchemaVersion),"status":"unknown"}"#
+        }
+        let body = #"{"checks":{"database":\#(database),"migrations":\#(migrations)},"status":"\#(healthy ? "ok" : "error")"}"#
+        var response = HTTPResponse(status: healthy ? .ok : .serviceUnavailable, contentType: "application/json", body: Array(body.utf8))
+        response.headers.add(name: "cache-control", value: "no-store")
+        return response
     }
 
-    private func milliseconds(since start: ContinuousClock.Instant) -> Double {
+    private static func milliseconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         return Double(micros) / 1000

@@ -18,7 +18,7 @@ public struct OpsHealthModule: AppModule {
         let check = HealthCheck(app: app)
         let metrics = MetricsEndpoint(app: app, jobs: jobs)
         routes.get("/health/live") { _, _ in Self.liveResponse }
-        routes.get("/health") { _, _ in try await check.run().response() }
+        routes.get("/health") { _, _ in await check.response() }
         routes.get("/metrics") { _, _ in await metrics.render() }
     }
 
