@@ -2,6 +2,9 @@ import AppKernel
 import ArgumentParser
 import Foundation
 import HTTPServer
+import Identity
+import Payments
+import Wallet
 import Logging
 import Postgres
 
@@ -30,12 +33,13 @@ struct SeedCommand: AsyncParsableCommand {
         let services = try Services.make(config, logger: logger, database: pool)
         let application = Application(context: app, modules: installedModules(app, services: services))
         func call(_ method: HTTPMethod, _ path: String, _ body: [String: Any], token: String? = nil) async throws -> (Int, [String: Any]) {
+            let body: [UInt8] = method == .get ? [] : Array(try JSONSerialization.data(withJSONObject: body))
             var headers: HTTPHeaders = ["host": "seed", "content-type": "application/json"]
             if let token { headers.add(name: "authorization", value: "Bearer \(token)") }
             let head = HTTPRequestHead(method: method, target: path, path: path, query: nil, version: .http1_1, headers: headers,
                                        keepAlive: true, expectsContinue: false, contentLength: nil, isChunked: false)
             let response = await application.respond(to: HTTPRequest(
-                head: head, body: Array(try JSONSerialization.data(withJSONObject: body)), remoteAddress: "127.0.0.1:0"))
+                head: head, body: body, remoteAddress: "127.0.0.1:0"))
             let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
             return (response.status.code, json)
         }
@@ -62,8 +66,26 @@ struct SeedCommand: AsyncParsableCommand {
             Startup.printError("hourglass: could not create the demo vehicle (HTTP \(vehicleStatus))")
             throw ExitCode.failure
         }
+        // A standing PAYG policy, welcome credit and a Deliveroo link, so that a signed shift
+        // event alone shows cover switching on.
+        let (_, policies) = try await call(.get, "/v1/policies", [:], token: token)
+        if (policies["data"] as? [Any])?.isEmpty ?? true {
+            let (_, vehicles) = try await call(.get, "/v1/vehicles", [:], token: token)
+            if let vehicleID = (vehicles["data"] as? [[String: Any]])?.first?["id"] as? String {
+                let (_, quote) = try await call(.post, "/v1/quotes", ["vehicle_id": vehicleID, "product": "payg", "usage": "food_delivery"], token: token)
+                if let quoteID = quote["id"] as? String { _ = try await call(.post, "/v1/policies", ["quote_id": quoteID], token: token) }
+            }
+        }
+        if let driverID = try await Identity(app: app).accountID(email: Self.email) {
+            let wallet = Wallet(app: app, payments: Payments(app: app, gateway: UnavailableGateway(), outcomes: PaymentOutcomes()))
+            try await pool.withTransaction { transaction in
+                try await wallet.grantPromo(driverID: driverID, amount: 2000, description: "Welcome credit",
+                                            causedBy: "promo:seed-welcome", at: Date(), on: transaction)
+            }
+        }
+        _ = try await call(.post, "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": "demo-rider"], token: token)
         await services.stop()
         await pool.close()
-        print("demo driver: \(Self.email) / \(Self.password) (vehicle LB19HGL)")
+        print("demo driver: \(Self.email) / \(Self.password) (vehicle LB19HGL, PAYG policy, £20 welcome credit, deliveroo id demo-rider)")
     }
 }
