@@ -31,6 +31,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
     ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
     ("Cover", ["Identity", "Jobs", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications", "Quotes"]),
+    ("Claims", ["Identity", "Policies", "Cover"]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")

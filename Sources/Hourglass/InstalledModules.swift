@@ -1,5 +1,6 @@
 import AppKernel
 import Billing
+import Claims
 import Cover
 import Drivers
 import Identity
@@ -21,6 +22,7 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
     let wallet = Wallet(app: app, payments: payments, jobs: services.jobs)
     wallet.registerOutcomes(services.paymentOutcomes)
     let refunds = Refunds(app: app, wallet: wallet)
+    let cover = CoverService(app: app, wallet: wallet)
     services.dueWork.register("refunds.complete_pending") { _, _ in await refunds.completePending() }
     return [
         OpsHealthModule(app: app, jobs: services.jobs),
@@ -34,7 +36,8 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
         WalletModule(wallet: wallet, identity: identity),
         BillingModule(app: app, identity: identity),
         WorkProvidersModule(app: app, identity: identity, jobs: services.jobs, pauseListeners: wallet.pauseListeners),
-        CoverModule(service: CoverService(app: app, wallet: wallet), identity: identity, jobs: services.jobs, dueWork: services.dueWork),
+        CoverModule(service: cover, identity: identity, jobs: services.jobs, dueWork: services.dueWork),
+        ClaimsModule(app: app, identity: identity, cover: cover),
         NotificationsModule(app: app, identity: identity),
         OpenAPIModule(sandbox: app.config.environment.isSandbox),
     ]

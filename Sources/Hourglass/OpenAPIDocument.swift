@@ -83,6 +83,19 @@ enum OpenAPIDocument {
             "parameters": .array([parameter("at", in: "query", required: false, schema: ["type": .string("string"), "format": .string("date-time")])]),
             "responses": .object(["200": json("CoverAnswer"), "400": problem, "401": problem]),
         ]))
+        add("post", "/v1/claims", op("Report a claim (the policy must have covered that instant)", tag: "claims", body: "NewClaim",
+                                     responses: ["201": json("Claim"), "404": problem, "422": problem]))
+        add("get", "/v1/claims", op("List claims", tag: "claims", list: true, responses: ["200": json("ClaimList")]))
+        add("get", "/v1/claims/{id}", op("One claim", tag: "claims", id: true, responses: ["200": json("Claim"), "404": problem]))
+        add("post", "/v1/claims/{id}/attachments", .object([
+            "summary": .string("Attach a photo or PDF (raw body with its Content-Type, 10 MB max)"), "tags": .array([.string("claims")]),
+            "security": .array([.object(["bearer": .array([])])]),
+            "parameters": .array([parameter("id", in: "path", required: true, schema: ["type": .string("string"), "format": .string("uuid")])]),
+            "requestBody": .object(["required": .bool(true), "content": .object([
+                "image/jpeg": .object([:]), "image/png": .object([:]), "image/heic": .object([:]), "application/pdf": .object([:]),
+            ])]),
+            "responses": .object(["201": json("Attachment"), "400": problem, "401": problem, "404": problem, "413": problem, "415": problem]),
+        ]))
         add("get", "/v1/notifications", op("What we told the driver, newest first", tag: "notifications", list: true,
                                            responses: ["200": json("NotificationList")]))
         add("post", "/v1/notifications/{id}/read", op("Mark a notification read", tag: "notifications", id: true,
@@ -232,6 +245,16 @@ enum OpenAPIDocument {
                                    "funding": enumeration(["card", "wallet", "promo", "mixed", "none"]), "description": string,
                                    "related_id": nullableString, "created_at": instant]),
             "TransactionList": list("Transaction"),
+            "NewClaim": object(["policy_id": uuid, "occurred_at": instant, "type": enumeration(["accident", "theft", "damage", "injury"]),
+                                "description": string, "location": string,
+                                "third_parties": .object(["type": .string("array"), "items": object(["name": string, "registration": string,
+                                                                                                      "insurer": string, "phone": string])])],
+                               required: ["policy_id", "occurred_at", "type", "description", "location"]),
+            "Claim": object(["id": uuid, "reference": string, "status": string, "policy_id": uuid, "session_id": nullableString,
+                             "occurred_at": instant, "type": string, "description": string, "location": string,
+                             "third_parties": .object(["type": .string("array")]), "attachments": integer, "created_at": instant]),
+            "ClaimList": list("Claim"),
+            "Attachment": object(["id": uuid, "content_type": string, "size_bytes": string, "sha256": string]),
             "NewLink": object(["provider": string, "provider_driver_id": string], required: ["provider", "provider_driver_id"]),
             "Link": object(["provider": string, "provider_driver_id": string, "driver_id": uuid]),
             "ShiftEvent": object(["event_id": string, "provider_driver_id": string, "type": enumeration(["shift_started", "shift_ended"]),

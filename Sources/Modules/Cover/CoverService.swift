@@ -126,3 +126,10 @@ public struct CoverService: Sendable {
         }
     }
 }
+
+extension CoverService {
+    /// The recorded session covering `instant` for the driver, if any (for claims).
+    public func session(covering instant: Date, driverID: UUID, now: Date) async throws -> UUID? {
+        try await CoverStore(database: app.database).covering(driverID: driverID, at: instant, now: now)?.id
+    }
+}
