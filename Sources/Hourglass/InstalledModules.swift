@@ -4,6 +4,7 @@ import Claims
 import Cover
 import Drivers
 import Identity
+import Jobs
 import Notifications
 import OpsHealth
 import Payments
@@ -23,6 +24,8 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
     wallet.registerOutcomes(services.paymentOutcomes)
     let refunds = Refunds(app: app, wallet: wallet)
     let cover = CoverService(app: app, wallet: wallet)
+    services.jobs.register("kernel.idempotency_cleanup") { _ in try await Idempotency(database: app.database).deleteCompleted() }
+    services.jobs.schedule("kernel.idempotency_cleanup", every: 3600)
     services.dueWork.register("refunds.complete_pending") { _, _ in await refunds.completePending() }
     return [
         OpsHealthModule(app: app, jobs: services.jobs),

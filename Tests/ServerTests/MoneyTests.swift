@@ -234,3 +234,19 @@ struct NoGateway: PaymentGateway {
     func intent(id: String) async throws -> GatewayIntent { throw Unused() }
     func refund(intentID: String, amount: Int64, idempotencyKey: String) async throws { throw Unused() }
 }
+
+@Suite(.tags(.database)) struct IdempotencyRetentionTests {
+    @Test func completedKeysAreKeptAtLeastADay() async throws {
+        let scope = "test:\(UUID().uuidString)"
+        try await TestDatabase.pool.execute("""
+            INSERT INTO kernel.idempotency_keys (scope, key, request_hash, response_status, response_type, response_body, created_at)
+            VALUES (\(scope), 'old', 'h', 201, 'application/json', '\\x7b7d', now() - interval '8 days'),
+                   (\(scope), 'recent', 'h', 201, 'application/json', '\\x7b7d', now() - interval '25 hours')
+            """)
+        try await Idempotency(database: TestDatabase.pool).deleteCompleted()
+        let left = try await TestDatabase.pool.queryAll("SELECT key FROM kernel.idempotency_keys WHERE scope = \(scope)") {
+            try $0.decode(String.self, at: 0)
+        }
+        #expect(left == ["recent"])
+    }
+}

@@ -117,6 +117,15 @@ public struct Idempotency: Sendable {
         }
     }
 
+    /// Forgets completed records older than `age` (PRODUCT.md promises at least 24 hours; we keep
+    /// a week). Claims still in flight are kept whatever their age. Returns how many went.
+    @discardableResult
+    public func deleteCompleted(olderThan age: TimeInterval = 7 * 86_400) async throws -> Int {
+        try await database.execute("""
+            DELETE FROM kernel.idempotency_keys WHERE state = 'completed' AND created_at < \(Date().addingTimeInterval(-age))
+            """)
+    }
+
     static func hash(_ request: HTTPRequest) -> String {
         Digest.sha256(Array("\(request.method.rawValue) \(request.path)\n".utf8) + request.body).hexString
     }
