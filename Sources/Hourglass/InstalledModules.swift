@@ -26,7 +26,11 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
     let cover = CoverService(app: app, wallet: wallet)
     services.jobs.register("kernel.idempotency_cleanup") { _ in try await Idempotency(database: app.database).deleteCompleted() }
     services.jobs.schedule("kernel.idempotency_cleanup", every: 3600)
-    services.dueWork.register("refunds.complete_pending") { _, _ in await refunds.completePending() }
+    services.dueWork.register("refunds.complete_pending") { advance, _ in
+        await refunds.completePending(driverIDs: try await identity.driverIDs(onTestClock: advance.clockID))
+    }
+    services.jobs.register("refunds.complete_pending") { _ in await refunds.completePending() }
+    services.jobs.schedule("refunds.complete_pending", every: 300)
     return [
         OpsHealthModule(app: app, jobs: services.jobs),
         TestClocksModule(app: app, dueWork: services.dueWork),

@@ -22,6 +22,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let pool = PostgresPool(configuration: Startup.databaseConfiguration(config),
                                 options: .init(maxConnections: max(2, count + 1), acquireTimeout: config.databaseAcquireTimeout))
         let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)
+        if config.pspBaseURL == nil {
+            // Sandbox cards live in one sandbox processor's memory: a worker with its own cannot
+            // charge cards saved through the server's. Share one with `hourglass psp-sandbox`.
+            logger.warning("no PSP_BASE_URL: this worker starts its own sandbox card processor; run `hourglass psp-sandbox` and set PSP_BASE_URL, PSP_API_KEY and PSP_WEBHOOK_SECRET for the server and workers to share one")
+        }
         let services = try Services.make(config, logger: logger, database: pool)
         _ = installedModules(app, services: services)  // registers every module's job handlers
         let workers = JobWorkers(queue: services.jobs, count: count)

@@ -24,7 +24,7 @@ public enum TestDatabase {
     }
 
     /// One pool for the whole test process.
-    public static let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 20))
+    public static let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 40))
 
     private struct Rollback: Error {}
 

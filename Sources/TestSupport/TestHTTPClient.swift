@@ -35,7 +35,7 @@ public final class TestConnection: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private let queue = DispatchQueue(label: "test.connection")
 
-    public init(port: UInt16, host: String = "127.0.0.1", timeout: Double = 5) throws {
+    public init(port: UInt16, host: String = "127.0.0.1", timeout: Double = 15) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -60,7 +60,7 @@ enum Fixtures {
         // Each test server has its own job queue: workers of one server never run another's jobs
         // (their sandbox card processors and configurations differ).
         let services = try Services.make(config, logger: logger, database: TestDatabase.pool, jobQueue: "test-\(UUID().uuidString)")
-        let workers = jobs ? JobWorkers(queue: services.jobs, count: 2, pollInterval: .milliseconds(200)) : nil
+        let workers = jobs ? JobWorkers(queue: services.jobs, count: 2, pollInterval: .milliseconds(500)) : nil
         let server = try TestServer(config: config, database: database,
                                     modules: { app in installedModules(app, services: services) + [ProbeModule()] },
                                     expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration,

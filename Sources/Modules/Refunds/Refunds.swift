@@ -90,13 +90,16 @@ public struct Refunds: Sendable {
         }
     }
 
-    /// Completes every card refund still pending (after a crash, or a payment that succeeded
-    /// after its cover was cancelled). Run by the test-clock advance and, with issue #6, the
-    /// job scheduler.
-    public func completePending() async {
+    /// Completes the card refunds still pending (after a crash, or a payment that succeeded
+    /// after its cover was cancelled): every driver's by the recurring job, or only `driverIDs`'
+    /// (a test clock's drivers, when it advances).
+    public func completePending(driverIDs: [UUID]? = nil) async {
         do {
+            let filter: SQL = driverIDs.map { "AND driver_id = ANY(\($0))" } ?? ""
             let pending = try await app.database.queryAll(
-                "SELECT id FROM refunds.refunds WHERE state = 'pending' ORDER BY created_at LIMIT 100") { try $0.decode(UUID.self, at: 0) }
+                "SELECT id FROM refunds.refunds WHERE state = 'pending' \(filter) ORDER BY created_at LIMIT 100") {
+                try $0.decode(UUID.self, at: 0)
+            }
             for id in pending {
                 do { try await complete(id) } catch {
                     app.logger.error("refund could not be completed", metadata: ["refund.id": "\(id)", "error": "\(error)"])
