@@ -12,7 +12,8 @@ CREATE TABLE documents.documents (
     sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     created_at   timestamptz NOT NULL
 );
-CREATE UNIQUE INDEX documents_subject_kind_period ON documents.documents (subject_id, kind, period);
+-- One document per subject, kind, period and format (a certificate is kept as HTML and as PDF).
+CREATE UNIQUE INDEX documents_subject_kind_period ON documents.documents (subject_id, kind, period, content_type);
 
 CREATE FUNCTION documents.keep_documents_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -38,9 +38,11 @@ enum OpenAPIDocument {
         add("get", "/v1/policies/{id}", op("One policy", tag: "policies", id: true, responses: ["200": json("Policy"), "404": problem]))
         add("post", "/v1/policies/{id}/cancel", op("Cancel a policy", tag: "policies", id: true, idempotent: true,
                                                    responses: ["200": json("Policy"), "404": problem, "409": problem]))
-        add("get", "/v1/policies/{id}/certificate", op("Certificate of motor insurance (HTML)", tag: "policies", id: true,
+        add("get", "/v1/policies/{id}/certificate", op("Certificate of motor insurance (HTML, or PDF with Accept: application/pdf)",
+                                                       tag: "policies", id: true,
                                                        responses: ["200": .object(["description": .string("Printable certificate"),
-                                                                                   "content": .object(["text/html": .object([:])])]),
+                                                                                   "content": .object(["text/html": .object([:]),
+                                                                                                       "application/pdf": .object([:])])]),
                                                                    "404": problem]))
         add("post", "/v1/payment-methods", op("Save a card from a PSP token", tag: "payments", body: "NewCard",
                                               responses: ["201": json("PaymentMethod"), "422": problem, "502": problem, "503": problem]))

@@ -1,5 +1,6 @@
 @testable import Drivers
 @testable import Vehicles
+@testable import Documents
 import Testing
 
 struct FormatTests {
@@ -39,5 +40,14 @@ struct FormatTests {
         #expect(Vehicle.normalizedRegistration("ABCDEFGHI") == nil)
         #expect(Vehicle.normalizedRegistration("12345") == nil)
         #expect(Vehicle.normalizedRegistration("AB12 CD€") == nil)
+    }
+}
+
+struct PDFTextTests {
+    @Test func pdfStringsAreEscaped() {
+        #expect(PDFWriter.escape("a (b) \\ c") == "a \\(b\\) \\\\ c")
+        #expect(PDFWriter.escape("£10") == "\\24310")
+        #expect(PDFWriter.escape("Zoë 🚗") == "Zo\\353 ?")
+        #expect(PDFWriter.wrap("one two three four", width: 9) == ["one two", "three", "four"])
     }
 }

@@ -92,6 +92,18 @@ struct TestDriver {
         #expect(certificate.text.contains("delivery of food"))
         #expect(certificate.text.contains("Hourglass Insurance Ltd"))
 
+        let pdf = try await driver.client.json("GET", "/v1/policies/\(policyID)/certificate", token: driver.token,
+                                               headers: [("Accept", "application/pdf")])
+        #expect(pdf.status == 200)
+        #expect(pdf.header("content-type") == "application/pdf")
+        let pdfText = String(decoding: pdf.body, as: UTF8.self)
+        #expect(pdfText.hasPrefix("%PDF-1.4"))
+        #expect(pdfText.hasSuffix("%%EOF\n"))
+        #expect(pdfText.contains("(\(policy["number"] as! String))"))
+        // The cross-reference offset really points at the table.
+        let startxref = Int(pdfText.components(separatedBy: "startxref\n")[1].split(separator: "\n")[0])!
+        #expect(Array(pdf.body[startxref..<(startxref + 4)]) == Array("xref".utf8))
+
         let cancel = try await driver.client.json("POST", "/v1/policies/\(policyID)/cancel", token: driver.token)
         #expect(cancel.status == 200)
         #expect(try cancel.json()["status"] as? String == "cancelled")

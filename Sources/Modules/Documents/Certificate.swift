@@ -52,6 +52,32 @@ enum CertificateRenderer {
         return "From \(start) (UTC), pay-as-you-go: cover is in force only during cover sessions recorded by the insurer"
     }
 
+    /// The same certificate as a printable PDF.
+    static func renderPDF(_ details: CertificateDetails) -> [UInt8] {
+        var lines: [PDFWriter.Line] = [PDFWriter.Line(text: "Certificate of Motor Insurance", bold: true, size: 16)]
+        let fields = [
+            ("Certificate and policy number", details.policyNumber),
+            ("Policyholder and insured driver", "\(details.insuredName) (driving licence \(details.licenceNumber))"),
+            ("Vehicle registration mark", details.vehicleRegistration),
+            ("Vehicle", details.vehicleDescription),
+            ("Persons entitled to drive", "The policyholder only, holding a licence to drive the vehicle."),
+            ("Limitations as to use", classOfUse(details.usage)),
+            ("Period of insurance", period(details)),
+            ("Insurer", insurer),
+            ("Issued", RFC3339.format(details.issuedAt)),
+        ]
+        for (label, value) in fields {
+            lines.append(PDFWriter.Line(text: label, bold: true))
+            lines += PDFWriter.wrap(value).map { PDFWriter.Line(text: $0) }
+        }
+        let legal = "I hereby certify that the policy to which this certificate relates satisfies the requirements of the relevant "
+            + "law applicable in Great Britain, Northern Ireland, the Isle of Man, the Island of Guernsey, the Island of Jersey "
+            + "and the Island of Alderney. Authorised insurer: \(insurer). Keep this certificate: the police may ask to see it."
+        lines.append(PDFWriter.Line(text: " "))
+        lines += PDFWriter.wrap(legal, width: 105).map { PDFWriter.Line(text: $0, size: 9) }
+        return PDFWriter.render(lines)
+    }
+
     static func render(_ details: CertificateDetails) -> HTML {
         """
         <!DOCTYPE html>

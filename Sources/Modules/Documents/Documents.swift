@@ -17,25 +17,43 @@ public struct Documents: Sendable {
     let app: AppContext
     public init(app: AppContext) { self.app = app }
 
-    /// Renders and stores a policy's certificate inside the caller's transaction.
+    /// Renders and stores a policy's certificate, as HTML and as PDF, inside the caller's transaction.
     @discardableResult
     public func issueCertificate(for policyID: UUID, _ details: CertificateDetails,
                                  on transaction: PostgresConnection) async throws -> StoredDocument {
-        let body = Array(CertificateRenderer.render(details).text.utf8)
-        let document = StoredDocument(id: UUID(), contentType: "text/html; charset=utf-8", body: body,
-                                      sha256: Digest.sha256(body).hexString, createdAt: details.issuedAt)
-        try await transaction.execute("""
-            INSERT INTO documents.documents (id, subject_id, kind, content_type, body, sha256, created_at)
-            VALUES (\(document.id), \(policyID), 'certificate', \(document.contentType), \(Data(body)), \(document.sha256),
-                    \(document.createdAt))
+        let html = try await store(subjectID: policyID, kind: "certificate", period: "", contentType: "text/html; charset=utf-8",
+                                   body: Array(CertificateRenderer.render(details).text.utf8), at: details.issuedAt, on: transaction)
+        try await store(subjectID: policyID, kind: "certificate", period: "", contentType: "application/pdf",
+                        body: CertificateRenderer.renderPDF(details), at: details.issuedAt, on: transaction)
+        return html
+    }
+
+    /// The policy's certificate in `format` (`text/html` or `application/pdf`).
+    public func certificate(for policyID: UUID, format: String = "text/html") async throws -> StoredDocument? {
+        try await find(subjectID: policyID, kind: "certificate", period: "", contentTypePrefix: format)
+    }
+
+    /// Stores a document once; a second store for the same subject, kind, period and format
+    /// keeps the first (documents never change).
+    @discardableResult
+    func store(subjectID: UUID, kind: String, period: String, contentType: String, body: [UInt8], at instant: Date,
+               on database: any PostgresQueryable) async throws -> StoredDocument {
+        let document = StoredDocument(id: UUID(), contentType: contentType, body: body, sha256: Digest.sha256(body).hexString,
+                                      createdAt: instant)
+        try await database.execute("""
+            INSERT INTO documents.documents (id, subject_id, kind, period, content_type, body, sha256, created_at)
+            VALUES (\(document.id), \(subjectID), \(kind), \(period), \(contentType), \(Data(body)), \(document.sha256), \(instant))
+            ON CONFLICT (subject_id, kind, period, content_type) DO NOTHING
             """)
         return document
     }
 
-    public func certificate(for policyID: UUID) async throws -> StoredDocument? {
-        try await app.database.queryOptional("""
+    func find(subjectID: UUID, kind: String, period: String, contentTypePrefix: String? = nil) async throws -> StoredDocument? {
+        let format: SQL = contentTypePrefix.map { "AND content_type LIKE \($0 + "%")" } ?? ""
+        return try await app.database.queryOptional("""
             SELECT id, content_type, body, sha256, created_at FROM documents.documents
-            WHERE subject_id = \(policyID) AND kind = 'certificate'
+            WHERE subject_id = \(subjectID) AND kind = \(kind) AND period = \(period) \(format)
+            ORDER BY created_at LIMIT 1
             """) { row in
             StoredDocument(id: try row.decode(UUID.self, at: 0), contentType: try row.decode(String.self, at: 1),
                            body: Array(try row.decode(Data.self, at: 2)), sha256: try row.decode(String.self, at: 3),
@@ -47,22 +65,12 @@ public struct Documents: Sendable {
 extension Documents {
     /// A stored statement for `period`, if it was issued.
     public func statement(for driverID: UUID, period: String) async throws -> StoredDocument? {
-        try await app.database.queryOptional("""
-            SELECT id, content_type, body, sha256, created_at FROM documents.documents
-            WHERE subject_id = \(driverID) AND kind = 'statement' AND period = \(period)
-            """) { row in
-            StoredDocument(id: try row.decode(UUID.self, at: 0), contentType: try row.decode(String.self, at: 1),
-                           body: Array(try row.decode(Data.self, at: 2)), sha256: try row.decode(String.self, at: 3),
-                           createdAt: try row.decode(Date.self, at: 4))
-        }
+        try await find(subjectID: driverID, kind: "statement", period: period)
     }
 
     /// Stores a finished period's statement once; a concurrent second store keeps the first.
     public func storeStatement(for driverID: UUID, period: String, contentType: String, body: [UInt8], at instant: Date) async throws {
-        try await app.database.execute("""
-            INSERT INTO documents.documents (id, subject_id, kind, period, content_type, body, sha256, created_at)
-            VALUES (\(UUID()), \(driverID), 'statement', \(period), \(contentType), \(Data(body)), \(Digest.sha256(body).hexString), \(instant))
-            ON CONFLICT (subject_id, kind, period) DO NOTHING
-            """)
+        try await store(subjectID: driverID, kind: "statement", period: period, contentType: contentType, body: body, at: instant,
+                        on: app.database)
     }
 }

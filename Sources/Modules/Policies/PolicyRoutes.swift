@@ -182,7 +182,9 @@ struct PolicyRoutes: Sendable {
     func certificate(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let caller = try await identity.authenticate(request, context)
         let policy = try await ownedPolicy(context, caller)
-        guard let document = try await Documents(app: app).certificate(for: policy.id) else {
+        // HTML unless the client asks for PDF (PRODUCT.md: "PDF welcome on Accept: application/pdf").
+        let wantsPDF = request.headers["accept"]?.lowercased().contains("application/pdf") == true
+        guard let document = try await Documents(app: app).certificate(for: policy.id, format: wantsPDF ? "application/pdf" : "text/html") else {
             throw AppError.notFound("no certificate for policy \(policy.number): cover is not yet paid")
         }
         var response = HTTPResponse(status: .ok, contentType: document.contentType, body: document.body)
