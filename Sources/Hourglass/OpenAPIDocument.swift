@@ -256,7 +256,7 @@ enum OpenAPIDocument {
                              "occurred_at": instant, "type": string, "description": string, "location": string,
                              "third_parties": .object(["type": .string("array")]), "attachments": integer, "created_at": instant]),
             "ClaimList": list("Claim"),
-            "Attachment": object(["id": uuid, "content_type": string, "size_bytes": string, "sha256": string]),
+            "Attachment": object(["id": uuid, "content_type": string, "size_bytes": integer, "sha256": string]),
             "NewLink": object(["provider": string, "provider_driver_id": string], required: ["provider", "provider_driver_id"]),
             "Link": object(["provider": string, "provider_driver_id": string, "driver_id": uuid]),
             "ShiftEvent": object(["event_id": string, "provider_driver_id": string, "type": enumeration(["shift_started", "shift_ended"]),

@@ -44,7 +44,7 @@ import Testing
         let attached = try await driver.client.request("POST", "/v1/claims/\(id)/attachments",
                                                        headers: [("Authorization", "Bearer \(driver.token)"), ("Content-Type", "image/png")], body: png)
         #expect(attached.status == 201)
-        #expect(try attached.json()["size_bytes"] as? String == "108")
+        #expect(try attached.json()["size_bytes"] as? Int == 108)
         let wrongType = try await driver.client.request("POST", "/v1/claims/\(id)/attachments",
                                                         headers: [("Authorization", "Bearer \(driver.token)"), ("Content-Type", "text/plain")], body: png)
         #expect(wrongType.status == 415)

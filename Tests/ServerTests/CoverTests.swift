@@ -133,8 +133,12 @@ struct ProviderClient {
         _ = policyID
         _ = clock
         // The link applies the kept event: a session appears on the driver's clock history.
-        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
-                                             token: driver.token).status == 201)
+        let link = try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
+                                                token: driver.token)
+        #expect(link.status == 201)
+        // The link names the driver in the same form as the driver's own profile (`GET /v1/me`).
+        let me = try await driver.client.json("GET", "/v1/me", token: driver.token).json()
+        #expect(try link.json()["driver_id"] as? String == me["id"] as? String)
         #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
                                              token: driver.token).status == 409)
         #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "just_eat", "provider_driver_id": "x"],

@@ -42,6 +42,13 @@ public struct ClaimsModule: AppModule {
         let thirdParties: [ThirdParty]?
     }
 
+    struct AttachmentResponse: Encodable {
+        let id: UUID
+        let contentType: String
+        let sizeBytes: Int
+        let sha256: String
+    }
+
     struct Claim: Encodable {
         let id: UUID
         let reference: String
@@ -164,8 +171,8 @@ public struct ClaimsModule: AppModule {
                 INSERT INTO claims.attachments (id, claim_id, content_type, size_bytes, sha256, body, created_at)
                 VALUES (\(attachmentID), \(id), \(contentType), \(Int32(request.body.count)), \(sha256), \(Data(request.body)), \(caller.context.now))
                 """)
-            return try .json(["id": attachmentID.uuidString.lowercased(), "content_type": contentType,
-                              "size_bytes": "\(request.body.count)", "sha256": sha256], status: .created)
+            return try .json(AttachmentResponse(id: attachmentID, contentType: contentType, sizeBytes: request.body.count, sha256: sha256),
+                             status: .created)
         }
     }
 

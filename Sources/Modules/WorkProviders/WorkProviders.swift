@@ -74,6 +74,13 @@ public struct WorkProvidersModule: AppModule {
         let providerDriverId: String?
     }
 
+    /// Encoded like every other response, so the driver id has the same form as in `GET /v1/me`.
+    struct LinkResponse: Encodable {
+        let provider: String
+        let providerDriverId: String
+        let driverId: UUID
+    }
+
     struct EventBody: Decodable {
         let eventId: String?
         let providerDriverId: String?
@@ -111,8 +118,8 @@ public struct WorkProvidersModule: AppModule {
                 try await jobs.enqueue(WorkProviders.eventJob, payload: try PostgresJSON(encoding: ["provider": provider, "provider_driver_id": providerDriverID]),
                                        on: transaction)
             }
-            return try .json(["provider": provider, "provider_driver_id": providerDriverID,
-                              "driver_id": caller.driverID.uuidString.lowercased()], status: .created)
+            return try .json(LinkResponse(provider: provider, providerDriverId: providerDriverID, driverId: caller.driverID),
+                             status: .created)
         }
 
         routes.post("/v1/work-providers/{provider}/events", bodyLimit: 64 * 1024) { request, context in
