@@ -20,8 +20,7 @@ public struct BillingModule: AppModule {
         routes.get("/v1/transactions") { request, context in
             let caller = try await identity.authenticate(request, context)
             let page = try PageRequest(query: request.query)
-            let rows = try await Ledger().transactions(of: caller.driverID, limit: page.limit + 1,
-                                                       after: page.after.map { ($0.createdAt, $0.id) }, on: app.database)
+            let rows = try await Ledger().transactions(of: caller.driverID, page: page, on: app.database)
             let (items, next) = page.page(rows) { PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id) }
             return try .json(ListResponse(data: items, nextCursor: next))
         }

@@ -1,4 +1,4 @@
-import AppKernel
+public import AppKernel
 import Cryptography
 public import Foundation
 public import Postgres
@@ -182,13 +182,12 @@ public struct DriverTransaction: Sendable, Encodable {
 }
 
 extension Ledger {
-    /// The driver's postings, newest first: `limit` rows after `(createdAt, id)` when given.
-    public func transactions(of driverID: UUID, limit: Int, after: (createdAt: Date, id: UUID)?,
+    /// One page of the driver's postings, newest first, with the extra row `page.page` looks for.
+    public func transactions(of driverID: UUID, page: PageRequest,
                              on database: any PostgresQueryable) async throws -> [DriverTransaction] {
-        let cursor: SQL = after.map { "AND (created_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
-        return try await database.queryAll("""
-            SELECT \(DriverTransaction.columns) FROM ledger.transactions WHERE driver_id = \(driverID) \(cursor)
-            ORDER BY created_at DESC, id DESC LIMIT \(limit)
+        try await database.queryAll("""
+            SELECT \(DriverTransaction.columns) FROM ledger.transactions WHERE driver_id = \(driverID) \(page.keysetCondition)
+            ORDER BY created_at DESC, id DESC LIMIT \(page.fetchLimit)
             """, decode: DriverTransaction.init(row:))
     }
 }
