@@ -31,22 +31,14 @@ struct PolicyIssuance: Sendable {
     func registerOutcomes(_ outcomes: PaymentOutcomes) {
         let issuance = self
         outcomes.register(.blockPurchase) { payment, transaction in
-            guard let policyID = payment.relatedID, let policy = try await PolicyStore(database: transaction).find(id: policyID) else {
-                return
-            }
             let store = PolicyStore(database: transaction)
+            guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID) else { return }
             guard policy.status == .pendingPayment else {
                 // The driver cancelled while the bank was still asking for authentication, and
                 // then the payment went through: the money was taken for cover that no longer
                 // exists. Book the capture and owe it all back; the refunds sweep sends it to the card.
                 if payment.status == .succeeded, policy.status == .cancelled {
-                    let ipt = Quote.ipt(ofGross: payment.amount)
-                    try await Ledger().post(LedgerPosting(
-                        causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .blockPurchase,
-                        driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
-                        iptAmount: ipt, funding: "card", relatedID: policy.id,
-                        entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
-                        createdAt: payment.createdAt), on: transaction)
+                    try await issuance.bookCapture(of: payment, for: policy, on: transaction)
                     try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
                                                           description: "Refund: cover \(policy.number) was cancelled before payment",
                                                           at: payment.createdAt, on: transaction)
@@ -56,17 +48,23 @@ struct PolicyIssuance: Sendable {
             }
             if payment.status == .succeeded {
                 try await store.setStatus(.scheduled, of: policy.id)
-                let ipt = Quote.ipt(ofGross: payment.amount)
-                try await Ledger().post(LedgerPosting(
-                    causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .blockPurchase,
-                    driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
-                    iptAmount: ipt, funding: "card", relatedID: policy.id,
-                    entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
-                    createdAt: payment.createdAt), on: transaction)
+                try await issuance.bookCapture(of: payment, for: policy, on: transaction)
                 try await issuance.issueCertificate(for: policy, on: transaction)
             } else {
                 try await store.setStatus(.cancelled, of: policy.id, cancelledAt: payment.createdAt)
             }
         }
+    }
+
+    /// The card capture in the ledger: the gross through PSP clearing, split into premium and IPT.
+    /// Keyed by the payment, so a redelivered outcome books it once.
+    func bookCapture(of payment: Payment, for policy: Policy, on transaction: PostgresConnection) async throws {
+        let ipt = Quote.ipt(ofGross: payment.amount)
+        try await Ledger().post(LedgerPosting(
+            causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .blockPurchase,
+            driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
+            iptAmount: ipt, funding: "card", relatedID: policy.id,
+            entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
+            createdAt: payment.createdAt), on: transaction)
     }
 }
