@@ -48,8 +48,7 @@ import Testing
     @Test func cardPaidBlockRefundsUnusedWholeHoursToTheCard() async throws {
         let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-06-01T10:00:00Z"]).json()["id"] as! String
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-06-01T10:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let card = try await driver.addCard("tok_visa")
         let quote = try await driver.quote(["product": "hourly", "hours": 3]).json()
@@ -77,8 +76,7 @@ import Testing
     @Test func expiredBlocksCannotBeCancelledAndStatusesFollowTheClock() async throws {
         let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-06-01T10:00:00Z"]).json()["id"] as! String
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-06-01T10:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let card = try await driver.addCard("tok_visa")
         let quote = try await driver.quote(["product": "hourly", "hours": 2, "starts_at": "2026-06-02T10:00:00Z"]).json()
@@ -208,8 +206,7 @@ import Testing
     @Test func aWeeklyStatementTotalsTheWeekAndIsKeptOnceFinal() async throws {
         let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-06-01T10:00:00Z"]).json()["id"] as! String
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-06-01T10:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let card = try await driver.addCard("tok_visa")
         #expect(try await driver.topUp(5000, card: card).status == 201)
@@ -243,8 +240,7 @@ import Testing
     @Test func aPaymentThatSucceedsAfterCancellationIsRefunded() async throws {
         let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-07-01T08:00:00Z"]).json()["id"] as! String
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-07-01T08:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let card = try await driver.addCard("tok_sca_required")
         let quote = try await driver.quote(["product": "hourly", "hours": 2]).json()

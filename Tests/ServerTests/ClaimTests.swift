@@ -6,8 +6,7 @@ import Testing
     @Test func claimsNeedCoverAtThatInstantAndTakeAttachments() async throws {
         let server = try Fixtures.server()
         defer { Task { await server.stop() } }
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-09-01T09:00:00Z"]).json()["id"] as! String
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-09-01T09:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let quote = try await driver.quote().json()
         let policyID = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).json()["id"] as! String

@@ -25,8 +25,7 @@ struct ProviderClient {
 @Suite(.tags(.database)) struct CoverTests {
     /// A driver on a test clock with an active PAYG policy (£2.03 an hour) and £50 in the wallet.
     func paygDriver(_ server: TestServer, clockStart: String) async throws -> (TestDriver, String, clock: String) {
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": clockStart]).json()["id"] as! String
+        let (_, clockID) = try await TestClock.make(server, frozenAt: clockStart)
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let quote = try await driver.quote().json()
         let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).json()
@@ -171,8 +170,7 @@ struct ProviderClient {
     @Test func openingNeedsTenPoundsAndFourteenHoursIsTheLimit() async throws {
         let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-08-06T06:00:00Z"]).json()["id"] as! String
+        let (_, clockID) = try await TestClock.make(server, frozenAt: "2026-08-06T06:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let quote = try await driver.quote().json()
         let policyID = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).json()["id"] as! String
@@ -205,8 +203,7 @@ struct ProviderClient {
         let receiver = try WebhookReceiver(failFirst: 1)
         let server = try Fixtures.server(config: ["PROVIDER_DELIVEROO_WEBHOOK_URL": receiver.url + "/hourglass"], jobs: true)
         defer { Task { await server.stop(); await receiver.stop() } }
-        let clocks = try TestConnection(port: server.port)
-        let clockID = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": "2026-08-07T06:00:00Z"]).json()["id"] as! String
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-08-07T06:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let rider = "notice-\(UUID().uuidString.prefix(8))"
         #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],

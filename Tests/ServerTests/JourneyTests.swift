@@ -2,6 +2,16 @@ import Foundation
 import TestSupport
 import Testing
 
+/// A test clock, and a connection to move it with.
+enum TestClock {
+    static func make(_ server: TestServer, frozenAt frozenTime: String) async throws -> (clocks: TestConnection, id: String) {
+        let clocks = try TestConnection(port: server.port)
+        let created = try await clocks.json("POST", "/v1/test-clocks", ["frozen_time": frozenTime])
+        guard created.status == 201 else { throw TestClientError.malformed("test clock failed: \(created.text)") }
+        return (clocks, try created.json()["id"] as! String)
+    }
+}
+
 /// A signed-up driver with a vehicle, on a fresh connection to `server`.
 struct TestDriver {
     let client: TestConnection
