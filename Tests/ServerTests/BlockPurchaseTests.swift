@@ -202,6 +202,31 @@ import Testing
     }
 }
 
+extension PromoCreditTests {
+    @Test func promoCreditLiftsAPauseAndSaysSo() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let wallet = Wallet(app: server.app, payments: Payments(app: server.app, gateway: NoGateway(), outcomes: PaymentOutcomes()))
+        let driverID = UUID(uuidString: driver.id)!
+        // A running session is charged past zero: cover pauses.
+        try await TestDatabase.pool.withTransaction { transaction in
+            try await wallet.spend(driverID: driverID, gross: 203, ipt: 22, kind: .sessionCharge, description: "Cover session",
+                                   causedBy: "test:\(UUID())", relatedID: nil, at: Date(), allowOverdraft: true, on: transaction)
+        }
+        #expect(try await wallet.isCoverPaused(driverID))
+        try await TestDatabase.pool.withTransaction { transaction in
+            try await wallet.grantPromo(driverID: driverID, amount: 1500, description: "Goodwill credit",
+                                        causedBy: "promo:\(UUID())", at: Date(), on: transaction)
+        }
+        #expect(try await wallet.isCoverPaused(driverID) == false)
+        let feed = try await driver.client.json("GET", "/v1/notifications", token: driver.token).json()["data"] as! [[String: Any]]
+        let resumed = try #require(feed.first { $0["kind"] as? String == "cover_resumed" })
+        #expect((resumed["body"] as? String)?.hasPrefix("Your balance is 12.97 GBP including promotional credit") == true)
+        try await expectLedgerConsistent()
+    }
+}
+
 @Suite(.tags(.database)) struct StatementTests {
     @Test func aWeeklyStatementTotalsTheWeekAndIsKeptOnceFinal() async throws {
         let server = try Fixtures.server(jobs: true)

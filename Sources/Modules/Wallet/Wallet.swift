@@ -118,10 +118,15 @@ public struct Wallet: Sendable {
     public func grantPromo(driverID: UUID, amount: Int64, description: String, causedBy: String, at instant: Date,
                            on transaction: PostgresConnection) async throws -> Bool {
         precondition(amount > 0, "a promotional grant must be positive")
-        return try await Ledger().post(LedgerPosting(
+        let ledger = Ledger()
+        try await ledger.lockWallet(of: driverID, on: transaction)
+        let granted = try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .promoCredit, driverID: driverID, description: description, driverAmount: amount,
             funding: "promo", relatedID: nil, entries: [(.promoFunding, amount), (.driverPromo(driverID), -amount)],
             createdAt: instant), on: transaction)
+        // Promotional credit counts towards the £10 that lifts a pause, like a top-up.
+        if granted { try await updateCoverPause(driverID, at: instant, on: transaction) }
+        return granted
     }
 
     /// Refunds `amount` of a wallet-paid purchase into the wallet: promotional credit goes back
@@ -170,7 +175,8 @@ public struct Wallet: Sendable {
         } else {
             try await Notifications(app: app).notify(
                 driverID, kind: "cover_resumed", title: "Your cover is available again",
-                body: "Your balance is \(Money.pence(cash)): cover starts again with your next shift.", cause: key, at: instant, on: transaction)
+                body: "Your balance is \(Money.pence(cash + promo))\(promo > 0 ? " including promotional credit" : ""): "
+                    + "cover starts again with your next shift.", cause: key, at: instant, on: transaction)
         }
         for listener in pauseListeners.all { try await listener(driverID, nowPaused, instant, key, transaction) }
     }
