@@ -113,6 +113,38 @@ struct ProviderClient {
         try await expectLedgerConsistent()
     }
 
+    /// Regression: a session merged away by a late shift start and split out again by that
+    /// shift's late end was revived without being charged again (its charge had been refunded).
+    @Test func aSessionSplitOutAgainIsChargedAgain() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-04T07:55:00Z")
+        let rider = "split-\(UUID().uuidString.prefix(8))", p = UUID().uuidString.prefix(8)
+        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
+                                             token: driver.token).status == 201)
+        let deliveroo = ProviderClient(connection: try TestConnection(port: server.port), provider: "deliveroo")
+        try await advance(server, clock, to: "2026-08-04T12:00:00Z")
+
+        // 10:00–10:30, closed by 12:00: the 60-minute minimum is charged.
+        #expect(try await deliveroo.send("\(p)-y-start", driver: rider, "shift_started", "2026-08-04T10:00:00Z", shift: "y").status == 202)
+        #expect(try await deliveroo.send("\(p)-y-end", driver: rider, "shift_ended", "2026-08-04T10:30:00Z", shift: "y").status == 202)
+        try await advance(server, clock, to: "2026-08-04T12:01:00Z")
+        #expect(try await driver.balance() == 5000 - 203)
+        // A shift that started at 08:00 and has not ended yet swallows it: one open session, the charge given back.
+        #expect(try await deliveroo.send("\(p)-x-start", driver: rider, "shift_started", "2026-08-04T08:00:00Z", shift: "x").status == 202)
+        try await advance(server, clock, to: "2026-08-04T12:02:00Z")
+        #expect(try await driver.balance() == 5000)
+        // That shift ended at 08:05: two separate sessions again, each charged its minimum.
+        #expect(try await deliveroo.send("\(p)-x-end", driver: rider, "shift_ended", "2026-08-04T08:05:00Z", shift: "x").status == 202)
+        try await advance(server, clock, to: "2026-08-04T12:03:00Z")
+
+        let sessions = try await driver.client.json("GET", "/v1/policies/\(policyID)/sessions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(sessions.compactMap { $0["started_at"] as? String }.sorted() == ["2026-08-04T08:00:00Z", "2026-08-04T10:00:00Z"])
+        #expect(sessions.allSatisfy { $0["charged_amount"] as? Int == 203 })
+        #expect(try await driver.balance() == 5000 - 406)
+        try await expectLedgerConsistent()
+    }
+
     @Test func signaturesAreCheckedAndUnlinkedEventsWaitForTheirLink() async throws {
         let server = try Fixtures.server(jobs: true)
         defer { Task { await server.stop() } }

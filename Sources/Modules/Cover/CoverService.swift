@@ -40,13 +40,16 @@ public struct CoverService: Sendable {
     }
 
     /// Recomputes and records the driver's sessions as of `now`, charging those that closed.
-    public func recompute(driverID: UUID, now: Date) async throws {
+    public func recompute(driverID: UUID, now requestedNow: Date) async throws {
         guard let policy = try await Policies(app: app).standingPAYG(of: driverID) else { return }
-        let since = now.addingTimeInterval(-Self.horizon)
-        let providerEvents = try await WorkProviders(app: app).shiftEvents(for: driverID, since: since)
         try await app.database.withTransaction { transaction in
             let store = CoverStore(database: transaction)
             try await store.lockDriver(driverID)
+            // Read the clock and the events only under the lock: a recompute that waited behind
+            // another must not write back an older view (it would supersede sessions that exist).
+            let now = max(requestedNow, try await self.now(for: driverID))
+            let since = now.addingTimeInterval(-Self.horizon)
+            let providerEvents = try await WorkProviders(app: app).shiftEvents(for: driverID, since: since, on: transaction)
             var events = providerEvents.map {
                 ShiftEvent(provider: $0.provider, shiftID: $0.shiftID, kind: $0.started ? .started : .ended, at: $0.occurredAt)
             }

@@ -116,7 +116,7 @@ struct CoverStore: Sendable {
                                         billed_minutes, hourly_rate_amount)
             VALUES (\(UUID()), \(driverID), \(policyID), \(session.start), \(session.lastShiftEnd), \(session.coveredUntil),
                     \(session.wasCut), \(session.isClosed ? "closed" : "active"), \(Int32(session.billedMinutes)), \(rate))
-            ON CONFLICT (driver_id, started_at) DO UPDATE SET ended_at = EXCLUDED.ended_at, covered_until = EXCLUDED.covered_until,
+            ON CONFLICT (driver_id, started_at) WHERE status <> 'superseded' DO UPDATE SET ended_at = EXCLUDED.ended_at, covered_until = EXCLUDED.covered_until,
                 was_cut = EXCLUDED.was_cut, status = EXCLUDED.status, billed_minutes = EXCLUDED.billed_minutes, updated_at = now()
             RETURNING \(SessionRecord.columns)
             """, decode: SessionRecord.init(row:))

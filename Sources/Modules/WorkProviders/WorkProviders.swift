@@ -5,7 +5,7 @@ public import Identity
 public import Jobs
 public import Wallet
 import Logging
-import Postgres
+public import Postgres
 
 /// A shift event from the inbox, for the cover engine.
 public struct ProviderShiftEvent: Sendable, Equatable {
@@ -29,8 +29,8 @@ public struct WorkProviders: Sendable {
     public init(app: AppContext) { self.app = app }
 
     /// The driver's shift events from every linked provider since `since`.
-    public func shiftEvents(for driverID: UUID, since: Date) async throws -> [ProviderShiftEvent] {
-        try await app.database.queryAll("""
+    public func shiftEvents(for driverID: UUID, since: Date, on database: (any PostgresQueryable)? = nil) async throws -> [ProviderShiftEvent] {
+        try await (database ?? app.database).queryAll("""
             SELECT e.provider, e.shift_id, e.type, e.occurred_at FROM work_providers.events e
             JOIN work_providers.links l ON l.provider = e.provider AND l.provider_driver_id = e.provider_driver_id
             WHERE l.driver_id = \(driverID) AND e.occurred_at >= \(since)
