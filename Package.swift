@@ -24,13 +24,13 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     
     ("Notifications", ["Identity"]),
     ("Payments", ["Identity"]),
-    ("Wallet", ["Identity", "Ledger", "Payments", "Notifications", "Jobs"]),
+    ("Wallet", ["Identity", "Rating", "Ledger", "Payments", "Notifications", "Jobs"]),
     ("Billing", ["Identity", "Ledger", "Documents"]),
-    ("Refunds", ["Ledger", "Payments", "Wallet"]),
+    ("Refunds", ["Identity", "Rating", "Ledger", "Payments", "Wallet"]),
     ("WorkProviders", ["Identity", "Jobs", "Wallet"]),
     ("Quotes", ["Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
-    ("Policies", ["Identity", "Drivers", "Vehicles", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
-    ("Cover", ["Identity", "Jobs", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications", "Quotes"]),
+    ("Policies", ["Identity", "Drivers", "Vehicles", "Rating", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
+    ("Cover", ["Identity", "Jobs", "Rating", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications"]),
     ("Claims", ["Identity", "Policies", "Cover"]),
 ]
 

@@ -36,8 +36,10 @@ struct GrantPromoCommand: AsyncParsableCommand {
         }
         let wallet = Wallet(app: app, payments: Payments(app: app, gateway: UnavailableGateway(), outcomes: PaymentOutcomes()))
         let granted = try await pool.withTransaction { transaction in
-            try await wallet.grantPromo(driverID: driverID, amount: amount, description: reason,
-                                        causedBy: "promo:\(reference)", at: Date(), on: transaction)
+            // Dated on the driver's clock, like every posting (a test clock in sandbox).
+            let now = try await Identity(app: app).now(for: driverID, on: transaction)
+            return try await wallet.grantPromo(driverID: driverID, amount: amount, description: reason,
+                                               causedBy: "promo:\(reference)", at: now, on: transaction)
         }
         await pool.close()
         print(granted ? "granted \(Money.pence(amount)) to \(email)" : "reference \(reference) was already granted; nothing changed")
@@ -50,6 +52,9 @@ struct UnavailableGateway: PaymentGateway {
     func charge(amount: Int64, currency: String, card: String, offSession: Bool, idempotencyKey: String,
                 metadata: [String: String]) async throws -> GatewayIntent { throw unavailable }
     func intent(id: String) async throws -> GatewayIntent { throw unavailable }
-    func refund(intentID: String, amount: Int64, idempotencyKey: String) async throws { throw unavailable }
+    func intent(forPayment paymentID: String) async throws -> GatewayIntent? { throw unavailable }
+    func refund(intentID: String, amount: Int64, idempotencyKey: String, metadata: [String: String]) async throws -> GatewayRefund {
+        throw unavailable
+    }
     private var unavailable: GatewayError { GatewayError(code: "unavailable", message: "this tool does not talk to the card processor") }
 }

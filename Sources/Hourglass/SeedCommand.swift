@@ -80,7 +80,7 @@ struct SeedCommand: AsyncParsableCommand {
             let wallet = Wallet(app: app, payments: Payments(app: app, gateway: UnavailableGateway(), outcomes: PaymentOutcomes()))
             try await pool.withTransaction { transaction in
                 try await wallet.grantPromo(driverID: driverID, amount: 2000, description: "Welcome credit",
-                                            causedBy: "promo:seed-welcome", at: Date(), on: transaction)
+                                            causedBy: "promo:seed-welcome", at: app.clock.now(), on: transaction)
             }
         }
         _ = try await call(.post, "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": "demo-rider"], token: token)

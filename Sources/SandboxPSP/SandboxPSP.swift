@@ -65,8 +65,19 @@ public final class SandboxPSP: HTTPResponder {
         self.logger = logger
     }
 
-    /// Set once the main server knows its port (in-process mode).
-    public func setWebhookURL(_ url: String) { configuration.withLock { $0.webhookURL = url } }
+    /// Set once the main server knows its port (in-process mode); nil sends no webhooks.
+    public func setWebhookURL(_ url: String?) { configuration.withLock { $0.webhookURL = url } }
+
+    /// For crash drills: while set, a charge is made (the card is debited and the webhook sent)
+    /// but the HTTP answer waits until it is cleared, as when our server dies between the
+    /// processor's capture and its own commit.
+    public func holdChargeAnswers(_ hold: Bool) { holdingAnswers.withLock { $0 = hold } }
+    private let holdingAnswers = Mutex(false)
+
+    /// How many payment intents exist, and how many succeeded (for drills and tests).
+    public var intentCounts: (all: Int, succeeded: Int) {
+        state.withLock { state in (state.intents.count, state.intents.values.filter { $0.status == "succeeded" }.count) }
+    }
     public func setPublicBaseURL(_ url: String) { configuration.withLock { $0.publicBaseURL = url } }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
@@ -87,12 +98,16 @@ public final class SandboxPSP: HTTPResponder {
         switch (request.method, segments) {
         case (.post, ["v1", "payment_methods"]): response = createPaymentMethod(body)
         case (.post, ["v1", "payment_intents"]): response = createIntent(body)
+        case (.get, ["v1", "payment_intents", "search"]): response = searchIntents(query: request.query)
         case (.get, let path) where path.count == 3 && path[1] == "payment_intents": response = retrieveIntent(path[2])
         case (.post, ["v1", "refunds"]): response = createRefund(body)
         default: response = Self.error(404, "resource_missing", "no such endpoint")
         }
         if let idempotencyKey, response.status.code == 200 {
             state.withLock { $0.responses[idempotencyKey] = response.body }
+        }
+        if request.method == .post, segments == ["v1", "payment_intents"] {
+            while holdingAnswers.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
         }
         return response
     }
@@ -143,6 +158,20 @@ public final class SandboxPSP: HTTPResponder {
         return Self.json(render(stored))
     }
 
+    /// `?query=metadata['payment_id']:'<id>'`: the intents created with that metadata value (the
+    /// one search our client makes, in the processor's search query syntax).
+    private func searchIntents(query: String?) -> HTTPResponse {
+        let text = query?.split(separator: "&").first { $0.hasPrefix("query=") }
+            .flatMap { String($0.dropFirst(6)).replacingOccurrences(of: "+", with: " ").removingPercentEncoding } ?? ""
+        let pattern = #/^metadata\['([a-z_]+)'\]:'([^']*)'$/#
+        guard let match = text.wholeMatch(of: pattern) else {
+            return Self.error(400, "parameter_invalid", "query must be metadata['key']:'value'")
+        }
+        let key = String(match.1), value = String(match.2)
+        let found = state.withLock { $0.intents.values.filter { $0.metadata[key] == value } }
+        return Self.json(["object": "search_result", "data": found.map(render), "has_more": false])
+    }
+
     private func retrieveIntent(_ id: String) -> HTTPResponse {
         guard let intent = state.withLock({ $0.intents[id] }) else { return Self.error(404, "resource_missing", "no such payment intent") }
         return Self.json(render(intent))
@@ -169,7 +198,8 @@ public final class SandboxPSP: HTTPResponder {
             return response
         case .refunded(let intent):
             let refund: [String: Any] = ["id": Self.newID("re"), "object": "refund", "payment_intent": intent.id, "amount": amount,
-                                         "currency": intent.currency, "status": "succeeded"]
+                                         "currency": intent.currency, "status": "succeeded",
+                                         "metadata": body["metadata"] as? [String: String] ?? [:]]
             deliver(type: "refund.succeeded", object: refund)
             return Self.json(refund)
         }

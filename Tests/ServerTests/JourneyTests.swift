@@ -140,8 +140,8 @@ struct TestDriver {
         let payment = try #require(policy["payment"] as? [String: Any])
         #expect(payment["status"] as? String == "requires_action")
         #expect(payment["amount"] as? Int == quote["total_amount"] as? Int)
-        // No certificate until the cover is paid for.
-        #expect(try await driver.client.json("GET", "/v1/policies/\(policy["id"]!)/certificate", token: driver.token).status == 404)
+        // No certificate until the cover is paid for: the policy exists, its certificate does not yet (409).
+        #expect(try await driver.client.json("GET", "/v1/policies/\(policy["id"]!)/certificate", token: driver.token).status == 409)
     }
 
     @Test func declinesListEveryReason() async throws {

@@ -232,7 +232,10 @@ struct NoGateway: PaymentGateway {
     func charge(amount: Int64, currency: String, card: String, offSession: Bool, idempotencyKey: String,
                 metadata: [String: String]) async throws -> GatewayIntent { throw Unused() }
     func intent(id: String) async throws -> GatewayIntent { throw Unused() }
-    func refund(intentID: String, amount: Int64, idempotencyKey: String) async throws { throw Unused() }
+    func intent(forPayment paymentID: String) async throws -> GatewayIntent? { throw Unused() }
+    func refund(intentID: String, amount: Int64, idempotencyKey: String, metadata: [String: String]) async throws -> GatewayRefund {
+        throw Unused()
+    }
 }
 
 @Suite(.tags(.database)) struct IdempotencyRetentionTests {

@@ -45,6 +45,9 @@ public struct AppConfig: Sendable {
     public var jobsInProcess: Bool
     /// Failed logins from one address within 15 minutes before further attempts get 429.
     public var loginMaxFailuresPerAddress: Int
+    /// How long a card payment may wait for its outcome before the recovery job asks the
+    /// processor about it (real time).
+    public var paymentRecoveryAfter: Duration
 
     /// Keys that may appear in config files, with what each means (the README lists them too).
     public static let knownKeys: [String: String] = [
@@ -75,6 +78,7 @@ public struct AppConfig: Sendable {
         "WORK_PROVIDERS": "comma-separated work providers that may send shift events",
         "JOBS_IN_PROCESS": "true to run job workers inside hourglass serve",
         "LOGIN_MAX_FAILURES_PER_ADDRESS": "failed logins per client address per 15 minutes before 429",
+        "PAYMENT_RECOVERY_AFTER_SECONDS": "a card payment unsettled this long is settled by asking the processor",
     ]
 
     /// Loads the layers from `configDirectory` for the environment named in `environment`.
@@ -128,6 +132,7 @@ public struct AppConfig: Sendable {
         pspSandboxPort = try reader.integer("PSP_SANDBOX_PORT", in: 0...65535, as: UInt16.self)
         jobsInProcess = try reader.oneOf("JOBS_IN_PROCESS", ["true", "false"]) == "true"
         loginMaxFailuresPerAddress = try reader.integer("LOGIN_MAX_FAILURES_PER_ADDRESS", in: 1...1_000_000)
+        paymentRecoveryAfter = .seconds(try reader.integer("PAYMENT_RECOVERY_AFTER_SECONDS", in: 1...86_400))
         workProviders = try values["WORK_PROVIDERS", default: ""].split(separator: ",").map { raw throws(ConfigError) in
             let name = raw.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {

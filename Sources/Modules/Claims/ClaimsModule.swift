@@ -110,15 +110,13 @@ public struct ClaimsModule: AppModule {
             guard let policy = try await Policies(app: app).policy(policyID, of: caller.driverID) else {
                 throw AppError.notFound("no policy \(policyID.uuidString.lowercased())")
             }
-            // Cover at that instant: a PAYG session in force, or the paid hourly block's period.
-            var sessionID: UUID?
-            if policy.product == "payg" {
-                sessionID = try await cover.session(covering: occurredAt, driverID: caller.driverID, now: now)
-                guard sessionID != nil else { throw Self.noCover }
-            } else {
-                let paid = policy.status != .pendingPayment && policy.cancelledAt.map { occurredAt < $0 } ?? true
-                guard paid, occurredAt >= policy.startsAt, let end = policy.endsAt, occurredAt < end else { throw Self.noCover }
+            // Cover at that instant under this policy: one of its PAYG sessions, or its paid
+            // block's window. Another policy's cover does not count, nor anything unpaid or
+            // after a cancellation.
+            guard let coverage = try await cover.coverage(of: caller.driverID, policy: policy, at: occurredAt, now: now) else {
+                throw Self.noCover
             }
+            let sessionID = coverage.sessionID
             let id = UUID()
             let reference = "CL-" + Digest.randomBytes(4).hexString.uppercased()
             let claim = try await app.database.queryOne("""

@@ -1,115 +1,228 @@
 public import AppKernel
 public import Foundation
+import HTTPServer
 import Identity
 import Ledger
 import Logging
 import Notifications
-import Policies
-import Postgres
-import Quotes
+public import Policies
+public import Postgres
+import Rating
 public import Wallet
-import WorkProviders
+public import WorkProviders
 
-/// Turns shift history into recorded sessions and charges. Every call recomputes the driver's
-/// sessions from all their recent shift events with `SessionEngine` and reconciles the records,
-/// so duplicates, late events and any arrival order give the outcome of in-order processing.
-/// Charges are posted when a session closes (one rounding per session); a later change to a
-/// closed session is settled as a difference, never by editing the ledger.
+/// Who or what covered an instant: a PAYG policy's session, or a paid hourly block.
+public struct Coverage: Sendable, Equatable {
+    public let policyID: UUID
+    /// The PAYG session in force; nil for an hourly block.
+    public let sessionID: UUID?
+}
+
+/// Turns shift history into recorded sessions and charges, per policy (PRODUCT.md "PAYG
+/// cover"). Every call recomputes the in-force PAYG policy's sessions from recent shift events
+/// with `SessionEngine` and reconciles the records, so duplicates, late events and any arrival
+/// order give the outcome of in-order processing, within these rules:
+///
+/// - A session belongs to the policy it opened under, for good; only the policy in force is
+///   ever recomputed, from its own start.
+/// - Opening a session buys its first hour: the rate is taken from the wallet then. The rest
+///   is charged when it closes, one rounding over the whole session.
+/// - A final session (its policy ended, or it closed longer ago than any event may be late)
+///   is never moved, merged, refunded or recharged. Before that, a late event may extend a
+///   session (the difference is charged) or merge it into another (its charge is given back).
+/// - A cancelled policy's running session ends at the cancellation, charged as closed.
 public struct CoverService: Sendable {
     /// Shift history older than this cannot change anything any more (events are at most 24 h
     /// late and sessions at most 14 h long).
     static let horizon: TimeInterval = 48 * 3600
+    /// How long after its cover ended a closed session may still change: the join window, and
+    /// the longest an event may be late.
+    static let settlingTime: TimeInterval = SessionEngine.joinGap + WorkProviders.maximumLateness
     /// Opening a session needs this much in the wallet (PRODUCT.md: £10).
     public static let openingBalance: Int64 = 1000
 
     let app: AppContext
     let wallet: Wallet
+    let notices: ProviderNotices
+    var identity: Identity { Identity(app: app) }
 
-    public init(app: AppContext, wallet: Wallet) {
+    public init(app: AppContext, wallet: Wallet, notices: ProviderNotices) {
         self.app = app
         self.wallet = wallet
+        self.notices = notices
     }
 
-    /// "Now" for a driver: their test clock in sandbox mode, otherwise the real time.
-    public func now(for driverID: UUID) async throws -> Date {
-        if app.config.environment.isSandbox, let clockID = try await Identity(app: app).account(driverID)?.testClockID,
-           let clock = try await TestClockStore(database: app.database).find(id: clockID) {
-            return clock.frozenTime
+    /// Recomputes and records the sessions of the driver's PAYG policy in force at their "now",
+    /// charging those that opened or closed.
+    public func recompute(driverID: UUID) async throws {
+        try await app.database.withTransaction { transaction in
+            try await CoverStore(database: transaction).lockDriver(driverID)
+            // Read the clock, the policy and the events only under the lock: a recompute that
+            // waited behind another (or behind a cancellation) must not write back an older view.
+            let now = try await identity.now(for: driverID, on: transaction)
+            guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction) else { return }
+            try await reconcile(policy, now: now, endingAt: nil, on: transaction)
         }
-        return Date()
     }
 
-    /// Recomputes and records the driver's sessions as of `now`, charging those that closed.
-    public func recompute(driverID: UUID, now requestedNow: Date) async throws {
-        guard let policy = try await Policies(app: app).standingPAYG(of: driverID) else { return }
+    /// A PAYG policy stopped covering at `instant` (it was cancelled), inside the cancelling
+    /// transaction: its running session ends there and is charged as closed (the minimum
+    /// included), its manual cover stops, and every one of its sessions becomes final.
+    public func policyEnded(_ policy: Policy, at instant: Date, on transaction: PostgresConnection) async throws {
+        guard policy.isPAYG else { return }
+        let store = CoverStore(database: transaction)
+        try await store.lockDriver(policy.driverId)
+        try await reconcile(policy, now: instant, endingAt: instant, on: transaction)
+        try await store.endManualShifts(driverID: policy.driverId, at: instant)
+        try await store.finalizeAll(policyID: policy.id)
+    }
+
+    /// Starts cover by hand for the driver's PAYG policy in force, in one transaction under the
+    /// driver's lock: a session opens now if none is open and the balance allows it (422
+    /// otherwise), or the manual shift joins the open one.
+    func startManually(driverID: UUID, policyID: UUID, at now: Date) async throws -> SessionRecord {
         try await app.database.withTransaction { transaction in
             let store = CoverStore(database: transaction)
             try await store.lockDriver(driverID)
-            // Read the clock and the events only under the lock: a recompute that waited behind
-            // another must not write back an older view (it would supersede sessions that exist).
-            let now = max(requestedNow, try await self.now(for: driverID))
-            let since = now.addingTimeInterval(-Self.horizon)
-            let providerEvents = try await WorkProviders(app: app).shiftEvents(for: driverID, since: since, on: transaction)
-            var events = providerEvents.map {
-                ShiftEvent(provider: $0.provider, shiftID: $0.shiftID, kind: $0.started ? .started : .ended, at: $0.occurredAt)
+            guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction), policy.id == policyID else {
+                throw AppError(status: .conflict, slug: "policy-not-payg-active", detail: "only a PAYG policy in force starts cover sessions")
             }
-            for manual in try await store.manualShifts(of: driverID, since: since) {
-                let id = manual.id.uuidString
-                events.append(ShiftEvent(provider: "manual", shiftID: id, kind: .started, at: manual.start))
-                if let end = manual.end { events.append(ShiftEvent(provider: "manual", shiftID: id, kind: .ended, at: end)) }
-            }
-            let shifts = SessionEngine.shifts(from: events).filter { $0.start >= policy.startsAt.addingTimeInterval(-60) }
-            var decisions = try await store.decisions(of: driverID)
-            let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
-            var newDecisions: [(Date, Bool)] = []
-            let sessions = SessionEngine.sessions(shifts: shifts, now: now) { start in
-                if let decided = decisions[start] { return decided }
-                let allowed = cash + promo >= Self.openingBalance
-                decisions[start] = allowed
-                newDecisions.append((start, allowed))
-                return allowed
-            }
-            for (start, allowed) in newDecisions {
-                try await store.recordDecision(driverID: driverID, shiftStart: start, allowed: allowed)
-            }
-            let recorded = try await store.sessions(of: driverID, since: since)
-            for session in sessions {
-                let record = try await store.upsert(driverID: driverID, policyID: policy.id, session: session, rate: policy.hourlyRateAmount)
-                guard session.isClosed else { continue }
-                try await charge(record, total: session.charge(hourlyRateAmount: record.hourlyRateAmount), now: now, on: transaction)
-                if session.wasCut {
-                    try await Notifications(app: app).notify(
-                        driverID, kind: "session_cut", title: "Cover stopped after 14 hours",
-                        body: "Your cover session that started at \(RFC3339.format(session.start)) reached 14 hours and stopped. "
-                            + "Start a new shift to be covered again.",
-                        cause: "session:\(record.id.uuidString.lowercased()):cut", at: now, on: transaction)
+            if try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) == nil {
+                let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
+                guard cash + promo >= Self.openingBalance else {
+                    throw AppError(status: .unprocessableContent, slug: "insufficient-balance",
+                                   detail: "starting cover needs a balance of at least £10; yours is \(Money.pence(cash + promo))")
                 }
             }
-            // Sessions that a late event merged into another no longer exist: give their charge back.
-            let starts = Set(sessions.map(\.start))
-            for stale in recorded where !starts.contains(stale.startedAt) {
-                if stale.chargedAmount > 0 {
-                    try await wallet.refund(driverID: driverID, amount: stale.chargedAmount,
-                                            purchaseCause: Self.chargeCause(stale.id, total: stale.chargedAmount),
-                                            description: "Correction: cover session merged into another",
-                                            causedBy: "session:\(stale.id.uuidString.lowercased()):superseded", relatedID: stale.id,
-                                            at: now, on: transaction)
-                }
-                try await store.supersede(stale.id)
+            try await store.startManualShift(driverID: driverID, policyID: policy.id, at: now)
+            try await reconcile(policy, now: now, endingAt: nil, on: transaction)
+            guard let session = try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) else {
+                throw AppError(status: .unprocessableContent, slug: "cover-not-started",
+                               detail: "cover could not start: a shift that started at this instant was refused for the balance")
             }
+            return session
+        }
+    }
+
+    /// Ends the driver's manual cover now and recomputes (provider shifts still running keep
+    /// the session going).
+    func endManually(driverID: UUID, at now: Date) async throws {
+        try await app.database.withTransaction { transaction in
+            let store = CoverStore(database: transaction)
+            try await store.lockDriver(driverID)
+            try await store.endManualShifts(driverID: driverID, at: now)
+            guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction) else { return }
+            try await reconcile(policy, now: now, endingAt: nil, on: transaction)
+        }
+    }
+
+    /// Recomputes `policy`'s sessions that can still change, under the driver's lock.
+    private func reconcile(_ policy: Policy, now: Date, endingAt: Date?, on transaction: PostgresConnection) async throws {
+        let store = CoverStore(database: transaction)
+        let driverID = policy.driverId
+        if endingAt == nil {
+            try await store.finalize(policyID: policy.id, coverEndedBefore: now.addingTimeInterval(-Self.settlingTime))
+        }
+        let latestFinal = try await store.latestFinal(policyID: policy.id)
+        let recorded = try await store.openToChange(policyID: policy.id)
+        let shifts = try await shifts(of: policy, now: now, after: latestFinal, on: transaction)
+
+        var decisions = try await store.decisions(of: driverID)
+        let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
+        // Each session opened here buys its first hour: later openings in the same pass see less.
+        var available = cash + promo
+        var newDecisions: [(Date, Bool)] = []
+        let sessions = SessionEngine.sessions(shifts: shifts, now: now, endingAt: endingAt) { start in
+            if let decided = decisions[start] { return decided }
+            let allowed = available >= Self.openingBalance
+            if allowed { available -= policy.hourlyRateAmount }
+            decisions[start] = allowed
+            newDecisions.append((start, allowed))
+            return allowed
+        }
+        for (start, allowed) in newDecisions {
+            try await store.recordDecision(driverID: driverID, shiftStart: start, allowed: allowed)
+        }
+
+        let before = Dictionary(recorded.map { ($0.startedAt, $0) }, uniquingKeysWith: { first, _ in first })
+        for session in sessions {
+            let previous = before[session.start]
+            let record = try await store.upsert(driverID: driverID, policyID: policy.id, session: session, rate: policy.hourlyRateAmount)
+            // Open: the first hour, bought up front. Closed: the whole session.
+            let due = session.isClosed ? session.charge(hourlyRateAmount: record.hourlyRateAmount) : record.hourlyRateAmount
+            try await charge(record, to: due, adjusting: previous?.isClosed == true, now: now, on: transaction)
+            if session.wasCut, previous?.wasCut != true {
+                try await tellCut(record, session: session, now: now, on: transaction)
+            }
+        }
+        // Sessions that a late event merged into another no longer exist: give their charge back.
+        let starts = Set(sessions.map(\.start))
+        for stale in recorded where !starts.contains(stale.startedAt) {
+            if stale.chargedAmount > 0 {
+                try await wallet.refund(driverID: driverID, amount: stale.chargedAmount,
+                                        purchase: .charges(relatedTo: stale.id, kind: .sessionCharge),
+                                        description: "Correction: cover session merged into another after a late shift report",
+                                        causedBy: "session:\(stale.id.uuidString.lowercased()):superseded", relatedID: stale.id,
+                                        at: now, on: transaction)
+            }
+            try await store.supersede(stale.id)
+        }
+    }
+
+    /// The policy's shifts from its start, leaving out everything the latest final session took
+    /// in (and anything before it): history behind a final session is settled.
+    private func shifts(of policy: Policy, now: Date, after latestFinal: SessionRecord?,
+                        on transaction: PostgresConnection) async throws -> [Shift] {
+        let since = max(policy.startsAt, now.addingTimeInterval(-Self.horizon))
+        var events = try await WorkProviders(app: app).shiftEvents(for: policy.driverId, since: since, on: transaction).map {
+            ShiftEvent(provider: $0.provider, shiftID: $0.shiftID, kind: $0.started ? .started : .ended, at: $0.occurredAt)
+        }
+        for manual in try await CoverStore(database: transaction).manualShifts(of: policy.id, since: since) {
+            let id = manual.id.uuidString
+            events.append(ShiftEvent(provider: "manual", shiftID: id, kind: .started, at: manual.start))
+            if let end = manual.end { events.append(ShiftEvent(provider: "manual", shiftID: id, kind: .ended, at: end)) }
+        }
+        let settled = latestFinal.map { (start: $0.startedAt, lastShiftEnd: $0.endedAt ?? $0.coveredUntil, wasCut: $0.wasCut) }
+        return SessionEngine.shifts(from: events).filter { shift in
+            // Cover never starts before the policy existed.
+            guard shift.start >= policy.startsAt else { return false }
+            guard let settled else { return true }
+            return !SessionEngine.isBehind(shift.start, closed: settled)
         }
     }
 
     /// Brings the session's charge to `total` (gross): one posting for the difference, with
-    /// the IPT of the total rounded once and the previous IPT taken off.
-    private func charge(_ record: SessionRecord, total: Int64, now: Date, on transaction: PostgresConnection) async throws {
+    /// the IPT of the total rounded once and the IPT already charged taken off. Dated now: money
+    /// is dated when it moves.
+    private func charge(_ record: SessionRecord, to total: Int64, adjusting: Bool, now: Date,
+                        on transaction: PostgresConnection) async throws {
         guard total > record.chargedAmount else { return }
-        let totalIPT = Quote.ipt(ofGross: total)
+        let totalIPT = PremiumTax.ipt(ofGross: total)
+        let description = if record.chargedAmount == 0 && !record.isClosed {
+            "Cover session: first hour, bought as it started"
+        } else if adjusting {
+            "Cover session, \(record.billedMinutes) minutes in all: adjusted for a late shift report"
+        } else if record.chargedAmount == 0 {
+            "Cover session, \(record.billedMinutes) minutes"
+        } else {
+            "Cover session, \(record.billedMinutes) minutes in all: the rest after the first hour"
+        }
         try await wallet.spend(
             driverID: record.driverID, gross: total - record.chargedAmount, ipt: totalIPT - record.iptAmount, kind: .sessionCharge,
-            description: "Cover session, \(record.billedMinutes) minutes", causedBy: Self.chargeCause(record.id, total: total),
-            relatedID: record.id, at: record.endedAt ?? now, allowOverdraft: true, on: transaction)
+            description: description, causedBy: Self.chargeCause(record.id, total: total),
+            relatedID: record.id, at: now, allowOverdraft: true, on: transaction)
         try await CoverStore(database: transaction).recordCharge(record.id, charged: total, ipt: totalIPT)
+    }
+
+    /// The 14-hour cut: the driver and every linked provider are told (PRODUCT.md).
+    private func tellCut(_ record: SessionRecord, session: CoverSession, now: Date, on transaction: PostgresConnection) async throws {
+        let key = "session:\(record.id.uuidString.lowercased()):cut"
+        try await Notifications(app: app).notify(
+            record.driverID, kind: "session_cut", title: "Cover stopped after 14 hours",
+            body: "Your cover session that started at \(RFC3339.format(session.start)) reached 14 hours and stopped. "
+                + "Start a new shift to be covered again.",
+            cause: key, at: now, on: transaction)
+        try await notices.tell(driverID: record.driverID, type: "cover_cut", key: key, at: session.cutAt, on: transaction)
     }
 
     static func chargeCause(_ sessionID: UUID, total: Int64) -> String {
@@ -121,8 +234,7 @@ public struct CoverService: Sendable {
     public func sweep() async {
         do {
             for driverID in try await CoverStore(database: app.database).driversWithActiveSessions() {
-                let now = try await now(for: driverID)
-                try await recompute(driverID: driverID, now: now)
+                try await recompute(driverID: driverID)
             }
         } catch {
             app.logger.error("cover sweep failed", metadata: ["error": "\(error)"])
@@ -131,8 +243,20 @@ public struct CoverService: Sendable {
 }
 
 extension CoverService {
-    /// The recorded session covering `instant` for the driver, if any (for claims).
-    public func session(covering instant: Date, driverID: UUID, now: Date) async throws -> UUID? {
-        try await CoverStore(database: app.database).covering(driverID: driverID, at: instant, now: now)?.id
+    /// What covered the driver at `instant`: for one policy when `policy` is given (a claim
+    /// against it, say), otherwise any PAYG session or paid hourly block of theirs. Nil when
+    /// nothing did: no session, a block not (yet) paid, or an instant after a cancellation.
+    public func coverage(of driverID: UUID, policy: Policy?, at instant: Date, now: Date) async throws -> Coverage? {
+        let store = CoverStore(database: app.database)
+        if let policy {
+            guard let window = policy.coverWindow, window.contains(instant) else { return nil }
+            guard policy.isPAYG else { return Coverage(policyID: policy.id, sessionID: nil) }
+            return try await store.covering(driverID: driverID, policyID: policy.id, at: instant, now: now)
+                .map { Coverage(policyID: policy.id, sessionID: $0.id) }
+        }
+        if let session = try await store.covering(driverID: driverID, policyID: nil, at: instant, now: now) {
+            return Coverage(policyID: session.policyId, sessionID: session.id)
+        }
+        return try await Policies(app: app).blocks(of: driverID, covering: instant).first.map { Coverage(policyID: $0.id, sessionID: nil) }
     }
 }

@@ -2,76 +2,20 @@ import AppKernel
 import Foundation
 import Postgres
 
-/// A recorded session row.
-struct SessionRecord: Sendable, Encodable {
-    let id: UUID
-    let driverID: UUID
-    let policyId: UUID
-    let startedAt: Date
-    let endedAt: Date?
-    let coveredUntil: Date
-    let wasCut: Bool
-    let status: String
-    let billedMinutes: Int
-    let hourlyRateAmount: Int64
-    let chargedAmount: Int64
-    let iptAmount: Int64
-    var currency: String { "GBP" }
-
-    static let columns: SQL = """
-        id, driver_id, policy_id, started_at, ended_at, covered_until, was_cut, status, billed_minutes, hourly_rate_amount, \
-        charged_amount, ipt_amount
-        """
-
-    init(row: PostgresRow) throws {
-        id = try row.decode(UUID.self, at: 0)
-        driverID = try row.decode(UUID.self, at: 1)
-        policyId = try row.decode(UUID.self, at: 2)
-        startedAt = try row.decode(Date.self, at: 3)
-        endedAt = try row.decode(Date?.self, at: 4)
-        coveredUntil = try row.decode(Date.self, at: 5)
-        wasCut = try row.decode(Bool.self, at: 6)
-        status = try row.decode(String.self, at: 7)
-        billedMinutes = Int(try row.decode(Int32.self, at: 8))
-        hourlyRateAmount = try row.decode(Int64.self, at: 9)
-        chargedAmount = try row.decode(Int64.self, at: 10)
-        iptAmount = try row.decode(Int64.self, at: 11)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, policyId, status, startedAt, endedAt, coveredUntil, wasCut, billedMinutes, hourlyRateAmount, chargedAmount,
-             iptAmount, currency
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(policyId, forKey: .policyId)
-        try container.encode(status, forKey: .status)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(endedAt, forKey: .endedAt)
-        try container.encode(coveredUntil, forKey: .coveredUntil)
-        try container.encode(wasCut, forKey: .wasCut)
-        try container.encode(billedMinutes, forKey: .billedMinutes)
-        try container.encode(hourlyRateAmount, forKey: .hourlyRateAmount)
-        try container.encode(chargedAmount, forKey: .chargedAmount)
-        try container.encode(iptAmount, forKey: .iptAmount)
-        try container.encode(currency, forKey: .currency)
-    }
-}
-
 /// Owns every SQL statement against the `cover` schema.
 struct CoverStore: Sendable {
     let database: any PostgresQueryable
 
+    /// Serialises everything that changes one driver's sessions until the transaction ends.
+    /// Lock order: a policy row (cancellation), then this, then the wallet (charges).
     func lockDriver(_ driverID: UUID) async throws {
         _ = try await database.query("SELECT pg_advisory_xact_lock(hashtextextended(\("cover:" + driverID.uuidString.lowercased()), 0))")
     }
 
-    func manualShifts(of driverID: UUID, since: Date) async throws -> [(id: UUID, start: Date, end: Date?)] {
+    func manualShifts(of policyID: UUID, since: Date) async throws -> [(id: UUID, start: Date, end: Date?)] {
         try await database.queryAll("""
             SELECT id, started_at, ended_at FROM cover.manual_shifts
-            WHERE driver_id = \(driverID) AND (ended_at IS NULL OR ended_at >= \(since))
+            WHERE policy_id = \(policyID) AND (ended_at IS NULL OR ended_at >= \(since))
             """) { (try $0.decode(UUID.self, at: 0), try $0.decode(Date.self, at: 1), try $0.decode(Date?.self, at: 2)) }
     }
 
@@ -103,31 +47,64 @@ struct CoverStore: Sendable {
             """)
     }
 
-    func sessions(of driverID: UUID, since: Date) async throws -> [SessionRecord] {
+    /// Marks the policy's closed sessions final once nothing can change them: closed and
+    /// past `settledBefore` (their cover ended, plus the join window and the longest lateness).
+    func finalize(policyID: UUID, coverEndedBefore settledBefore: Date) async throws {
+        try await database.execute("""
+            UPDATE cover.sessions SET final = true, updated_at = now()
+            WHERE policy_id = \(policyID) AND status = 'closed' AND NOT final AND covered_until < \(settledBefore)
+            """)
+    }
+
+    /// Closes the book on every session of a policy that stopped covering.
+    func finalizeAll(policyID: UUID) async throws {
+        try await database.execute("""
+            UPDATE cover.sessions SET final = true, updated_at = now() WHERE policy_id = \(policyID) AND status = 'closed' AND NOT final
+            """)
+    }
+
+    /// The policy's sessions that can still change (live, not final).
+    func openToChange(policyID: UUID) async throws -> [SessionRecord] {
         try await database.queryAll("""
             SELECT \(SessionRecord.columns) FROM cover.sessions
-            WHERE driver_id = \(driverID) AND status <> 'superseded' AND (ended_at IS NULL OR covered_until >= \(since))
+            WHERE policy_id = \(policyID) AND NOT final AND status <> 'superseded' ORDER BY started_at
             """, decode: SessionRecord.init(row:))
     }
 
+    /// The policy's latest final session: the history a recompute never reaches behind.
+    func latestFinal(policyID: UUID) async throws -> SessionRecord? {
+        try await database.queryOptional("""
+            SELECT \(SessionRecord.columns) FROM cover.sessions
+            WHERE policy_id = \(policyID) AND final ORDER BY started_at DESC LIMIT 1
+            """, decode: SessionRecord.init(row:))
+    }
+
+    /// Records a computed session of `policyID`: a new row, or an update of the same
+    /// session of the same policy, never of another policy's or a final one's (the trigger
+    /// `cover.protect_sessions` refuses those, whatever this code does).
     func upsert(driverID: UUID, policyID: UUID, session: CoverSession, rate: Int64) async throws -> SessionRecord {
         try await database.queryOne("""
             INSERT INTO cover.sessions (id, driver_id, policy_id, started_at, ended_at, covered_until, was_cut, status,
                                         billed_minutes, hourly_rate_amount)
             VALUES (\(UUID()), \(driverID), \(policyID), \(session.start), \(session.lastShiftEnd), \(session.coveredUntil),
                     \(session.wasCut), \(session.isClosed ? "closed" : "active"), \(Int32(session.billedMinutes)), \(rate))
-            ON CONFLICT (driver_id, started_at) WHERE status <> 'superseded' DO UPDATE SET ended_at = EXCLUDED.ended_at, covered_until = EXCLUDED.covered_until,
-                was_cut = EXCLUDED.was_cut, status = EXCLUDED.status, billed_minutes = EXCLUDED.billed_minutes, updated_at = now()
+            ON CONFLICT (driver_id, started_at) WHERE status <> 'superseded' DO UPDATE SET ended_at = EXCLUDED.ended_at,
+                covered_until = EXCLUDED.covered_until, was_cut = EXCLUDED.was_cut, status = EXCLUDED.status,
+                billed_minutes = EXCLUDED.billed_minutes, updated_at = now()
             RETURNING \(SessionRecord.columns)
             """, decode: SessionRecord.init(row:))
     }
 
     func recordCharge(_ id: UUID, charged: Int64, ipt: Int64) async throws {
-        try await database.execute("UPDATE cover.sessions SET charged_amount = \(charged), ipt_amount = \(ipt) WHERE id = \(id)")
+        try await database.execute("""
+            UPDATE cover.sessions SET charged_amount = \(charged), ipt_amount = \(ipt), updated_at = now() WHERE id = \(id)
+            """)
     }
 
     func supersede(_ id: UUID) async throws {
-        try await database.execute("UPDATE cover.sessions SET status = 'superseded', charged_amount = 0, ipt_amount = 0 WHERE id = \(id)")
+        try await database.execute("""
+            UPDATE cover.sessions SET status = 'superseded', charged_amount = 0, ipt_amount = 0, updated_at = now() WHERE id = \(id)
+            """)
     }
 
     func session(_ id: UUID, driverID: UUID) async throws -> SessionRecord? {
@@ -143,11 +120,14 @@ struct CoverStore: Sendable {
             """, decode: SessionRecord.init(row:))
     }
 
-    /// The session covering `instant`, from the recorded sessions.
-    func covering(driverID: UUID, at instant: Date, now: Date) async throws -> SessionRecord? {
-        try await database.queryOptional("""
+    /// The recorded session covering `instant`: of one policy, or of any of the driver's. A
+    /// running shift is covered up to `now`; nothing after a session's `covered_until` once
+    /// its shifts ended (a cancellation caps it there).
+    func covering(driverID: UUID, policyID: UUID?, at instant: Date, now: Date) async throws -> SessionRecord? {
+        let policy: SQL = policyID.map { "AND policy_id = \($0)" } ?? ""
+        return try await database.queryOptional("""
             SELECT \(SessionRecord.columns) FROM cover.sessions
-            WHERE driver_id = \(driverID) AND status <> 'superseded' AND started_at <= \(instant)
+            WHERE driver_id = \(driverID) \(policy) AND status <> 'superseded' AND started_at <= \(instant)
               AND (\(instant) < covered_until OR (status = 'active' AND ended_at IS NULL AND \(instant) <= \(now)))
             ORDER BY started_at DESC LIMIT 1
             """, decode: SessionRecord.init(row:))

@@ -94,15 +94,23 @@ public enum SessionEngine {
         return shifts.sorted { ($0.start, $0.end ?? .distantFuture) < ($1.start, $1.end ?? .distantFuture) }
     }
 
-    /// The sessions the shifts produce, seen at `now`.
-    public static func sessions(shifts: [Shift], now: Date, canOpen: (Date) -> Bool = { _ in true }) -> [CoverSession] {
+    /// The sessions the shifts produce, seen at `now`. With `endingAt` (the instant the policy
+    /// stopped covering: a cancellation), nothing covers from then on: shifts starting then or
+    /// later are ignored, running shifts stop there, and every session is closed by then, the
+    /// 60-minute minimum still charged.
+    public static func sessions(shifts: [Shift], now requestedNow: Date, endingAt: Date? = nil,
+                                canOpen: (Date) -> Bool = { _ in true }) -> [CoverSession] {
+        let now = min(requestedNow, endingAt ?? requestedNow)
+        let shifts = endingAt.map { end in
+            shifts.filter { $0.start < end }.map { Shift(start: $0.start, end: $0.end.map { min($0, end) } ?? end) }
+        } ?? shifts
         var sessions: [CoverSession] = []
         var start: Date?
         var lastEnd: Date?      // nil with `running` true: a shift is still going
         var running = false
         func close() {
             guard let sessionStart = start else { return }
-            sessions.append(session(start: sessionStart, lastEnd: running ? nil : lastEnd, now: now))
+            sessions.append(session(start: sessionStart, lastEnd: running ? nil : lastEnd, now: now, endingAt: endingAt))
             start = nil
             lastEnd = nil
             running = false
@@ -132,16 +140,29 @@ public enum SessionEngine {
         return sessions
     }
 
-    static func session(start: Date, lastEnd: Date?, now: Date) -> CoverSession {
+    static func session(start: Date, lastEnd: Date?, now: Date, endingAt: Date? = nil) -> CoverSession {
         let cut = start.addingTimeInterval(maximumLength)
         let minimumEnd = start.addingTimeInterval(minimum)
         let workedUntil = min(lastEnd ?? now, cut)   // a running shift is covered up to now
-        let coveredUntil = min(max(minimumEnd, workedUntil), cut)
+        var coveredUntil = min(max(minimumEnd, workedUntil), cut)
+        if let endingAt { coveredUntil = min(coveredUntil, endingAt) }  // the minimum is charged, not covered
         let wasCut = lastEnd.map { $0 > cut } ?? (now >= cut)
         let minutes = max(60, Int((workedUntil.timeIntervalSince(start) / 60).rounded(.up)))
-        // Closed once cover ran out and no shift can join any more (10 minutes after the last end).
-        let isClosed = wasCut || (lastEnd.map { now >= max(coveredUntil, $0.addingTimeInterval(joinGap)) } ?? false)
+        // Closed once cover ran out and no shift can join any more (10 minutes after the last
+        // end), at the cut, or when the policy stopped covering.
+        let isClosed = endingAt != nil || wasCut || (lastEnd.map { now >= max(coveredUntil, $0.addingTimeInterval(joinGap)) } ?? false)
         return CoverSession(start: start, lastShiftEnd: wasCut ? cut : lastEnd, cutAt: cut, wasCut: wasCut, coveredUntil: coveredUntil,
                             billedMinutes: min(minutes, Int(maximumLength / 60)), isClosed: isClosed)
+    }
+
+    /// Whether a shift starting at `start` is one the closed session `session` already took
+    /// in, or one before it: with in-order processing it would have joined that session, or
+    /// belongs to history before it. Used to leave final sessions alone.
+    public static func isBehind(_ start: Date, closed session: (start: Date, lastShiftEnd: Date, wasCut: Bool)) -> Bool {
+        let cut = session.start.addingTimeInterval(maximumLength)
+        if start < session.start { return true }
+        guard start < cut else { return false }
+        return session.wasCut || start < session.start.addingTimeInterval(minimum)
+            || start.timeIntervalSince(session.lastShiftEnd) <= joinGap
     }
 }

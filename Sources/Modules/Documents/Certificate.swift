@@ -16,9 +16,13 @@ public struct CertificateDetails: Sendable {
     public let periodStart: Date
     public let periodEnd: Date?
     public let issuedAt: Date
+    /// Set on the certificate re-issued after a cancellation: cover ended then (or, when it
+    /// is before `periodStart`, never began).
+    public let cancelledAt: Date?
 
     public init(policyNumber: String, insuredName: String, licenceNumber: String, vehicleRegistration: String,
-                vehicleDescription: String, product: String, usage: String, periodStart: Date, periodEnd: Date?, issuedAt: Date) {
+                vehicleDescription: String, product: String, usage: String, periodStart: Date, periodEnd: Date?, issuedAt: Date,
+                cancelledAt: Date? = nil) {
         self.policyNumber = policyNumber
         self.insuredName = insuredName
         self.licenceNumber = licenceNumber
@@ -29,6 +33,7 @@ public struct CertificateDetails: Sendable {
         self.periodStart = periodStart
         self.periodEnd = periodEnd
         self.issuedAt = issuedAt
+        self.cancelledAt = cancelledAt
     }
 }
 
@@ -48,6 +53,13 @@ enum CertificateRenderer {
 
     static func period(_ details: CertificateDetails) -> String {
         let start = RFC3339.format(details.periodStart)
+        if let cancelled = details.cancelledAt {
+            if cancelled <= details.periodStart {
+                return "CANCELLED at \(RFC3339.format(cancelled)) (UTC), before cover began: this policy never provided cover"
+            }
+            let scope = details.periodEnd == nil ? ", only during cover sessions recorded by the insurer" : ""
+            return "CANCELLED: cover was in force from \(start) until \(RFC3339.format(cancelled)) (UTC)\(scope), and not after"
+        }
         if let end = details.periodEnd { return "From \(start) to \(RFC3339.format(end)) (UTC)" }
         return "From \(start) (UTC), pay-as-you-go: cover is in force only during cover sessions recorded by the insurer"
     }
@@ -55,6 +67,9 @@ enum CertificateRenderer {
     /// The same certificate as a printable PDF.
     static func renderPDF(_ details: CertificateDetails) -> [UInt8] {
         var lines: [PDFWriter.Line] = [PDFWriter.Line(text: "Certificate of Motor Insurance", bold: true, size: 16)]
+        if let cancelled = details.cancelledAt {
+            lines.append(PDFWriter.Line(text: "CANCELLED \(RFC3339.format(cancelled)): NOT VALID FOR ANY LATER TIME", bold: true, size: 12))
+        }
         let fields = [
             ("Certificate and policy number", details.policyNumber),
             ("Policyholder and insured driver", "\(details.insuredName) (driving licence \(details.licenceNumber))"),
@@ -78,6 +93,15 @@ enum CertificateRenderer {
         return PDFWriter.render(lines)
     }
 
+    /// A cancelled policy's certificate says so before anything else.
+    static func cancellationNotice(_ details: CertificateDetails) -> HTML {
+        guard let cancelled = details.cancelledAt else { return "" }
+        return """
+            <p style="border:3px solid #a00;color:#a00;padding:.75rem;font-weight:bold">CANCELLED at \(RFC3339.format(cancelled)) (UTC).
+            This certificate is not valid for any time after the cancellation.</p>
+            """
+    }
+
     static func render(_ details: CertificateDetails) -> HTML {
         """
         <!DOCTYPE html>
@@ -95,6 +119,7 @@ enum CertificateRenderer {
         </head>
         <body>
         <h1>Certificate of Motor Insurance</h1>
+        \(cancellationNotice(details))
         <dl>
         <dt>Certificate and policy number</dt><dd>\(details.policyNumber)</dd>
         <dt>Policyholder and insured driver</dt><dd>\(details.insuredName) (driving licence \(details.licenceNumber))</dd>

@@ -17,33 +17,37 @@ public struct Documents: Sendable {
     let app: AppContext
     public init(app: AppContext) { self.app = app }
 
-    /// Renders and stores a policy's certificate, as HTML and as PDF, inside the caller's transaction.
+    /// Renders and stores a policy's certificate, as HTML and as PDF, inside the caller's
+    /// transaction. `revision` 1 is the certificate issued when cover was paid for; a later
+    /// revision re-issues it (after a cancellation) and is the one served from then on.
     @discardableResult
-    public func issueCertificate(for policyID: UUID, _ details: CertificateDetails,
+    public func issueCertificate(for policyID: UUID, _ details: CertificateDetails, revision: Int = 1,
                                  on transaction: PostgresConnection) async throws -> StoredDocument {
         let html = try await store(subjectID: policyID, kind: "certificate", period: "", contentType: "text/html; charset=utf-8",
-                                   body: Array(CertificateRenderer.render(details).text.utf8), at: details.issuedAt, on: transaction)
+                                   body: Array(CertificateRenderer.render(details).text.utf8), revision: revision,
+                                   at: details.issuedAt, on: transaction)
         try await store(subjectID: policyID, kind: "certificate", period: "", contentType: "application/pdf",
-                        body: CertificateRenderer.renderPDF(details), at: details.issuedAt, on: transaction)
+                        body: CertificateRenderer.renderPDF(details), revision: revision, at: details.issuedAt, on: transaction)
         return html
     }
 
-    /// The policy's certificate in `format` (`text/html` or `application/pdf`).
+    /// The policy's newest certificate in `format` (`text/html` or `application/pdf`).
     public func certificate(for policyID: UUID, format: String = "text/html") async throws -> StoredDocument? {
         try await find(subjectID: policyID, kind: "certificate", period: "", contentTypePrefix: format)
     }
 
-    /// Stores a document once; a second store for the same subject, kind, period and format
-    /// keeps the first (documents never change).
+    /// Stores a document once; a second store for the same subject, kind, period, format and
+    /// revision keeps the first (documents never change).
     @discardableResult
-    func store(subjectID: UUID, kind: String, period: String, contentType: String, body: [UInt8], at instant: Date,
-               on database: any PostgresQueryable) async throws -> StoredDocument {
+    func store(subjectID: UUID, kind: String, period: String, contentType: String, body: [UInt8], revision: Int = 1,
+               at instant: Date, on database: any PostgresQueryable) async throws -> StoredDocument {
         let document = StoredDocument(id: UUID(), contentType: contentType, body: body, sha256: Digest.sha256(body).hexString,
                                       createdAt: instant)
         try await database.execute("""
-            INSERT INTO documents.documents (id, subject_id, kind, period, content_type, body, sha256, created_at)
-            VALUES (\(document.id), \(subjectID), \(kind), \(period), \(contentType), \(Data(body)), \(document.sha256), \(instant))
-            ON CONFLICT (subject_id, kind, period, content_type) DO NOTHING
+            INSERT INTO documents.documents (id, subject_id, kind, period, content_type, body, sha256, revision, created_at)
+            VALUES (\(document.id), \(subjectID), \(kind), \(period), \(contentType), \(Data(body)), \(document.sha256),
+                    \(Int32(revision)), \(instant))
+            ON CONFLICT (subject_id, kind, period, content_type, revision) DO NOTHING
             """)
         return document
     }
@@ -53,7 +57,7 @@ public struct Documents: Sendable {
         return try await app.database.queryOptional("""
             SELECT id, content_type, body, sha256, created_at FROM documents.documents
             WHERE subject_id = \(subjectID) AND kind = \(kind) AND period = \(period) \(format)
-            ORDER BY created_at LIMIT 1
+            ORDER BY revision DESC LIMIT 1
             """) { row in
             StoredDocument(id: try row.decode(UUID.self, at: 0), contentType: try row.decode(String.self, at: 1),
                            body: Array(try row.decode(Data.self, at: 2)), sha256: try row.decode(String.self, at: 3),

@@ -68,7 +68,8 @@ public struct Identity: Sendable {
     /// Issues a bearer token for `userID` (on `database`, e.g. the caller's transaction).
     public func issueToken(for userID: UUID, on database: any PostgresQueryable) async throws -> IssuedToken {
         let token = AccessToken.generate()
-        let expiresAt = Date().addingTimeInterval(AccessToken.lifetime)
+        // Token lifetimes are security, on real time (a test clock never keeps a token alive).
+        let expiresAt = app.clock.now().addingTimeInterval(AccessToken.lifetime)
         try await IdentityStore(database: database).insertToken(hash: AccessToken.hash(token), userID: userID, expiresAt: expiresAt)
         return IssuedToken(token: token, expiresAt: expiresAt)
     }
@@ -81,6 +82,18 @@ public struct Identity: Sendable {
     /// The account registered with `email` (case-insensitive), if any.
     public func accountID(email: String) async throws -> UUID? {
         try await IdentityStore(database: app.database).credentials(email: email.trimmingCharacters(in: .whitespaces).lowercased())?.userID
+    }
+
+    /// "Now" for a driver outside a request of theirs (a job, a webhook, a sweep): their test
+    /// clock's time in sandbox mode, otherwise the application clock. Every time a module records
+    /// for a driver comes from here or from the request's `context.now`, never from `Date()`.
+    public func now(for driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Date {
+        let database = database ?? app.database
+        if app.config.environment.isSandbox, let clockID = try await IdentityStore(database: database).account(id: driverID)?.testClockID,
+           let clock = try await TestClockStore(database: database).find(id: clockID) {
+            return clock.frozenTime
+        }
+        return app.clock.now()
     }
 
     /// The drivers whose "now" follows a test clock (for catching up when it advances).

@@ -28,7 +28,7 @@ struct LoginRoutes: Sendable {
 
         let address = Self.clientAddress(request)
         let failures = try await store.recentFailures(email: email, address: address,
-                                                      since: Date().addingTimeInterval(-Self.failureWindow))
+                                                      since: context.now.addingTimeInterval(-Self.failureWindow))
         if failures.email >= Self.maxFailuresPerEmail || failures.address >= identity.app.config.loginMaxFailuresPerAddress {
             context.logger.notice("login throttled", metadata: ["net.peer": "\(address)"])
             throw AppError(status: .tooManyRequests, slug: "too-many-login-attempts",

@@ -76,11 +76,52 @@ public final class JobQueue: Sendable {
         }
     }
 
+    /// Runs now, here, the queued jobs of `kind` whose payload has `field` = `value` (a test
+    /// clock's advance runs its drivers' automatic top-ups before answering), then waits up to
+    /// `patience` for any such job another worker is running. Returns how many ran here.
+    @discardableResult
+    public func runQueued(kind: String, payloadField field: String, equals value: String, worker: String = "inline",
+                          patience: Duration = .seconds(10)) async throws -> Int {
+        var ran = 0
+        while let job = try await claim(kind: kind, field: field, value: value, worker: worker) {
+            try await run(job, worker: worker)
+            ran += 1
+        }
+        let deadline = ContinuousClock.now + patience
+        while ContinuousClock.now < deadline, try await database.queryValue("""
+            SELECT EXISTS (SELECT 1 FROM jobs.jobs WHERE queue = \(name) AND kind = \(kind) AND payload ->> \(field) = \(value)
+                           AND status = 'running')
+            """, as: Bool.self) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return ran
+    }
+
+    private func claim(kind: String, field: String, value: String, worker: String) async throws -> Job? {
+        try await database.queryOptional("""
+            UPDATE jobs.jobs SET status = 'running', attempts = attempts + 1, locked_by = \(worker),
+                   locked_until = now() + interval '60 seconds'
+            WHERE id = (
+                SELECT id FROM jobs.jobs
+                WHERE queue = \(name) AND kind = \(kind) AND status = 'queued' AND payload ->> \(field) = \(value)
+                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, kind, payload, attempts
+            """) { row in
+            Job(id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1),
+                payload: try row.decode(PostgresJSON.self, at: 2), attempt: Int(try row.decode(Int32.self, at: 3)))
+        }
+    }
+
     /// Runs one claimed job and records the outcome. Returns false when nothing was due.
     @discardableResult
     public func runNext(worker: String, lease: TimeInterval = 60) async throws -> Bool {
-        guard let job = try await claim(worker: worker, lease: lease),
-              let handler = handlers.withLock({ $0[job.kind] }) else { return false }
+        guard let job = try await claim(worker: worker, lease: lease) else { return false }
+        try await run(job, worker: worker)
+        return true
+    }
+
+    private func run(_ job: Job, worker: String) async throws {
+        guard let handler = handlers.withLock({ $0[job.kind] }) else { return }
         do {
             try await handler(job)
             try await database.execute("""
@@ -91,7 +132,6 @@ public final class JobQueue: Sendable {
             logger.warning("job failed", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "error": "\(error)"])
             try await finish(job, worker: worker, error: "\(error)", retry: true)
         }
-        return true
     }
 
     /// Retry later with exponential backoff and jitter, or park in `dead`.

@@ -7,7 +7,7 @@ public enum PaymentPurpose: String, Sendable, Codable {
 
 public enum PaymentStatus: String, Sendable, Codable {
     case processing, requiresAction = "requires_action", succeeded, failed
-    var isFinal: Bool { self == .succeeded || self == .failed }
+    public var isFinal: Bool { self == .succeeded || self == .failed }
 }
 
 /// A card payment and where it stands at the card processor.
@@ -24,10 +24,13 @@ public struct Payment: Sendable, Equatable {
     public let redirectURL: String?
     public let relatedID: UUID?
     public let createdAt: Date
+    /// When the processor's latest answer was recorded, on the driver's clock: for a final
+    /// payment, the instant it settled (what its ledger posting and any cover start from).
+    public let updatedAt: Date
 
     static let columns: SQL = """
         id, driver_id, purpose, amount, currency, payment_method_id, status, psp_intent_id, failure_code, redirect_url, \
-        related_id, created_at
+        related_id, created_at, updated_at
         """
 
     init(row: PostgresRow) throws {
@@ -46,6 +49,7 @@ public struct Payment: Sendable, Equatable {
         redirectURL = try row.decode(String?.self, at: 9)
         relatedID = try row.decode(UUID?.self, at: 10)
         createdAt = try row.decode(Date.self, at: 11)
+        updatedAt = try row.decode(Date.self, at: 12)
     }
 }
 

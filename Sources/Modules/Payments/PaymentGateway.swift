@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A saved card at the card processor.
 public struct GatewayCard: Sendable, Equatable {
@@ -9,12 +9,33 @@ public struct GatewayCard: Sendable, Equatable {
 
 /// A PaymentIntent as the card processor reports it.
 public struct GatewayIntent: Sendable, Equatable {
-    public enum Status: String, Sendable { case succeeded, requiresAction = "requires_action", failed, processing }
+    public enum Status: String, Sendable, Codable { case succeeded, requiresAction = "requires_action", failed, processing }
     public let id: String
     public let status: Status
     public let failureCode: String?
     /// Where the customer authenticates (SCA) when `status` is `requiresAction`.
     public let redirectURL: String?
+    /// What we attached when creating it (`payment_id`: our payment's id).
+    public let metadata: [String: String]
+
+    public init(id: String, status: Status, failureCode: String?, redirectURL: String?, metadata: [String: String] = [:]) {
+        self.id = id
+        self.status = status
+        self.failureCode = failureCode
+        self.redirectURL = redirectURL
+        self.metadata = metadata
+    }
+}
+
+/// A refund as the card processor reports it.
+public struct GatewayRefund: Sendable, Equatable {
+    public let id: String
+    public let intentID: String
+    public let amount: Int64
+    /// `succeeded`, `pending` or `failed`.
+    public let status: String
+    /// What we attached (`refund_id`: our refund's id).
+    public let metadata: [String: String]
 }
 
 /// A failure talking to the card processor (unreachable, 5xx, or a refused request).
@@ -30,12 +51,15 @@ public struct GatewayError: Error, CustomStringConvertible {
 }
 
 /// The card processor behind one protocol (PRODUCT.md "Payments"): the HTTP client for the
-/// real API, which in sandbox mode talks to the sandbox PSP over loopback. Every call carries
-/// an idempotency key so a retried call never charges twice.
+/// real API, which in sandbox mode talks to the sandbox PSP over loopback. Every call that
+/// changes anything carries an idempotency key so a retried call never charges twice.
 public protocol PaymentGateway: Sendable {
     func saveCard(token: String, idempotencyKey: String) async throws -> GatewayCard
     func charge(amount: Int64, currency: String, card: String, offSession: Bool, idempotencyKey: String,
                 metadata: [String: String]) async throws -> GatewayIntent
     func intent(id: String) async throws -> GatewayIntent
-    func refund(intentID: String, amount: Int64, idempotencyKey: String) async throws
+    /// The intent created for our payment `paymentID` (found by the metadata we attach to every
+    /// intent), or nil when the processor never received the charge.
+    func intent(forPayment paymentID: String) async throws -> GatewayIntent?
+    func refund(intentID: String, amount: Int64, idempotencyKey: String, metadata: [String: String]) async throws -> GatewayRefund
 }

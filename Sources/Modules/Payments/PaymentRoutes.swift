@@ -52,28 +52,72 @@ struct PaymentRoutes: Sendable {
         return try payments.response(payment, status: .ok)
     }
 
-    /// Signed processor events, verified on the raw body. A replayed event is acknowledged and
-    /// ignored; events for unknown payments are acknowledged so the processor stops retrying.
+    /// Signed processor events, verified on the raw body. Recording an event and applying it
+    /// are one transaction: if applying fails, nothing is recorded and the answer is 503, so
+    /// the processor delivers it again. A replayed event is acknowledged and ignored. A payment
+    /// event is matched by the intent id we recorded or, failing that, by the `payment_id`
+    /// metadata we attach (the process may have died before recording the intent).
     func webhook(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         do {
-            try WebhookSignature.verify(header: request.headers["psp-signature"], body: request.body, secret: webhookSecret)
+            try WebhookSignature.verify(header: request.headers["psp-signature"], body: request.body, secret: webhookSecret,
+                                        now: app.clock.now())
         } catch {
             context.logger.warning("rejected PSP webhook", metadata: ["reason": "\(error)"])
             throw AppError.unauthorized("the webhook signature is missing, wrong or stale")
         }
-        guard let event = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
-              let id = event["id"] as? String, let type = event["type"] as? String,
-              let object = (event["data"] as? [String: Any])?["object"] as? [String: Any]
-        else { throw AppError.badRequest("the event is not one this endpoint understands") }
-        guard try await store.recordEvent(id: id, type: type) else {
-            return try .json(["received": true, "duplicate": true])
+        let body = Data(request.body)
+        guard let header = try? PSPWire.decode(PSPWire.EventHeader.self, from: body) else {
+            throw AppError.badRequest("the event is not one this endpoint understands")
         }
-        if type.hasPrefix("payment_intent."), let intentID = object["id"] as? String,
-           let paymentID = try await store.paymentID(forIntent: intentID),
-           let payment = try await store.payment(id: paymentID) {
-            _ = try await payments.settle(paymentID: payment.id, with: try PSPClient.intent(from: object))
+        let apply: (PostgresConnection) async throws -> Void
+        do {
+            apply = try applier(for: header.type, body: body)
+        } catch {
+            throw AppError.badRequest("the \(header.type) event's object is incomplete")
         }
-        return try .json(["received": true])
+        struct Receipt: Encodable {
+            let received = true
+            let duplicate: Bool
+        }
+        do {
+            let fresh = try await app.database.withTransaction { transaction in
+                guard try await PaymentStore(database: transaction).recordEvent(id: header.id, type: header.type) else { return false }
+                try await apply(transaction)
+                return true
+            }
+            return try .json(Receipt(duplicate: !fresh))
+        } catch let error as any ResponseError where error.status.code < 500 {
+            throw error
+        } catch {
+            context.logger.error("PSP webhook not applied; the processor will retry",
+                                 metadata: ["psp.event": "\(header.id)", "psp.event_type": "\(header.type)", "error": "\(error)"])
+            throw AppError.unavailable("the event could not be applied now; deliver it again")
+        }
+    }
+
+    /// What applying an event of `type` does, inside the transaction that records it.
+    private func applier(for type: String, body: Data) throws -> (PostgresConnection) async throws -> Void {
+        let payments = payments
+        if type.hasPrefix("payment_intent.") {
+            let intent = try PSPWire.decode(PSPWire.Event<PSPWire.Intent>.self, from: body).data.object.gatewayIntent
+            return { transaction in
+                // Not one of ours (another integration on the same account): acknowledged, nothing to do.
+                guard let paymentID = try await PaymentStore(database: transaction)
+                    .paymentID(forIntent: intent.id, metadataPaymentID: intent.metadata["payment_id"]) else { return }
+                _ = try await payments.settle(paymentID: paymentID, with: intent, on: transaction)
+            }
+        }
+        if type.hasPrefix("refund.") || type == "charge.refunded" {
+            let refund = try PSPWire.decode(PSPWire.Event<PSPWire.Refund>.self, from: body).data.object.gatewayRefund
+            return { transaction in
+                for handler in payments.outcomes.refunds { try await handler(refund, transaction) }
+            }
+        }
+        if type.hasPrefix("payout.") {
+            let payout = try PSPWire.decode(PSPWire.Event<PSPWire.Payout>.self, from: body).data.object
+            return { transaction in try await PaymentStore(database: transaction).upsertPayout(payout, eventType: type) }
+        }
+        return { _ in }  // a type we do not act on: recorded so a replay stays a no-op
     }
 
     private func ownedPayment(_ context: RequestContext, _ caller: AuthenticatedRequest) async throws -> Payment {

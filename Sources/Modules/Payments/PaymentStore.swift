@@ -50,10 +50,14 @@ struct PaymentStore: Sendable {
             """, decode: Payment.init(row:))
     }
 
-    func paymentID(forIntent intentID: String) async throws -> UUID? {
-        try await database.queryOptional("SELECT id FROM payments.payments WHERE psp_intent_id = \(intentID)") {
-            try $0.decode(UUID.self, at: 0)
-        }
+    /// Our payment for a processor intent: by the intent id we recorded, or else by the
+    /// `payment_id` metadata we attach to every intent (we may have died before recording it).
+    func paymentID(forIntent intentID: String, metadataPaymentID: String?) async throws -> UUID? {
+        let byMetadata = metadataPaymentID.flatMap(UUID.init(uuidString:))
+        return try await database.queryOptional("""
+            SELECT id FROM payments.payments WHERE psp_intent_id = \(intentID) OR id = \(byMetadata)
+            ORDER BY psp_intent_id = \(intentID) DESC LIMIT 1
+            """) { try $0.decode(UUID.self, at: 0) }
     }
 
     func record(_ intent: GatewayIntent, for paymentID: UUID, at instant: Date) async throws -> Payment {
@@ -65,15 +69,32 @@ struct PaymentStore: Sendable {
         }
         return try await database.queryOne("""
             UPDATE payments.payments SET status = \(status.rawValue), psp_intent_id = \(intent.id),
-                failure_code = \(intent.failureCode), redirect_url = \(intent.redirectURL), updated_at = \(instant)
+                failure_code = \(intent.failureCode), redirect_url = \(intent.redirectURL), updated_at = \(instant), recorded_at = now()
             WHERE id = \(paymentID) RETURNING \(Payment.columns)
+            """, decode: Payment.init(row:))
+    }
+
+    func markFailed(_ paymentID: UUID, code: String, at instant: Date) async throws -> Payment {
+        try await database.queryOne("""
+            UPDATE payments.payments SET status = 'failed', failure_code = \(code), updated_at = \(instant), recorded_at = now()
+            WHERE id = \(paymentID) RETURNING \(Payment.columns)
+            """, decode: Payment.init(row:))
+    }
+
+    /// Payments still waiting for an outcome whose last change is older than `seconds` of real
+    /// time (database time: a test clock never makes a payment look stale).
+    func unsettled(olderThanSeconds seconds: Int) async throws -> [Payment] {
+        try await database.queryAll("""
+            SELECT \(Payment.columns) FROM payments.payments
+            WHERE status IN ('processing', 'requires_action') AND recorded_at < now() - make_interval(secs => \(seconds))
+            ORDER BY recorded_at LIMIT 200
             """, decode: Payment.init(row:))
     }
 
     func inProgress(driverID: UUID, purpose: PaymentPurpose) async throws -> Bool {
         try await database.queryValue("""
             SELECT EXISTS (SELECT 1 FROM payments.payments WHERE driver_id = \(driverID) AND purpose = \(purpose.rawValue)
-                           AND status IN ('processing', 'requires_action') AND created_at > now() - interval '10 minutes')
+                           AND status IN ('processing', 'requires_action') AND recorded_at > now() - interval '10 minutes')
             """, as: Bool.self)
     }
 
@@ -82,5 +103,16 @@ struct PaymentStore: Sendable {
         try await database.execute("""
             INSERT INTO payments.webhook_events (event_id, type) VALUES (\(id), \(type)) ON CONFLICT (event_id) DO NOTHING
             """) == 1
+    }
+
+    /// Records what the processor says of a payout (a transfer of settled funds to our bank).
+    func upsertPayout(_ payout: PSPWire.Payout, eventType: String) async throws {
+        let arrival = payout.arrivalDate.map { Date(timeIntervalSince1970: Double($0)) }
+        try await database.execute("""
+            INSERT INTO payments.payouts (id, amount, currency, status, arrival_at, last_event)
+            VALUES (\(payout.id), \(payout.amount), \(payout.currency.uppercased()), \(payout.status), \(arrival), \(eventType))
+            ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, status = EXCLUDED.status, arrival_at = EXCLUDED.arrival_at,
+                last_event = EXCLUDED.last_event, updated_at = now()
+            """)
     }
 }

@@ -1,16 +1,19 @@
 public import AppKernel
 public import Foundation
 public import HTTPServer
+import Identity
 public import Postgres
 import Synchronization
 import Logging
 
 /// What other modules do when one of their payments reaches a final state (a top-up credits
-/// the wallet, a block purchase activates the policy). Called inside the transaction that
-/// records the outcome, exactly once per payment.
+/// the wallet, a block purchase activates the policy), and when the processor reports a refund.
+/// Called inside the transaction that records the outcome, exactly once per payment.
 public final class PaymentOutcomes: Sendable {
     public typealias Handler = @Sendable (Payment, PostgresConnection) async throws -> Void
+    public typealias RefundHandler = @Sendable (GatewayRefund, PostgresConnection) async throws -> Void
     private let handlers = Mutex<[PaymentPurpose: Handler]>([:])
+    private let refundHandlers = Mutex<[RefundHandler]>([])
 
     public init() {}
 
@@ -18,11 +21,25 @@ public final class PaymentOutcomes: Sendable {
         handlers.withLock { $0[purpose] = handler }
     }
 
+    /// Hears every refund event the processor sends (the refunds module books its own).
+    public func registerRefunds(_ handler: @escaping RefundHandler) {
+        refundHandlers.withLock { $0.append(handler) }
+    }
+
     func handler(for purpose: PaymentPurpose) -> Handler? { handlers.withLock { $0[purpose] } }
+    var refunds: [RefundHandler] { refundHandlers.withLock { $0 } }
 }
 
-/// The payments module's public API: cards, charges (with SCA), refunds.
+/// The payments module's public API: cards, charges (with SCA), refunds, and recovery of
+/// payments whose outcome we never heard.
 public struct Payments: Sendable {
+    /// The failure code of a payment the processor has no record of (we died before sending
+    /// it): nothing was taken. If the processor later reports it succeeded after all, the
+    /// success is applied.
+    public static let noRecordAtProcessor = "processor_no_record"
+    /// The recurring job that settles payments left unsettled.
+    public static let recoveryJob = "payments.recover_unsettled"
+
     let app: AppContext
     let gateway: any PaymentGateway
     let outcomes: PaymentOutcomes
@@ -41,8 +58,8 @@ public struct Payments: Sendable {
         try await PaymentStore(database: app.database).defaultCard(driverID: driverID)
     }
 
-    public func payment(_ id: UUID) async throws -> Payment? {
-        try await PaymentStore(database: app.database).payment(id: id)
+    public func payment(_ id: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Payment? {
+        try await PaymentStore(database: database ?? app.database).payment(id: id)
     }
 
     /// A payment of this purpose created in the last 10 minutes that has not ended yet.
@@ -81,33 +98,84 @@ public struct Payments: Sendable {
         return try await settle(paymentID: payment.id, with: intent)
     }
 
-    /// Records the processor's view; on the first move to a final state, runs the purpose's
-    /// outcome handler in the same transaction.
+    /// Records the processor's view in its own transaction, at the driver's "now".
     func settle(paymentID: UUID, with intent: GatewayIntent) async throws -> Payment {
         try await app.database.withTransaction { transaction in
-            let store = PaymentStore(database: transaction)
-            guard let current = try await store.payment(id: paymentID, forUpdate: true) else {
-                throw AppError.notFound("no payment \(paymentID)")
-            }
-            if current.status.isFinal { return current }
-            let updated = try await store.record(intent, for: paymentID, at: Date())
-            if updated.status.isFinal, let handler = outcomes.handler(for: updated.purpose) {
-                try await handler(updated, transaction)
-            }
-            return updated
+            try await settle(paymentID: paymentID, with: intent, on: transaction)
         }
     }
 
-    /// Refunds part or all of a succeeded card payment at the processor. `reason` makes the
-    /// idempotency key, so retrying the same refund never refunds twice. Call it outside any
-    /// transaction: it is a network call.
-    public func refund(_ payment: Payment, amount: Int64, reason: String) async throws {
+    /// Records the processor's view inside the caller's transaction; on the first move to a
+    /// final state, runs the purpose's outcome handler there too. A payment we marked as never
+    /// received by the processor still takes a later success (the money was taken after all).
+    func settle(paymentID: UUID, with intent: GatewayIntent, on transaction: PostgresConnection) async throws -> Payment {
+        let store = PaymentStore(database: transaction)
+        guard let current = try await store.payment(id: paymentID, forUpdate: true) else {
+            throw AppError.notFound("no payment \(paymentID)")
+        }
+        let lateSuccess = current.status == .failed && current.failureCode == Self.noRecordAtProcessor && intent.status == .succeeded
+        if current.status.isFinal && !lateSuccess { return current }
+        let now = try await Identity(app: app).now(for: current.driverID, on: transaction)
+        let updated = try await store.record(intent, for: paymentID, at: now)
+        if updated.status.isFinal, let handler = outcomes.handler(for: updated.purpose) {
+            try await handler(updated, transaction)
+        }
+        return updated
+    }
+
+    /// Settles every payment left `processing` (or waiting for SCA) for longer than `age` of
+    /// real time: asks the processor by intent id, or by our metadata when we never learnt the
+    /// intent (the process died between the charge and our commit). A payment the processor
+    /// has no record of was never charged: it fails, and its purpose's failure outcome runs.
+    public func recoverUnsettled(olderThan age: Duration) async {
+        do {
+            let stale = try await PaymentStore(database: app.database).unsettled(olderThanSeconds: Int(age.components.seconds))
+            for payment in stale {
+                do {
+                    try await recover(payment)
+                } catch {
+                    app.logger.error("could not recover a payment", metadata: ["payment.id": "\(payment.id)", "error": "\(error)"])
+                }
+            }
+        } catch {
+            app.logger.error("could not list unsettled payments", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func recover(_ payment: Payment) async throws {
+        if let intentID = payment.pspIntentID {
+            _ = try await settle(paymentID: payment.id, with: try await callGateway { try await gateway.intent(id: intentID) })
+            return
+        }
+        let id = payment.id.uuidString.lowercased()
+        if let intent = try await callGateway({ try await gateway.intent(forPayment: id) }) {
+            app.logger.notice("recovered a payment the processor had", metadata: ["payment.id": "\(id)", "psp.intent": "\(intent.id)"])
+            _ = try await settle(paymentID: payment.id, with: intent)
+        } else {
+            app.logger.notice("payment never reached the processor: failed", metadata: ["payment.id": "\(id)"])
+            try await app.database.withTransaction { transaction in
+                let store = PaymentStore(database: transaction)
+                guard let current = try await store.payment(id: payment.id, forUpdate: true), !current.status.isFinal,
+                      current.pspIntentID == nil else { return }
+                let now = try await Identity(app: app).now(for: current.driverID, on: transaction)
+                let failed = try await store.markFailed(payment.id, code: Self.noRecordAtProcessor, at: now)
+                try await outcomes.handler(for: failed.purpose)?(failed, transaction)
+            }
+        }
+    }
+
+    /// Refunds part or all of a succeeded card payment at the processor. `refundID` makes the
+    /// idempotency key and travels as metadata, so retrying the same refund never refunds
+    /// twice and the processor's refund events name it. Call it outside any transaction: it is
+    /// a network call.
+    public func refund(_ payment: Payment, amount: Int64, refundID: UUID) async throws -> GatewayRefund {
         guard let intentID = payment.pspIntentID, payment.status == .succeeded else {
             throw AppError.conflict("only a succeeded card payment can be refunded")
         }
-        try await callGateway {
-            try await gateway.refund(intentID: intentID, amount: amount,
-                                     idempotencyKey: "refund-\(payment.id.uuidString.lowercased())-\(reason)")
+        let id = refundID.uuidString.lowercased()
+        return try await callGateway {
+            try await gateway.refund(intentID: intentID, amount: amount, idempotencyKey: "refund-\(id)",
+                                     metadata: ["refund_id": id, "payment_id": payment.id.uuidString.lowercased()])
         }
     }
 

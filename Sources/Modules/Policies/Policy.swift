@@ -29,11 +29,31 @@ public struct Policy: Sendable, Equatable {
     public let funding: String?
     public let paymentID: UUID?
     public let refundAmount: Int64
+    /// When an hourly block's payment succeeded; nil until then, and for PAYG.
+    public let paidAt: Date?
 
     static let columns: SQL = """
         id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at, ends_at, hourly_rate_amount, \
-        total_amount, currency, created_at, cancelled_at, funding, payment_id, refund_amount
+        total_amount, currency, created_at, cancelled_at, funding, payment_id, refund_amount, paid_at
         """
+
+    public var isPAYG: Bool { product == "payg" }
+
+    /// The instants this policy can cover at all, `[start, end)`: a PAYG policy from binding
+    /// until it is cancelled (and then only during its sessions); an hourly block from its
+    /// start (never before it was paid) to its end or cancellation. Nil: it never covered
+    /// anything (a block never paid, or cancelled before it began).
+    public var coverWindow: Range<Date>? {
+        if isPAYG {
+            guard status != .deactivated || cancelledAt != nil else { return nil }
+            let end = cancelledAt ?? .distantFuture
+            return startsAt < end ? startsAt..<end : nil
+        }
+        guard let paidAt, let endsAt else { return nil }
+        let start = max(startsAt, paidAt)
+        let end = min(endsAt, cancelledAt ?? endsAt)
+        return start < end ? start..<end : nil
+    }
 
     /// The status seen at `now` (the caller's clock): a paid block is `scheduled` until it
     /// starts, `active` while it runs and `expired` after, without anything having to run.
@@ -68,11 +88,12 @@ public struct Policy: Sendable, Equatable {
         funding = try row.decode(String?.self, at: 15)
         paymentID = try row.decode(UUID?.self, at: 16)
         refundAmount = try row.decode(Int64.self, at: 17)
+        paidAt = try row.decode(Date?.self, at: 18)
     }
 
     init(id: UUID, number: String, driverId: UUID, vehicleId: UUID, quoteId: UUID, product: String, usage: String,
          status: PolicyStatus, startsAt: Date, endsAt: Date?, hourlyRateAmount: Int64, totalAmount: Int64, createdAt: Date,
-         funding: String? = nil) {
+         funding: String? = nil, paidAt: Date? = nil) {
         self.id = id
         self.number = number
         self.driverId = driverId
@@ -91,6 +112,7 @@ public struct Policy: Sendable, Equatable {
         self.funding = funding
         paymentID = nil
         refundAmount = 0
+        self.paidAt = paidAt
     }
 
     /// `HG-7K3M-9Q2P`: 40 random bits in Crockford base32 (no I, L, O, U), easy to read aloud.
@@ -128,6 +150,8 @@ struct PolicyDTO: Encodable {
     let refund: RefundDTO?
     let createdAt: Date
     let cancelledAt: Date?
+    /// When a block was paid for (its cover starts then at the earliest); null for PAYG.
+    let paidAt: Date?
     let payment: PaymentDTO?
 
     struct RefundDTO: Encodable {
@@ -155,6 +179,37 @@ struct PolicyDTO: Encodable {
         self.refund = refund.map { RefundDTO(amount: $0.amount, destination: $0.destination, state: $0.state) }
         createdAt = policy.createdAt
         cancelledAt = policy.cancelledAt
+        paidAt = policy.paidAt
         self.payment = payment.map(PaymentDTO.init)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, number, status, product, usage, driverId, vehicleId, quoteId, startsAt, endsAt, hourlyRateAmount, totalAmount,
+             currency, funding, refundAmount, refund, createdAt, cancelledAt, paidAt, payment
+    }
+
+    /// Every member of the documented shape is present; what does not apply is `null`.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(number, forKey: .number)
+        try container.encode(status, forKey: .status)
+        try container.encode(product, forKey: .product)
+        try container.encode(usage, forKey: .usage)
+        try container.encode(driverId, forKey: .driverId)
+        try container.encode(vehicleId, forKey: .vehicleId)
+        try container.encode(quoteId, forKey: .quoteId)
+        try container.encode(startsAt, forKey: .startsAt)
+        try container.encode(endsAt, forKey: .endsAt)
+        try container.encode(hourlyRateAmount, forKey: .hourlyRateAmount)
+        try container.encode(totalAmount, forKey: .totalAmount)
+        try container.encode(currency, forKey: .currency)
+        try container.encode(funding, forKey: .funding)
+        try container.encode(refundAmount, forKey: .refundAmount)
+        try container.encode(refund, forKey: .refund)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(cancelledAt, forKey: .cancelledAt)
+        try container.encode(paidAt, forKey: .paidAt)
+        try container.encode(payment, forKey: .payment)
     }
 }

@@ -5,17 +5,19 @@ import Foundation
 import Ledger
 import Payments
 import Postgres
-import Quotes
+import Rating
 import Refunds
 import Vehicles
 
-/// What happens once cover is paid for: the certificate, the ledger, the card outcome.
+/// What happens once cover is paid for or ends: the certificate, the ledger, the card outcome.
 struct PolicyIssuance: Sendable {
     let app: AppContext
     let refunds: Refunds
 
-    /// Renders and stores the certificate of motor insurance.
-    func issueCertificate(for policy: Policy, on transaction: PostgresConnection) async throws {
+    /// Renders and stores the certificate of motor insurance: revision 1 when cover is paid
+    /// for, revision 2 after a cancellation (it then states when cover ended, or that it never
+    /// began); the newest is the one served.
+    func issueCertificate(for policy: Policy, at instant: Date, on transaction: PostgresConnection) async throws {
         guard let driver = try await Drivers(app: app).profile(policy.driverId),
               let vehicle = try await Vehicles(app: app).vehicle(policy.vehicleId, ownedBy: policy.driverId)
         else { throw AppError.notFound("the policy's driver or vehicle no longer exists") }
@@ -23,11 +25,12 @@ struct PolicyIssuance: Sendable {
             policyNumber: policy.number, insuredName: driver.fullName, licenceNumber: driver.licenceNumber,
             vehicleRegistration: vehicle.registration, vehicleDescription: "\(vehicle.year) \(vehicle.make) \(vehicle.model)",
             product: policy.product, usage: policy.usage, periodStart: policy.startsAt, periodEnd: policy.endsAt,
-            issuedAt: policy.createdAt), on: transaction)
+            issuedAt: instant, cancelledAt: policy.cancelledAt), revision: policy.cancelledAt == nil ? 1 : 2, on: transaction)
     }
 
-    /// A card payment for an hourly block ended: paid → scheduled with its certificate and
-    /// ledger posting; failed → the policy is cancelled (nothing was taken).
+    /// A card payment for an hourly block ended: paid → scheduled from the later of its quoted
+    /// start and the moment it was paid, for the whole hours bought, with its certificate and
+    /// ledger posting; failed → the policy is cancelled (nothing was taken, nothing covered).
     func registerOutcomes(_ outcomes: PaymentOutcomes) {
         let issuance = self
         outcomes.register(.blockPurchase) { payment, transaction in
@@ -41,30 +44,39 @@ struct PolicyIssuance: Sendable {
                     try await issuance.bookCapture(of: payment, for: policy, on: transaction)
                     try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
                                                           description: "Refund: cover \(policy.number) was cancelled before payment",
-                                                          at: payment.createdAt, on: transaction)
+                                                          at: payment.updatedAt, on: transaction)
                     try await store.setRefundAmount(payment.amount, of: policy.id)
                 }
                 return
             }
             if payment.status == .succeeded {
-                try await store.setStatus(.scheduled, of: policy.id)
-                try await issuance.bookCapture(of: payment, for: policy, on: transaction)
-                try await issuance.issueCertificate(for: policy, on: transaction)
+                let (start, end) = Self.period(of: policy, paidAt: payment.updatedAt)
+                let paid = try await store.markPaid(policy.id, paidAt: payment.updatedAt, startsAt: start, endsAt: end)
+                try await issuance.bookCapture(of: payment, for: paid, on: transaction)
+                try await issuance.issueCertificate(for: paid, at: payment.updatedAt, on: transaction)
             } else {
-                try await store.setStatus(.cancelled, of: policy.id, cancelledAt: payment.createdAt)
+                _ = try await store.cancel(id: policy.id, at: payment.updatedAt)
             }
         }
+    }
+
+    /// A block paid at `paidAt` covers its whole hours from its quoted start, or from the
+    /// payment if that came later: cover never begins before it is paid for.
+    static func period(of policy: Policy, paidAt: Date) -> (start: Date, end: Date) {
+        let length = (policy.endsAt ?? policy.startsAt).timeIntervalSince(policy.startsAt)
+        let start = max(policy.startsAt, paidAt)
+        return (start, start.addingTimeInterval(length))
     }
 
     /// The card capture in the ledger: the gross through PSP clearing, split into premium and IPT.
     /// Keyed by the payment, so a redelivered outcome books it once.
     func bookCapture(of payment: Payment, for policy: Policy, on transaction: PostgresConnection) async throws {
-        let ipt = Quote.ipt(ofGross: payment.amount)
+        let ipt = PremiumTax.ipt(ofGross: payment.amount)
         try await Ledger().post(LedgerPosting(
             causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .blockPurchase,
             driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
             iptAmount: ipt, funding: "card", relatedID: policy.id,
             entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
-            createdAt: payment.createdAt), on: transaction)
+            createdAt: payment.updatedAt), on: transaction)
     }
 }

@@ -9,6 +9,7 @@ import Ledger
 import Payments
 import Postgres
 import Quotes
+import Rating
 import Refunds
 import Vehicles
 import Wallet
@@ -19,6 +20,7 @@ struct PolicyRoutes: Sendable {
     let app: AppContext
     let identity: Identity
     let wallet: Wallet
+    let endings: PolicyEndings
     var payments: Payments { wallet.payments }
     var refunds: Refunds { Refunds(app: app, wallet: wallet) }
     var store: PolicyStore { PolicyStore(database: app.database) }
@@ -72,30 +74,45 @@ struct PolicyRoutes: Sendable {
             let isHourly = quoted?.product == .hourly
             var policy = try await bind(quoteID, caller: caller, now: now, funding: isHourly ? "wallet" : nil, on: transaction)
             if isHourly {
-                try await wallet.spend(driverID: caller.driverID, gross: policy.totalAmount, ipt: Quote.ipt(ofGross: policy.totalAmount),
+                try await wallet.spend(driverID: caller.driverID, gross: policy.totalAmount, ipt: PremiumTax.ipt(ofGross: policy.totalAmount),
                                        kind: .blockPurchase, description: "Hourly cover \(policy.number)",
                                        causedBy: "policy:\(policy.id.uuidString.lowercased()):purchase", relatedID: policy.id,
                                        at: now, on: transaction)
-                try await PolicyStore(database: transaction).setStatus(.scheduled, of: policy.id)
-                policy = try await PolicyStore(database: transaction).find(id: policy.id)!
+                // Paid now: cover runs from the quoted start, or from now if that has passed.
+                let (start, end) = PolicyIssuance.period(of: policy, paidAt: now)
+                policy = try await PolicyStore(database: transaction).markPaid(policy.id, paidAt: now, startsAt: start, endsAt: end)
             }
-            try await issuance.issueCertificate(for: policy, on: transaction)
+            try await issuance.issueCertificate(for: policy, at: now, on: transaction)
             return try .json(PolicyDTO(policy, now: now), status: .created)
         }
     }
 
-    /// Binds the quote and records the policy (PAYG `active`, hourly `pending_payment`).
+    /// Binds the quote and records the policy (PAYG `active`, hourly `pending_payment` until
+    /// paid). A driver has at most one PAYG policy in force: a second is 409 (the unique index
+    /// `policies_one_payg_in_force` decides a race between two binds).
     private func bind(_ quoteID: UUID, caller: AuthenticatedRequest, now: Date, funding: String?,
                       on transaction: PostgresConnection) async throws -> Policy {
         let quote = try await Quotes().bind(quoteID: quoteID, driverID: caller.driverID, at: now, on: transaction)
         let isHourly = quote.product == .hourly
+        if !isHourly, let existing = try await PolicyStore(database: transaction).paygInForce(driverID: caller.driverID) {
+            throw Self.paygInForce(existing.number)
+        }
         let policy = Policy(
             id: UUID(), number: Policy.newNumber(), driverId: caller.driverID, vehicleId: quote.vehicleID, quoteId: quote.id,
             product: quote.product.rawValue, usage: quote.usage.rawValue, status: isHourly ? .pendingPayment : .active,
             startsAt: isHourly ? quote.startsAt! : now, endsAt: isHourly ? quote.endsAt : nil,
             hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now, funding: funding)
-        try await PolicyStore(database: transaction).insert(policy)
+        do {
+            try await transaction.withTransaction { savepoint in try await PolicyStore(database: savepoint).insert(policy) }
+        } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "policies_one_payg_in_force" {
+            throw Self.paygInForce(nil)
+        }
         return policy
+    }
+
+    static func paygInForce(_ number: String?) -> AppError {
+        AppError(status: .conflict, slug: "payg-policy-in-force",
+                 detail: "you already have a pay-as-you-go policy in force\(number.map { " (\($0))" } ?? ""); cancel it before binding another")
     }
 
     func list(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
@@ -133,18 +150,26 @@ struct PolicyRoutes: Sendable {
                     throw AppError.notFound("no policy \(id.uuidString.lowercased())")
                 }
                 switch policy.status(at: now) {
-                case .active where policy.product == "payg", .paused, .pendingPayment:
+                case .active where policy.isPAYG, .paused:
+                    let cancelled = try await store.cancel(id: id, at: now)
+                    // Its running session ends now and is charged as closed; nothing covers after.
+                    try await endings.run(cancelled, at: now, on: transaction)
+                    try await issuance.issueCertificate(for: cancelled, at: now, on: transaction)
+                case .pendingPayment:
+                    // Never paid, so never covered: no certificate was issued and none is now.
                     _ = try await store.cancel(id: id, at: now)
                 case .scheduled, .active:
                     let amount = Self.refund(for: policy, at: now)
-                    _ = try await store.cancel(id: id, at: now, refundAmount: amount)
+                    let cancelled = try await store.cancel(id: id, at: now, refundAmount: amount)
+                    try await endings.run(cancelled, at: now, on: transaction)
+                    try await issuance.issueCertificate(for: cancelled, at: now, on: transaction)
                     guard amount > 0 else { break }
                     let description = "Refund for cancelled cover \(policy.number)"
                     if policy.funding == "wallet" {
                         try await refunds.toWallet(driverID: policy.driverId, subjectID: policy.id, amount: amount,
                                                    purchaseCause: "policy:\(policy.id.uuidString.lowercased()):purchase",
                                                    description: description, at: now, on: transaction)
-                    } else if let paymentID = policy.paymentID, let payment = try await payments.payment(paymentID) {
+                    } else if let paymentID = policy.paymentID, let payment = try await payments.payment(paymentID, on: transaction) {
                         try await refunds.owedToCard(payment: payment, subjectID: policy.id, amount: amount, description: description,
                                                      at: now, on: transaction)
                     }
@@ -182,10 +207,15 @@ struct PolicyRoutes: Sendable {
     func certificate(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let caller = try await identity.authenticate(request, context)
         let policy = try await ownedPolicy(context, caller)
+        // A certificate states cover in force: a block never paid has none to state.
+        if policy.product == "hourly", policy.paidAt == nil {
+            let why = policy.status == .pendingPayment ? "it is waiting for its payment" : "it was cancelled before it was paid, so it never covered anything"
+            throw AppError(status: .conflict, slug: "no-certificate", detail: "policy \(policy.number) has no certificate: \(why)")
+        }
         // HTML unless the client asks for PDF (PRODUCT.md: "PDF welcome on Accept: application/pdf").
         let wantsPDF = request.headers["accept"]?.lowercased().contains("application/pdf") == true
         guard let document = try await Documents(app: app).certificate(for: policy.id, format: wantsPDF ? "application/pdf" : "text/html") else {
-            throw AppError.notFound("no certificate for policy \(policy.number): cover is not yet paid")
+            throw AppError(status: .conflict, slug: "no-certificate", detail: "policy \(policy.number) has no certificate yet")
         }
         var response = HTTPResponse(status: .ok, contentType: document.contentType, body: document.body)
         response.headers.add(name: "etag", value: "\"\(document.sha256)\"")

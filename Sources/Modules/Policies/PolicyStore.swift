@@ -9,10 +9,10 @@ struct PolicyStore: Sendable {
     func insert(_ policy: Policy) async throws {
         try await database.execute("""
             INSERT INTO policies.policies (id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at,
-                                           ends_at, hourly_rate_amount, total_amount, created_at, funding)
+                                           ends_at, hourly_rate_amount, total_amount, created_at, funding, paid_at)
             VALUES (\(policy.id), \(policy.number), \(policy.driverId), \(policy.vehicleId), \(policy.quoteId),
                     \(policy.product), \(policy.usage), \(policy.status.rawValue), \(policy.startsAt), \(policy.endsAt),
-                    \(policy.hourlyRateAmount), \(policy.totalAmount), \(policy.createdAt), \(policy.funding))
+                    \(policy.hourlyRateAmount), \(policy.totalAmount), \(policy.createdAt), \(policy.funding), \(policy.paidAt))
             """)
     }
 
@@ -24,10 +24,35 @@ struct PolicyStore: Sendable {
             """, decode: Policy.init(row:))
     }
 
+    /// Any driver's policy, locked for the caller's transaction (payment outcomes).
+    func find(id: UUID) async throws -> Policy? {
+        try await database.queryOptional("SELECT \(Policy.columns) FROM policies.policies WHERE id = \(id) FOR UPDATE",
+                                         decode: Policy.init(row:))
+    }
+
     func list(driverID: UUID, page: PageRequest) async throws -> [Policy] {
         try await database.queryAll("""
             SELECT \(Policy.columns) FROM policies.policies WHERE driver_id = \(driverID) \(page.keysetCondition)
             ORDER BY created_at DESC, id DESC LIMIT \(page.fetchLimit)
+            """, decode: Policy.init(row:))
+    }
+
+    /// The driver's PAYG policy in force (at most one: a unique index says so).
+    func paygInForce(driverID: UUID) async throws -> Policy? {
+        try await database.queryOptional("""
+            SELECT \(Policy.columns) FROM policies.policies
+            WHERE driver_id = \(driverID) AND product = 'payg' AND status IN ('active', 'paused')
+            """, decode: Policy.init(row:))
+    }
+
+    /// The driver's paid hourly blocks whose cover window contains `instant`.
+    func blocks(driverID: UUID, covering instant: Date) async throws -> [Policy] {
+        try await database.queryAll("""
+            SELECT \(Policy.columns) FROM policies.policies
+            WHERE driver_id = \(driverID) AND product = 'hourly' AND paid_at IS NOT NULL
+              AND greatest(starts_at, paid_at) <= \(instant) AND \(instant) < ends_at
+              AND (cancelled_at IS NULL OR \(instant) < cancelled_at)
+            ORDER BY starts_at
             """, decode: Policy.init(row:))
     }
 
@@ -39,19 +64,16 @@ struct PolicyStore: Sendable {
             """, decode: Policy.init(row:))
     }
 
-    func find(id: UUID) async throws -> Policy? {
-        try await database.queryOptional("SELECT \(Policy.columns) FROM policies.policies WHERE id = \(id) FOR UPDATE",
-                                         decode: Policy.init(row:))
-    }
-
     func attachPayment(_ paymentID: UUID, to policyID: UUID) async throws {
         try await database.execute("UPDATE policies.policies SET payment_id = \(paymentID) WHERE id = \(policyID)")
     }
 
-    func setStatus(_ status: PolicyStatus, of policyID: UUID, cancelledAt: Date? = nil) async throws {
-        try await database.execute("""
-            UPDATE policies.policies SET status = \(status.rawValue), cancelled_at = \(cancelledAt) WHERE id = \(policyID)
-            """)
+    /// A block's payment succeeded at `paidAt`: it is scheduled for `[startsAt, endsAt)`.
+    func markPaid(_ policyID: UUID, paidAt: Date, startsAt: Date, endsAt: Date) async throws -> Policy {
+        try await database.queryOne("""
+            UPDATE policies.policies SET status = 'scheduled', paid_at = \(paidAt), starts_at = \(startsAt), ends_at = \(endsAt)
+            WHERE id = \(policyID) RETURNING \(Policy.columns)
+            """, decode: Policy.init(row:))
     }
 
     func setRefundAmount(_ amount: Int64, of policyID: UUID) async throws {

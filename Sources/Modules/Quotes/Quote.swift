@@ -49,7 +49,7 @@ public struct Quote: Sendable, Equatable {
     }
 
     /// IPT inside a gross amount: 12% of the net premium is 3/28 of the gross, rounded half up once.
-    public static func ipt(ofGross total: Int64) -> Int64 { Money.roundHalfUp(total * 3, 28) }
+    public static func ipt(ofGross total: Int64) -> Int64 { PremiumTax.ipt(ofGross: total) }
 
     static let columns: SQL = """
         id, driver_id, vehicle_id, product, usage, hours, starts_at, currency, hourly_rate_amount, premium_amount, \

@@ -1,5 +1,6 @@
 public import AppKernel
 public import Foundation
+import Identity
 import Ledger
 import Logging
 public import Payments
@@ -15,6 +16,8 @@ public struct Refund: Sendable, Equatable {
     public let amount: Int64
     public let iptAmount: Int64
     public let destination: String
+    /// `pending` (owed to a card, not yet accepted by the processor), `succeeded`, or `failed`
+    /// (the processor refused it: still owed, for ops to resolve).
     public let state: String
     public let reason: String
     public let createdAt: Date
@@ -46,14 +49,28 @@ public struct Refunds: Sendable {
         self.wallet = wallet
     }
 
+    /// Books the refunds the processor reports (a refund we sent but whose answer we lost).
+    public func registerOutcomes(_ outcomes: PaymentOutcomes) {
+        let refunds = self
+        outcomes.registerRefunds { gatewayRefund, transaction in
+            guard let id = gatewayRefund.metadata["refund_id"].flatMap(UUID.init(uuidString:)) else { return }
+            switch gatewayRefund.status {
+            case "succeeded": try await refunds.book(id, processorRefundID: gatewayRefund.id, on: transaction)
+            case "failed", "canceled": try await RefundStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
+            default: return
+            }
+        }
+    }
+
     /// Refunds a wallet-paid purchase into the wallet, inside the caller's transaction
     /// (promotional credit returns as promotional credit).
     public func toWallet(driverID: UUID, subjectID: UUID, amount: Int64, purchaseCause: String, description: String,
                          at instant: Date, on transaction: PostgresConnection) async throws {
         let id = UUID()
-        try await insert(id: id, driverID: driverID, subjectID: subjectID, paymentID: nil, amount: amount,
-                         destination: "wallet", state: "succeeded", reason: description, at: instant, on: transaction)
-        try await wallet.refund(driverID: driverID, amount: amount, purchaseCause: purchaseCause, description: description,
+        try await RefundStore(database: transaction).insert(
+            id: id, driverID: driverID, subjectID: subjectID, paymentID: nil, amount: amount, destination: "wallet",
+            state: "succeeded", reason: description, at: instant)
+        try await wallet.refund(driverID: driverID, amount: amount, purchase: .posting(cause: purchaseCause), description: description,
                                 causedBy: "refund:\(id.uuidString.lowercased())", relatedID: subjectID, at: instant, on: transaction)
     }
 
@@ -63,31 +80,40 @@ public struct Refunds: Sendable {
     public func owedToCard(payment: Payment, subjectID: UUID, amount: Int64, description: String, at instant: Date,
                            on transaction: PostgresConnection) async throws -> UUID {
         let id = UUID()
-        try await insert(id: id, driverID: payment.driverID, subjectID: subjectID, paymentID: payment.id, amount: amount,
-                         destination: "card", state: "pending", reason: description, at: instant, on: transaction)
+        try await RefundStore(database: transaction).insert(
+            id: id, driverID: payment.driverID, subjectID: subjectID, paymentID: payment.id, amount: amount, destination: "card",
+            state: "pending", reason: description, at: instant)
         return id
     }
 
     /// Sends an owed card refund to the processor (keyed by the refund id, so a retry never
-    /// refunds twice), then books it. Does nothing for a refund already completed.
+    /// refunds twice), then books it. Does nothing for a refund no longer pending.
     public func complete(_ refundID: UUID) async throws {
-        guard let refund = try await find(refundID), refund.state == "pending", let paymentID = refund.paymentID,
-              let payment = try await wallet.payments.payment(paymentID)
+        guard let refund = try await RefundStore(database: app.database).find(refundID), refund.state == "pending",
+              let paymentID = refund.paymentID, let payment = try await wallet.payments.payment(paymentID)
         else { return }
-        try await wallet.payments.refund(payment, amount: refund.amount, reason: refund.id.uuidString.lowercased())
+        let sent = try await wallet.payments.refund(payment, amount: refund.amount, refundID: refund.id)
         try await app.database.withTransaction { transaction in
-            let updated = try await transaction.execute("""
-                UPDATE refunds.refunds SET state = 'succeeded', completed_at = \(Date())
-                WHERE id = \(refundID) AND state = 'pending'
-                """)
-            guard updated == 1 else { return }
-            try await Ledger().post(LedgerPosting(
-                causedBy: "refund:\(refund.id.uuidString.lowercased())", kind: .refund, driverID: refund.driverID,
-                description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",
-                relatedID: refund.subjectID,
-                entries: [(.premiumIncome, refund.amount - refund.iptAmount), (.iptPayable, refund.iptAmount), (.pspClearing, -refund.amount)],
-                createdAt: refund.createdAt), on: transaction)
+            switch sent.status {
+            case "failed", "canceled": try await RefundStore(database: transaction).markFailed(refund.id, processorRefundID: sent.id)
+            default: try await book(refund.id, processorRefundID: sent.id, on: transaction)
+            }
         }
+    }
+
+    /// Marks a pending card refund succeeded and posts it (card money back out of PSP
+    /// clearing), dated at the driver's "now". Once only: a second call finds it done.
+    func book(_ refundID: UUID, processorRefundID: String, on transaction: PostgresConnection) async throws {
+        guard let refund = try await RefundStore(database: transaction).find(refundID, forUpdate: true), refund.state == "pending"
+        else { return }
+        let now = try await Identity(app: app).now(for: refund.driverID, on: transaction)
+        try await RefundStore(database: transaction).markSucceeded(refundID, processorRefundID: processorRefundID, at: now)
+        try await Ledger().post(LedgerPosting(
+            causedBy: "refund:\(refund.id.uuidString.lowercased())", kind: .refund, driverID: refund.driverID,
+            description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",
+            relatedID: refund.subjectID,
+            entries: [(.premiumIncome, refund.amount - refund.iptAmount), (.iptPayable, refund.iptAmount), (.pspClearing, -refund.amount)],
+            createdAt: now), on: transaction)
     }
 
     /// Completes the card refunds still pending (after a crash, or a payment that succeeded
@@ -95,12 +121,7 @@ public struct Refunds: Sendable {
     /// (a test clock's drivers, when it advances).
     public func completePending(driverIDs: [UUID]? = nil) async {
         do {
-            let filter: SQL = driverIDs.map { "AND driver_id = ANY(\($0))" } ?? ""
-            let pending = try await app.database.queryAll(
-                "SELECT id FROM refunds.refunds WHERE state = 'pending' \(filter) ORDER BY created_at LIMIT 100") {
-                try $0.decode(UUID.self, at: 0)
-            }
-            for id in pending {
+            for id in try await RefundStore(database: app.database).pending(driverIDs: driverIDs) {
                 do { try await complete(id) } catch {
                     app.logger.error("refund could not be completed", metadata: ["refund.id": "\(id)", "error": "\(error)"])
                 }
@@ -111,21 +132,6 @@ public struct Refunds: Sendable {
     }
 
     public func refund(for subjectID: UUID) async throws -> Refund? {
-        try await app.database.queryOptional("SELECT \(Refund.columns) FROM refunds.refunds WHERE subject_id = \(subjectID)",
-                                             decode: Refund.init(row:))
-    }
-
-    func find(_ id: UUID) async throws -> Refund? {
-        try await app.database.queryOptional("SELECT \(Refund.columns) FROM refunds.refunds WHERE id = \(id)", decode: Refund.init(row:))
-    }
-
-    private func insert(id: UUID, driverID: UUID, subjectID: UUID, paymentID: UUID?, amount: Int64, destination: String,
-                        state: String, reason: String, at instant: Date, on transaction: PostgresConnection) async throws {
-        try await transaction.execute("""
-            INSERT INTO refunds.refunds (id, driver_id, subject_id, payment_id, amount, ipt_amount, destination, state, reason,
-                                         created_at, completed_at)
-            VALUES (\(id), \(driverID), \(subjectID), \(paymentID), \(amount), \(Money.roundHalfUp(amount * 3, 28)), \(destination),
-                    \(state), \(reason), \(instant), \(state == "succeeded" ? instant : nil))
-            """)
+        try await RefundStore(database: app.database).refund(forSubject: subjectID)
     }
 }

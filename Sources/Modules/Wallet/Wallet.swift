@@ -4,10 +4,12 @@ public import Ledger
 import HTTPServer
 import Logging
 public import Jobs
+import Identity
 import Notifications
 import Synchronization
 public import Payments
 public import Postgres
+import Rating
 
 /// Auto top-up settings (PRODUCT.md: on by default, threshold £10, amount £20).
 public struct AutoTopUp: Sendable, Equatable, Codable {
@@ -24,6 +26,14 @@ public final class PauseListeners: Sendable {
     public init() {}
     public func add(_ listener: @escaping Listener) { listeners.withLock { $0.append(listener) } }
     var all: [Listener] { listeners.withLock { $0 } }
+}
+
+/// Which wallet spending a refund gives back (to know how much of it was promotional credit).
+public enum WalletPurchase: Sendable {
+    /// One posting, by the cause it was posted with.
+    case posting(cause: String)
+    /// Every posting of `kind` about one thing (all the charges of a cover session).
+    case charges(relatedTo: UUID, kind: TransactionKind)
 }
 
 /// The wallet module's public API: balances (from the ledger) and spending.
@@ -57,14 +67,17 @@ public struct Wallet: Sendable {
         let wallet = self
         let credit: PaymentOutcomes.Handler = { payment, transaction in
             guard payment.status == .succeeded else { return }
-            try await Ledger().post(LedgerPosting(
+            let ledger = Ledger()
+            try await ledger.lockWallet(of: payment.driverID, on: transaction)
+            try await ledger.post(LedgerPosting(
                 causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .topUp, driverID: payment.driverID,
                 description: payment.purpose == .autoTopUp ? "Automatic top-up by card" : "Top-up by card",
                 driverAmount: payment.amount, funding: "card", relatedID: payment.id,
                 entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
-                // The payment's own time, which follows the driver's clock (a test clock in sandbox).
-                createdAt: payment.createdAt), on: transaction)
-            try await wallet.updateCoverPause(payment.driverID, at: payment.createdAt, on: transaction)
+                // When it settled, on the driver's clock (a test clock in sandbox): money is dated
+                // when it moves, so a finished week's statement never changes.
+                createdAt: payment.updatedAt), on: transaction)
+            try await wallet.updateCoverPause(payment.driverID, at: payment.updatedAt, on: transaction)
         }
         outcomes.register(.topUp, credit)
         outcomes.register(.autoTopUp, credit)
@@ -106,7 +119,7 @@ public struct Wallet: Sendable {
         let settings = try await settings(of: driverID, on: transaction)
         if settings.enabled, cash - fromCash < settings.thresholdAmount, let jobs {
             try await jobs.enqueue(Self.autoTopUpJob, payload: try PostgresJSON(encoding: ["driver_id": driverID]),
-                                   uniqueKey: "auto_top_up:\(driverID.uuidString.lowercased()):\(Int(Date().timeIntervalSince1970 / 60))",
+                                   uniqueKey: "auto_top_up:\(driverID.uuidString.lowercased()):\(Int(instant.timeIntervalSince1970 / 60))",
                                    maxAttempts: 3, on: transaction)
         }
         return posting.id
@@ -130,15 +143,19 @@ public struct Wallet: Sendable {
     }
 
     /// Refunds `amount` of a wallet-paid purchase into the wallet: promotional credit goes back
-    /// as promotional credit (it never becomes cash), the rest as cash; premium and IPT are
-    /// given back in proportion.
-    public func refund(driverID: UUID, amount: Int64, purchaseCause: String, description: String, causedBy: String,
+    /// as promotional credit (it never becomes cash), up to what the purchase took of it, the
+    /// rest as cash; premium and IPT are given back in proportion.
+    public func refund(driverID: UUID, amount: Int64, purchase: WalletPurchase, description: String, causedBy: String,
                        relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws {
         let ledger = Ledger()
         try await ledger.lockWallet(of: driverID, on: transaction)
-        let promoSpent = try await ledger.amount(postedBy: purchaseCause, on: .driverPromo(driverID), on: transaction)
+        let promoSpent = switch purchase {
+        case .posting(let cause): try await ledger.amount(postedBy: cause, on: .driverPromo(driverID), on: transaction)
+        case .charges(let relatedID, let kind):
+            try await ledger.amount(relatedTo: relatedID, kind: kind, on: .driverPromo(driverID), on: transaction)
+        }
         let toPromo = min(max(promoSpent, 0), amount)
-        let ipt = Money.roundHalfUp(amount * 3, 28)
+        let ipt = PremiumTax.ipt(ofGross: amount)
         try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .refund, driverID: driverID, description: description, driverAmount: amount, iptAmount: ipt,
             funding: toPromo == 0 ? "wallet" : (toPromo == amount ? "promo" : "mixed"), relatedID: relatedID,
@@ -150,8 +167,7 @@ public struct Wallet: Sendable {
 
     /// Whether the driver's cover is paused for money (below £0, until topped back to £10).
     public func isCoverPaused(_ driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Bool {
-        try await (database ?? app.database).queryOptional(
-            "SELECT cover_paused FROM wallet.settings WHERE driver_id = \(driverID)") { try $0.decode(Bool.self, at: 0) } ?? false
+        try await WalletStore(database: database ?? app.database).isCoverPaused(driverID: driverID)
     }
 
     /// Re-evaluates the pause after the balance changed, inside the caller's transaction, and
@@ -161,11 +177,7 @@ public struct Wallet: Sendable {
         let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
         let nowPaused = paused ? cash + promo < 1000 : cash < 0
         guard nowPaused != paused else { return }
-        try await transaction.execute("""
-            INSERT INTO wallet.settings (driver_id, cover_paused, cover_paused_changed_at) VALUES (\(driverID), \(nowPaused), \(instant))
-            ON CONFLICT (driver_id) DO UPDATE SET cover_paused = EXCLUDED.cover_paused,
-                cover_paused_changed_at = EXCLUDED.cover_paused_changed_at, updated_at = now()
-            """)
+        try await WalletStore(database: transaction).setCoverPaused(nowPaused, driverID: driverID, at: instant)
         let key = "cover:\(driverID.uuidString.lowercased()):\(nowPaused ? "paused" : "resumed"):\(Int(instant.timeIntervalSince1970 * 1000))"
         if nowPaused {
             try await Notifications(app: app).notify(
@@ -182,7 +194,8 @@ public struct Wallet: Sendable {
     }
 
     /// Charges the default card off-session when auto top-up is on and the cash balance is under
-    /// the threshold, unless one is already under way. Runs as a job queued by `spend`.
+    /// the threshold, unless one is already under way. Runs as a job queued by `spend`, and for
+    /// a test clock's drivers before its advance answers.
     public func autoTopUpIfNeeded(driverID: UUID) async {
         do {
             let settings = try await settings(of: driverID)
@@ -194,8 +207,9 @@ public struct Wallet: Sendable {
                 guard try await payments.hasPaymentInProgress(driverID: driverID, purpose: .autoTopUp, on: transaction) == false else {
                     return nil
                 }
+                let now = try await Identity(app: app).now(for: driverID, on: transaction)
                 return try await payments.createPayment(driverID: driverID, purpose: .autoTopUp, amount: settings.amount, card: card,
-                                                        relatedID: nil, at: Date(), on: transaction)
+                                                        relatedID: nil, at: now, on: transaction)
             }
             if let paymentID {
                 let payment = try await payments.execute(paymentID: paymentID, offSession: true)
@@ -207,7 +221,7 @@ public struct Wallet: Sendable {
                         body: "We could not take \(Money.pence(settings.amount)) from your card (\(payment.failureCode ?? "payment failed")). "
                             + "Your balance is \(Money.pence(cash)). Cover keeps running for a shift in progress, but new cover needs "
                             + "a balance of at least £10 and pauses below £0: top up in the app.",
-                        cause: "payment:\(payment.id.uuidString.lowercased()):failed", at: payment.createdAt)
+                        cause: "payment:\(payment.id.uuidString.lowercased()):failed", at: payment.updatedAt)
                 }
             }
         } catch {
@@ -233,6 +247,20 @@ struct WalletStore: Sendable {
             VALUES (\(driverID), \(settings.enabled), \(settings.thresholdAmount), \(settings.amount))
             ON CONFLICT (driver_id) DO UPDATE SET auto_top_up_enabled = EXCLUDED.auto_top_up_enabled,
                 threshold_amount = EXCLUDED.threshold_amount, top_up_amount = EXCLUDED.top_up_amount, updated_at = now()
+            """)
+    }
+
+    func isCoverPaused(driverID: UUID) async throws -> Bool {
+        try await database.queryOptional("SELECT cover_paused FROM wallet.settings WHERE driver_id = \(driverID)") {
+            try $0.decode(Bool.self, at: 0)
+        } ?? false
+    }
+
+    func setCoverPaused(_ paused: Bool, driverID: UUID, at instant: Date) async throws {
+        try await database.execute("""
+            INSERT INTO wallet.settings (driver_id, cover_paused, cover_paused_changed_at) VALUES (\(driverID), \(paused), \(instant))
+            ON CONFLICT (driver_id) DO UPDATE SET cover_paused = EXCLUDED.cover_paused,
+                cover_paused_changed_at = EXCLUDED.cover_paused_changed_at, updated_at = now()
             """)
     }
 }

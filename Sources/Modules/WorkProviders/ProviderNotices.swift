@@ -1,19 +1,39 @@
-import AppKernel
-import Foundation
+public import AppKernel
+public import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Jobs
-import Postgres
+public import Jobs
+public import Postgres
 import Wallet
 
-/// Tells work providers when a driver's cover pauses or resumes: a signed webhook
-/// (`Hourglass-Signature`, the provider's shared secret) to `PROVIDER_<NAME>_WEBHOOK_URL`,
-/// sent by the jobs queue and retried with backoff until the provider answers 2xx.
-struct ProviderNotices: Sendable {
+/// Tells work providers about a driver's cover: `cover_paused` / `cover_resumed` (money) and
+/// `cover_cut` (a session reached 14 hours). A signed webhook (`Hourglass-Signature`, the
+/// provider's shared secret) to `PROVIDER_<NAME>_WEBHOOK_URL`, sent by the jobs queue and
+/// retried with backoff until the provider answers 2xx.
+public struct ProviderNotices: Sendable {
     static let job = "work_providers.cover_notice"
     let app: AppContext
     let jobs: JobQueue
+
+    public init(app: AppContext, jobs: JobQueue) {
+        self.app = app
+        self.jobs = jobs
+    }
+
+    /// Queues `type` for every provider the driver is linked to, inside the caller's
+    /// transaction (so a notice exists exactly when the change it reports committed). `key`
+    /// names the change: the same key twice queues one notice per provider.
+    public func tell(driverID: UUID, type: String, key: String, at instant: Date, on transaction: PostgresConnection) async throws {
+        let providers = Dictionary(uniqueKeysWithValues: app.config.workProviders.map { ($0.name, $0) })
+        for link in try await WorkProviders(app: app).links(of: driverID, on: transaction) {
+            guard let url = providers[link.provider]?.webhookURL else { continue }
+            let notice = Notice(provider: link.provider, url: url, eventId: "\(key):\(link.provider)", type: type,
+                                providerDriverId: link.providerDriverID, occurredAt: RFC3339.format(instant))
+            try await jobs.enqueue(Self.job, payload: try PostgresJSON(encoding: notice), uniqueKey: "notice:\(notice.eventId)",
+                                   maxAttempts: 25, on: transaction)
+        }
+    }
 
     struct Notice: Codable {
         let provider: String
@@ -24,33 +44,36 @@ struct ProviderNotices: Sendable {
         let type: String
         let providerDriverId: String
         let occurredAt: String
+
+        /// What the provider receives (the delivery details stay ours).
+        var wire: Wire { Wire(eventId: eventId, type: type, providerDriverId: providerDriverId, occurredAt: occurredAt) }
+    }
+
+    /// The webhook body: `{event_id, type, provider_driver_id, occurred_at}`.
+    struct Wire: Encodable {
+        let eventId: String
+        let type: String
+        let providerDriverId: String
+        let occurredAt: String
     }
 
     func register(_ listeners: PauseListeners) {
-        let app = app, jobs = jobs
+        let notices = self
         let providers = Dictionary(uniqueKeysWithValues: app.config.workProviders.map { ($0.name, $0) })
         listeners.add { driverID, paused, at, key, transaction in
-            for link in try await WorkProviders(app: app).links(of: driverID) {
-                guard let url = providers[link.provider]?.webhookURL else { continue }
-                let notice = Notice(provider: link.provider, url: url, eventId: "\(key):\(link.provider)", type: paused ? "cover_paused" : "cover_resumed",
-                                    providerDriverId: link.providerDriverID, occurredAt: RFC3339.format(at))
-                try await jobs.enqueue(Self.job, payload: try PostgresJSON(encoding: notice), uniqueKey: "notice:\(notice.eventId)",
-                                       maxAttempts: 25, on: transaction)
-            }
+            try await notices.tell(driverID: driverID, type: paused ? "cover_paused" : "cover_resumed", key: key, at: at, on: transaction)
         }
         jobs.register(Self.job) { job in
             let notice = try job.payload.decode(Notice.self)
             guard let provider = providers[notice.provider], let url = URL(string: notice.url) else { return }
-            let body = Array(try JSONSerialization.data(withJSONObject: [
-                "event_id": notice.eventId, "type": notice.type, "provider_driver_id": notice.providerDriverId,
-                "occurred_at": notice.occurredAt,
-            ], options: [.sortedKeys]))
+            let body = try JSON.encode(notice.wire)
             var request = URLRequest(url: url)
             request.httpMethod = "POST"
             request.httpBody = Data(body)
             request.timeoutInterval = 10
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue(WebhookSignature.sign(body: body, secret: provider.secret, timestamp: Int(Date().timeIntervalSince1970)),
+            // Signed on real time: the provider checks the signature against its own clock.
+            request.setValue(WebhookSignature.sign(body: body, secret: provider.secret, timestamp: Int(app.clock.now().timeIntervalSince1970)),
                              forHTTPHeaderField: "Hourglass-Signature")
             let (_, response) = try await URLSession.shared.data(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0

@@ -48,8 +48,8 @@ public struct WorkProviders: Sendable {
     }
 
     /// The providers a driver works for, with their ids there (for telling them about cover).
-    public func links(of driverID: UUID) async throws -> [(provider: String, providerDriverID: String)] {
-        try await app.database.queryAll("SELECT provider, provider_driver_id FROM work_providers.links WHERE driver_id = \(driverID)") {
+    public func links(of driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> [(provider: String, providerDriverID: String)] {
+        try await (database ?? app.database).queryAll("SELECT provider, provider_driver_id FROM work_providers.links WHERE driver_id = \(driverID)") {
             (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1))
         }
     }
@@ -147,11 +147,9 @@ public struct WorkProvidersModule: AppModule {
             guard let eventID, let providerDriverID, let type, let occurredAt else { throw AppError.invalid("invalid event") }
 
             // "Now" is the linked driver's: their test clock in sandbox mode.
-            var now = Date()
-            if let driverID = try await WorkProviders(app: app).driverID(provider: provider.name, providerDriverID: providerDriverID),
-               let account = try await identity.account(driverID), let clockID = account.testClockID, app.config.environment.isSandbox,
-               let clock = try await TestClockStore(database: app.database).find(id: clockID) {
-                now = clock.frozenTime
+            var now = app.clock.now()
+            if let driverID = try await WorkProviders(app: app).driverID(provider: provider.name, providerDriverID: providerDriverID) {
+                now = try await identity.now(for: driverID)
             }
             if occurredAt > now.addingTimeInterval(WorkProviders.maximumLead) {
                 throw AppError.invalid("the event is more than 5 minutes in the future",
