@@ -71,7 +71,7 @@ var targets: [Target] = [
     .testTarget(name: "AppKernelTests", dependencies: ["AppKernel", "Cryptography", "TestSupport"],
                 swiftSettings: swiftSettings),
     // Pure domain logic (pricing, underwriting rules, formats) without sockets.
-    .testTarget(name: "DomainTests", dependencies: ["Rating", "Underwriting", "Quotes", "Drivers", "Vehicles", "Billing", "Cover", "Documents", "AppKernel"],
+    .testTarget(name: "DomainTests", dependencies: ["Rating", "Underwriting", "Quotes", "Drivers", "Vehicles", "Billing", "Cover", "Documents", "AppKernel", "TestSupport"],
                 swiftSettings: swiftSettings),
     // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",

@@ -1,5 +1,6 @@
 @testable import Cover
 import Foundation
+import TestSupport
 import Testing
 
 /// The session engine against PRODUCT.md's examples, and a property test against a simple
@@ -77,55 +78,12 @@ struct SessionEngineTests {
 
     // MARK: - Property test
 
-    /// The reference: walk the timeline minute by minute, keeping only "is a session open, since
-    /// when, and when did its last shift end", exactly as a person reading PRODUCT.md would.
-    static func reference(_ shifts: [Shift], now: Int, canOpen: (Int) -> Bool) -> [(start: Int, end: Int?, minutes: Int, cut: Bool)] {
+    /// The reference model (TestSupport's `CoverReference`) on `Shift`s measured from `origin`.
+    static func reference(_ shifts: [Shift], now: Int, endingAt: Int? = nil,
+                          canOpen: (Int) -> Bool) -> [CoverReference.Session] {
         func minute(_ date: Date) -> Int { Int((date.timeIntervalSince(origin) / 60).rounded()) }
-        let spans = shifts.map { (start: minute($0.start), end: $0.end.map(minute)) }
-        var result: [(start: Int, end: Int?, minutes: Int, cut: Bool)] = []
-        var open: (start: Int, lastEnd: Int)?          // lastEnd: latest end among the session's shifts
-        var running = 0                                 // shifts of the open session still going
-        var members: [Int] = []                         // indices of shifts in the open session
-        func close(cut: Bool) {
-            guard let session = open else { return }
-            let end = cut ? session.start + 840 : (running > 0 ? nil : Optional(session.lastEnd))
-            let worked = min(end ?? now, session.start + 840)
-            result.append((session.start, end, min(840, max(60, worked - session.start)), cut))
-            open = nil
-            running = 0
-            members = []
-        }
-        for m in 0...now {
-            // Shifts of the open session ending now.
-            for index in members where spans[index].end == m { running -= 1 }
-            if let session = open, m >= session.start + 840 {
-                close(cut: running > 0)  // cut only if work went on past 14 hours
-            }
-            // Nothing running, past the join window and the paid hour: the session is over.
-            if let session = open, running == 0, m - session.lastEnd > 10, m >= session.start + 60 {
-                close(cut: false)
-            }
-            for (index, span) in spans.enumerated() where span.start == m {
-                if let session = open {
-                    let joinable = running > 0 || m - session.lastEnd <= 10 || m < session.start + 60
-                    if joinable {
-                        members.append(index)
-                        if let end = span.end { open!.lastEnd = max(session.lastEnd, end) }
-                        if span.end == nil || span.end! > m { running += span.end == nil || span.end! > m ? 1 : 0 }
-                        continue
-                    }
-                    close(cut: false)
-                }
-                guard canOpen(m) else { continue }
-                open = (m, span.end ?? m)
-                members = [index]
-                running = span.end == nil || span.end! > m ? 1 : 0
-            }
-        }
-        if let session = open {
-            close(cut: running > 0 ? now >= session.start + 840 : session.lastEnd > session.start + 840)
-        }
-        return result
+        return CoverReference.sessions(shifts.map { (start: minute($0.start), end: $0.end.map(minute)) }, now: now,
+                                       endingAt: endingAt, canOpen: canOpen)
     }
 
     @Test func matchesTheReferenceOnRandomShiftStreams() {
@@ -155,32 +113,34 @@ struct SessionEngineTests {
                 canOpen(Int($0.timeIntervalSince(Self.origin) / 60))
             }
             let expected = Self.reference(shifts, now: now, canOpen: canOpen)
-            let actual = engine.map { session in
-                (start: Int(session.start.timeIntervalSince(Self.origin) / 60),
-                 end: session.lastShiftEnd.map { Int($0.timeIntervalSince(Self.origin) / 60) },
-                 minutes: session.billedMinutes, cut: session.wasCut)
+            guard compare(engine, expected, round: round, shifts: shifts, now: now) else { return }
+            // The same stream with the policy cancelled at a random minute: nothing after it.
+            let cancelledAt = Int.random(in: 0...now, using: &generator)
+            let ended = SessionEngine.sessions(shifts: shifts, now: Self.at(now), endingAt: Self.at(cancelledAt)) {
+                canOpen(Int($0.timeIntervalSince(Self.origin) / 60))
             }
-            let same = actual.count == expected.count && zip(actual, expected).allSatisfy {
-                $0.start == $1.start && $0.end == $1.end && $0.minutes == $1.minutes && $0.cut == $1.cut
-            }
-            #expect(same, "round \(round): shifts \(shifts.map { ($0.start.timeIntervalSince(Self.origin) / 60, $0.end.map { $0.timeIntervalSince(Self.origin) / 60 }) }) now \(now)\nengine \(actual)\nreference \(expected)")
-            if !same { return }
-            // Invariants: sessions never overlap, every one bills between 60 and 840 minutes.
-            for pair in zip(engine, engine.dropFirst()) { #expect(pair.0.coveredUntil <= pair.1.start || pair.0.wasCut) }
-            #expect(engine.allSatisfy { (60...840).contains($0.billedMinutes) })
+            guard compare(ended, Self.reference(shifts, now: now, endingAt: cancelledAt, canOpen: canOpen), round: round,
+                          shifts: shifts, now: now) else { return }
+            #expect(ended.allSatisfy { $0.isClosed && $0.coveredUntil <= Self.at(cancelledAt) && $0.start < Self.at(cancelledAt) })
         }
+    }
+
+    /// Expects the engine's sessions to be the reference's; false (after recording why) if not.
+    func compare(_ engine: [CoverSession], _ expected: [CoverReference.Session], round: Int, shifts: [Shift], now: Int) -> Bool {
+        let actual = engine.map { session in
+            (start: Int(session.start.timeIntervalSince(Self.origin) / 60),
+             end: session.lastShiftEnd.map { Int($0.timeIntervalSince(Self.origin) / 60) },
+             minutes: session.billedMinutes, cut: session.wasCut)
+        }
+        let same = actual.count == expected.count && zip(actual, expected).allSatisfy {
+            $0.start == $1.start && $0.end == $1.end && $0.minutes == $1.minutes && $0.cut == $1.cut
+        }
+        #expect(same, "round \(round): shifts \(shifts.map { ($0.start.timeIntervalSince(Self.origin) / 60, $0.end.map { $0.timeIntervalSince(Self.origin) / 60 }) }) now \(now)\nengine \(actual)\nreference \(expected)")
+        if !same { return false }
+        // Invariants: sessions never overlap, every one bills between 60 and 840 minutes.
+        for pair in zip(engine, engine.dropFirst()) { #expect(pair.0.coveredUntil <= pair.1.start || pair.0.wasCut) }
+        #expect(engine.allSatisfy { (60...840).contains($0.billedMinutes) })
+        return true
     }
 }
 
-/// A small deterministic generator (SplitMix64) so a failing round can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -50,6 +50,13 @@ enum Fixtures {
     /// `jobs: true` also runs a job worker (for tests of work done by jobs, like provider events).
     static func server(database: PostgresPool = TestDatabase.pool, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
                        config overrides: [String: String] = [:], jobs: Bool = false) throws -> TestServer {
+        try serverWithPSP(database: database, configure: configure, config: overrides, jobs: jobs).server
+    }
+
+    /// Like `server`, with the in-process sandbox card processor it runs, for tests that hold
+    /// its answers, stop its webhooks or sign events as it would.
+    static func serverWithPSP(database: PostgresPool = TestDatabase.pool, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+                              config overrides: [String: String] = [:], jobs: Bool = false) throws -> (server: TestServer, psp: InProcessSandboxPSP) {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
         configure(&configuration)
         let config = try TestServer.config(overrides)
@@ -67,7 +74,7 @@ enum Fixtures {
                                     onStop: { workers?.stop(); await services.stop() })
         services.serverStarted(port: server.port)
         workers?.start()
-        return server
+        return (server, services.sandboxPSP!)
     }
 
     /// The port of the test database, for putting a proxy in front of it.

@@ -83,10 +83,11 @@ struct PaymentStore: Sendable {
 
     /// Payments still waiting for an outcome whose last change is older than `seconds` of real
     /// time (database time: a test clock never makes a payment look stale).
-    func unsettled(olderThanSeconds seconds: Int) async throws -> [Payment] {
-        try await database.queryAll("""
+    func unsettled(olderThanSeconds seconds: Int, driverIDs: [UUID]?) async throws -> [Payment] {
+        let drivers: SQL = driverIDs.map { "AND driver_id = ANY(\($0))" } ?? ""
+        return try await database.queryAll("""
             SELECT \(Payment.columns) FROM payments.payments
-            WHERE status IN ('processing', 'requires_action') AND recorded_at < now() - make_interval(secs => \(seconds))
+            WHERE status IN ('processing', 'requires_action') AND recorded_at <= now() - make_interval(secs => \(seconds)) \(drivers)
             ORDER BY recorded_at LIMIT 200
             """, decode: Payment.init(row:))
     }

@@ -127,9 +127,11 @@ public struct Payments: Sendable {
     /// real time: asks the processor by intent id, or by our metadata when we never learnt the
     /// intent (the process died between the charge and our commit). A payment the processor
     /// has no record of was never charged: it fails, and its purpose's failure outcome runs.
-    public func recoverUnsettled(olderThan age: Duration) async {
+    /// `driverIDs` limits it to those drivers' payments (tests sharing one database).
+    public func recoverUnsettled(olderThan age: Duration, driverIDs: [UUID]? = nil) async {
         do {
-            let stale = try await PaymentStore(database: app.database).unsettled(olderThanSeconds: Int(age.components.seconds))
+            let stale = try await PaymentStore(database: app.database).unsettled(olderThanSeconds: Int(age.components.seconds),
+                                                                                   driverIDs: driverIDs)
             for payment in stale {
                 do {
                     try await recover(payment)
