@@ -23,7 +23,15 @@ public final class PostgresPool: PostgresQueryable, Sendable {
         public let open: Int
         public let idle: Int
         public let waiting: Int
+        /// Connections taken by a task that already held one (of any pool). Under load every
+        /// holder can end up waiting for a second connection that never frees: code must pass
+        /// its transaction down instead. Stays 0 in a healthy process.
+        public let nestedAcquisitions: Int
     }
+
+    /// True inside `withConnection`, for this task and its children.
+    @TaskLocal static var holdingConnection = false
+    private let nested = Atomic<Int>(0)
 
     public let configuration: PostgresConfiguration
     public let options: Options
@@ -50,7 +58,8 @@ public final class PostgresPool: PostgresQueryable, Sendable {
     }
 
     public var statistics: Statistics {
-        state.withLock { Statistics(open: $0.open, idle: $0.idle.count, waiting: $0.waiters.count) }
+        state.withLock { Statistics(open: $0.open, idle: $0.idle.count, waiting: $0.waiters.count,
+                                    nestedAcquisitions: nested.load(ordering: .relaxed)) }
     }
 
     // MARK: - Using connections
@@ -60,12 +69,13 @@ public final class PostgresPool: PostgresQueryable, Sendable {
         timeout: Duration? = nil, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         let deadline = ContinuousClock.now + min(timeout ?? options.acquireTimeout, options.acquireTimeout)
+        if Self.holdingConnection { nested.add(1, ordering: .relaxed) }
         // Each stale connection found costs one retry; a pool's worth of them means the server
         // restarted, and a fresh connection is then opened for the last try.
         for _ in 0...options.maxConnections {
             let connection = try await acquire(deadline: deadline)
             do {
-                let result = try await body(connection)
+                let result = try await Self.$holdingConnection.withValue(true) { try await body(connection) }
                 release(connection)
                 return result
             } catch is StaleConnectionError {

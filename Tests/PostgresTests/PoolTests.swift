@@ -39,7 +39,8 @@ import Testing
         await #expect(throws: PostgresError.self) {
             try await pool.withTransaction { tx in
                 let pid = try await tx.queryValue("SELECT pg_backend_pid()", as: Int32.self)
-                _ = try await TestDatabase.pool.query("SELECT pg_terminate_backend(\(pid))")
+                // From outside this connection's scope (a detached task), as another client would.
+                _ = try await Task.detached { try await TestDatabase.pool.query("SELECT pg_terminate_backend(\(pid))") }.value
                 try await Task.sleep(for: .milliseconds(100))
                 _ = try await tx.query("SELECT 1")
             }

@@ -40,6 +40,8 @@ func expectLedgerConsistent() async throws {
         WHERE b.balance <> coalesce(e.total, 0)
         """, as: Int.self)
     #expect(drift == 0)
+    // No code path took a second connection while holding one (the pool-starvation pattern).
+    #expect(TestDatabase.pool.statistics.nestedAcquisitions == 0)
 }
 
 @Suite(.tags(.database)) struct MoneyTests {

@@ -1,6 +1,7 @@
 public import AppKernel
 public import Foundation
 public import Identity
+public import Postgres
 
 /// Driver profiles and licences (PRODUCT.md: drivers).
 public struct DriversModule: AppModule {
@@ -23,7 +24,9 @@ public struct Drivers: Sendable {
     let app: AppContext
     public init(app: AppContext) { self.app = app }
 
-    public func profile(_ id: UUID) async throws -> DriverProfile? {
-        try await DriverStore(database: app.database).find(id: id)
+    /// Pass the caller's transaction when inside one: a second connection taken while holding
+    /// one can starve the pool under load.
+    public func profile(_ id: UUID, on database: (any PostgresQueryable)? = nil) async throws -> DriverProfile? {
+        try await DriverStore(database: database ?? app.database).find(id: id)
     }
 }

@@ -16,6 +16,8 @@ struct MetricsEndpoint: Sendable {
         text += "hourglass_db_pool_connections{state=\"open\"} \(pool.open)\n"
         text += "hourglass_db_pool_connections{state=\"idle\"} \(pool.idle)\n"
         text += "hourglass_db_pool_waiters \(pool.waiting)\n"
+        text += "# HELP hourglass_db_pool_nested_acquisitions_total Connections taken while holding one (should stay 0).\n"
+        text += "# TYPE hourglass_db_pool_nested_acquisitions_total counter\nhourglass_db_pool_nested_acquisitions_total \(pool.nestedAcquisitions)\n"
         if let jobs, let counts = try? await jobs.statusCounts() {
             text += "# HELP hourglass_jobs Jobs by status.\n# TYPE hourglass_jobs gauge\n"
             for status in ["queued", "running", "succeeded", "dead"] {

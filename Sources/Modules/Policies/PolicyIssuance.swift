@@ -18,8 +18,8 @@ struct PolicyIssuance: Sendable {
     /// for, revision 2 after a cancellation (it then states when cover ended, or that it never
     /// began); the newest is the one served.
     func issueCertificate(for policy: Policy, at instant: Date, on transaction: PostgresConnection) async throws {
-        guard let driver = try await Drivers(app: app).profile(policy.driverId),
-              let vehicle = try await Vehicles(app: app).vehicle(policy.vehicleId, ownedBy: policy.driverId)
+        guard let driver = try await Drivers(app: app).profile(policy.driverId, on: transaction),
+              let vehicle = try await Vehicles(app: app).vehicle(policy.vehicleId, ownedBy: policy.driverId, on: transaction)
         else { throw AppError.notFound("the policy's driver or vehicle no longer exists") }
         try await Documents(app: app).issueCertificate(for: policy.id, CertificateDetails(
             policyNumber: policy.number, insuredName: driver.fullName, licenceNumber: driver.licenceNumber,

@@ -1,6 +1,7 @@
 public import AppKernel
 public import Foundation
 public import Identity
+public import Postgres
 
 /// Vehicles (PRODUCT.md: vehicles).
 public struct VehiclesModule: AppModule {
@@ -25,7 +26,7 @@ public struct Vehicles: Sendable {
     public init(app: AppContext) { self.app = app }
 
     /// The vehicle if it belongs to `driverID`; nil otherwise (another driver's id is 404).
-    public func vehicle(_ id: UUID, ownedBy driverID: UUID) async throws -> Vehicle? {
-        try await VehicleStore(database: app.database).find(id: id, driverID: driverID)
+    public func vehicle(_ id: UUID, ownedBy driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Vehicle? {
+        try await VehicleStore(database: database ?? app.database).find(id: id, driverID: driverID)
     }
 }
