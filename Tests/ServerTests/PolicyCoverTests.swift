@@ -16,11 +16,12 @@ struct CoverScene {
     var rate: Int
     private let prefix = UUID().uuidString.prefix(8)
 
-    static func make(_ server: TestServer, at start: String, bind: Bool = true, cardToken: String = "tok_visa") async throws -> CoverScene {
+    static func make(_ server: TestServer, at start: String, bind: Bool = true, cardToken: String = "tok_visa",
+                     topUp: Int = 5000) async throws -> CoverScene {
         let (clocks, clockID) = try await TestClock.make(server, frozenAt: start)
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let card = try await driver.addCard(cardToken)
-        if cardToken == "tok_visa" { #expect(try await driver.topUp(5000, card: card).status == 201) }
+        if cardToken == "tok_visa" { #expect(try await driver.topUp(topUp, card: card).status == 201) }
         let rider = "scene-\(UUID().uuidString.prefix(8))"
         #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
                                              token: driver.token).status == 201)

@@ -125,7 +125,10 @@ public struct CoverService: Sendable {
         }
         let latestFinal = try await store.latestFinal(policyID: policy.id)
         let recorded = try await store.openToChange(policyID: policy.id)
-        let shifts = try await shifts(of: policy, now: now, after: latestFinal, on: transaction)
+        // Events up to 48 h before the last recompute may not have been applied yet (the clock
+        // can jump): read from there, not only from 48 h before now.
+        let computedUntil = try await store.computedUntil(policyID: policy.id) ?? policy.startsAt
+        let shifts = try await shifts(of: policy, from: min(now, computedUntil), after: latestFinal, on: transaction)
 
         var decisions = try await store.decisions(of: driverID)
         let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
@@ -155,6 +158,7 @@ public struct CoverService: Sendable {
                 try await tellCut(record, session: session, now: now, on: transaction)
             }
         }
+        try await store.setComputedUntil(now, policyID: policy.id, driverID: driverID)
         // Sessions that a late event merged into another no longer exist: give their charge back.
         let starts = Set(sessions.map(\.start))
         for stale in recorded where !starts.contains(stale.startedAt) {
@@ -171,9 +175,9 @@ public struct CoverService: Sendable {
 
     /// The policy's shifts from its start, leaving out everything the latest final session took
     /// in (and anything before it): history behind a final session is settled.
-    private func shifts(of policy: Policy, now: Date, after latestFinal: SessionRecord?,
+    private func shifts(of policy: Policy, from computedUntil: Date, after latestFinal: SessionRecord?,
                         on transaction: PostgresConnection) async throws -> [Shift] {
-        let since = max(policy.startsAt, now.addingTimeInterval(-Self.horizon))
+        let since = max(policy.startsAt, computedUntil.addingTimeInterval(-Self.horizon))
         var events = try await WorkProviders(app: app).shiftEvents(for: policy.driverId, since: since, on: transaction).map {
             ShiftEvent(provider: $0.provider, shiftID: $0.shiftID, kind: $0.started ? .started : .ended, at: $0.occurredAt)
         }

@@ -133,6 +133,21 @@ struct CoverStore: Sendable {
             """, decode: SessionRecord.init(row:))
     }
 
+    /// How far the policy's sessions were computed (the `now` of its last recompute).
+    func computedUntil(policyID: UUID) async throws -> Date? {
+        try await database.queryOptional("SELECT computed_until FROM cover.policy_progress WHERE policy_id = \(policyID)") {
+            try $0.decode(Date.self, at: 0)
+        }
+    }
+
+    func setComputedUntil(_ instant: Date, policyID: UUID, driverID: UUID) async throws {
+        try await database.execute("""
+            INSERT INTO cover.policy_progress (policy_id, driver_id, computed_until) VALUES (\(policyID), \(driverID), \(instant))
+            ON CONFLICT (policy_id) DO UPDATE SET computed_until = greatest(cover.policy_progress.computed_until, EXCLUDED.computed_until),
+                updated_at = now()
+            """)
+    }
+
     func driversWithActiveSessions() async throws -> [UUID] {
         try await database.queryAll("SELECT DISTINCT driver_id FROM cover.sessions WHERE status = 'active'") { try $0.decode(UUID.self, at: 0) }
     }
