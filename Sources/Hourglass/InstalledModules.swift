@@ -36,7 +36,7 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
     services.jobs.schedule("refunds.complete_pending", every: 300)
     let recoverAfter = app.config.paymentRecoveryAfter
     services.jobs.register(Payments.recoveryJob) { _ in await payments.recoverUnsettled(olderThan: recoverAfter) }
-    services.jobs.schedule(Payments.recoveryJob, every: 60)
+    services.jobs.schedule(Payments.recoveryJob, every: 60, atStart: true)
 
     // A test-clock advance answers only after all of this ran for the clock's drivers, in this
     // order: sessions close and are charged, which may queue automatic top-ups, which run here

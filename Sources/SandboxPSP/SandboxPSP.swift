@@ -74,6 +74,10 @@ public final class SandboxPSP: HTTPResponder {
     public func holdChargeAnswers(_ hold: Bool) { holdingAnswers.withLock { $0 = hold } }
     private let holdingAnswers = Mutex(false)
 
+    /// For crash drills: webhooks leave this long after the event (the server can die first).
+    public func delayWebhooks(by delay: Duration) { webhookDelay.withLock { $0 = delay } }
+    private let webhookDelay = Mutex<Duration>(.zero)
+
     /// How many payment intents exist, and how many succeeded (for drills and tests).
     public var intentCounts: (all: Int, succeeded: Int) {
         state.withLock { state in (state.intents.count, state.intents.values.filter { $0.status == "succeeded" }.count) }
@@ -268,7 +272,9 @@ public final class SandboxPSP: HTTPResponder {
                                     "data": ["object": object]]
         guard let body = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) else { return }
         let logger = logger
+        let delay = webhookDelay.withLock { $0 }
         Task {
+            if delay > .zero { try? await Task.sleep(for: delay) }
             for attempt in 0..<6 {
                 let timestamp = Int(Date().timeIntervalSince1970)
                 let signature = Digest.hmacSHA256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + Array(body)).hexString

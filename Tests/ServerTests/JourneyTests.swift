@@ -20,7 +20,11 @@ struct TestDriver {
     let vehicleID: String
 
     static func make(_ server: TestServer, _ overrides: [String: Any] = [:], vehicle: [String: Any] = [:]) async throws -> TestDriver {
-        let client = try TestConnection(port: server.port)
+        try await make(port: server.port, overrides, vehicle: vehicle)
+    }
+
+    static func make(port: UInt16, _ overrides: [String: Any] = [:], vehicle: [String: Any] = [:]) async throws -> TestDriver {
+        let client = try TestConnection(port: port)
         let signUp = try await client.json("POST", "/v1/drivers", signUpBody(overrides))
         guard signUp.status == 201 else { throw TestClientError.malformed("sign-up failed: \(signUp.text)") }
         let json = try signUp.json()

@@ -24,7 +24,10 @@ public final class JobQueue: Sendable {
     /// Workers of this queue claim only its jobs.
     public let name: String
     private let handlers = Mutex<[String: JobHandler]>([:])
-    private let recurring = Mutex<[(kind: String, every: TimeInterval)]>([])
+    private let recurring = Mutex<[(kind: String, every: TimeInterval, atStart: Bool)]>([])
+    /// Per process: the run-at-start jobs have been queued.
+    private let startedUp = Atomic<Bool>(false)
+    private let processKey = UUID().uuidString.lowercased()
 
     public init(database: PostgresPool, logger: Logger, name: String = "default") {
         self.database = database
@@ -37,9 +40,11 @@ public final class JobQueue: Sendable {
         handlers.withLock { $0[kind] = handler }
     }
 
-    /// Runs `kind` every `interval` (one job per time slot, whichever worker gets there first).
-    public func schedule(_ kind: String, every interval: TimeInterval) {
-        recurring.withLock { $0.append((kind, interval)) }
+    /// Runs `kind` every `interval` (one job per time slot, whichever worker gets there first),
+    /// and with `atStart` also as soon as this process's workers start (a recovery sweep
+    /// should not wait for its slot after a crash).
+    public func schedule(_ kind: String, every interval: TimeInterval, atStart: Bool = false) {
+        recurring.withLock { $0.append((kind, interval, atStart)) }
     }
 
     /// Enqueues a job in the caller's transaction; with a `uniqueKey` a second enqueue is a
@@ -150,7 +155,12 @@ public final class JobQueue: Sendable {
     /// Makes sure each recurring job has its next slot queued.
     func planRecurring() async throws {
         let now = Date().timeIntervalSince1970
-        for (kind, every) in recurring.withLock({ $0 }) {
+        if !startedUp.exchange(true, ordering: .relaxed) {
+            for (kind, _, atStart) in recurring.withLock({ $0 }) where atStart {
+                try await enqueue(kind, uniqueKey: "start:\(kind):\(processKey)", maxAttempts: 3, on: database)
+            }
+        }
+        for (kind, every, _) in recurring.withLock({ $0 }) {
             let slot = (now / every).rounded(.down) * every + every
             try await enqueue(kind, uniqueKey: "recurring:\(kind):\(Int(slot))", runAt: Date(timeIntervalSince1970: slot),
                               maxAttempts: 3, on: database)
