@@ -346,3 +346,39 @@ extension PromoCreditTests {
         #expect(try await driver.balance() == 891)
     }
 }
+
+@Suite(.tags(.database)) struct UnpaidBlockTests {
+    /// A block never paid expires with its period; a payment that comes through only after
+    /// that covers nothing and goes back to the card.
+    @Test func aBlockPaidOnlyAfterItsPeriodExpiredIsRefunded() async throws {
+        let server = try Fixtures.server(jobs: true)
+        defer { Task { await server.stop() } }
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-07-02T08:00:00Z")
+        let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
+        let card = try await driver.addCard("tok_sca_required")
+        let quote = try await driver.quote(["product": "hourly", "hours": 1]).json()
+        let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!, "payment_method_id": card],
+                                                  token: driver.token).json()
+        let id = policy["id"] as! String
+        _ = try await clocks.json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": "2026-07-02T09:05:00Z"])
+        #expect(try await driver.client.json("GET", "/v1/policies/\(id)", token: driver.token).json()["status"] as? String == "expired")
+        #expect(try await driver.client.json("POST", "/v1/policies/\(id)/cancel", token: driver.token).status == 409)
+
+        let url = try #require(URLComponents(string: ((policy["payment"] as! [String: Any])["next_action"] as! [String: Any])["redirect_url"] as! String))
+        _ = try await TestConnection(port: UInt16(url.port!)).request("POST", url.path, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                                                     body: Array("result=pass".utf8))
+        let confirmed = try await driver.client.json("POST", "/v1/payments/\((policy["payment"] as! [String: Any])["id"]!)/confirm", token: driver.token)
+        #expect(try confirmed.json()["status"] as? String == "succeeded")
+        _ = try await clocks.json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": "2026-07-02T09:10:00Z"])
+        let after = try await driver.client.json("GET", "/v1/policies/\(id)", token: driver.token).json()
+        #expect(after["status"] as? String == "expired")
+        #expect(after["paid_at"] is NSNull)
+        #expect((after["refund"] as? [String: Any])?["state"] as? String == "succeeded")
+        #expect(after["refund_amount"] as? Int == quote["total_amount"] as? Int)
+        #expect(try await driver.client.json("GET", "/v1/cover?at=2026-07-02T09:07:00Z", token: driver.token).json()["covered"] as? Bool == false)
+        #expect(try await driver.client.json("GET", "/v1/policies/\(id)/certificate", token: driver.token).status == 409)
+        let history = try await driver.client.json("GET", "/v1/transactions", token: driver.token).json()["data"] as! [[String: Any]]
+        #expect(history.reduce(0) { $0 + ($1["amount"] as! Int) } == 0)
+        try await expectLedgerConsistent()
+    }
+}

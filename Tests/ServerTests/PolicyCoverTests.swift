@@ -1,4 +1,6 @@
+import AppKernel
 import Foundation
+import HTTPServer
 import TestSupport
 import Testing
 
@@ -322,5 +324,37 @@ struct CoverScene {
         let other = try await TestDriver.make(server)
         #expect(try await other.client.json("GET", "/v1/cover?policy_id=\(block)", token: other.token).status == 404)
         #expect(try await scene.driver.client.json("GET", "/v1/cover?policy_id=nonsense", token: scene.driver.token).status == 404)
+    }
+}
+
+@Suite(.tags(.database)) struct CoverCutNoticeTests {
+    /// Item 6: the 14-hour cut is told to every linked provider (a signed `cover_cut`), as
+    /// PRODUCT.md says, not only to the driver.
+    @Test func linkedProvidersHearOfTheFourteenHourCut() async throws {
+        let receiver = try WebhookReceiver()
+        let server = try Fixtures.server(config: ["PROVIDER_DELIVEROO_WEBHOOK_URL": receiver.url + "/hourglass"], jobs: true)
+        defer { Task { await server.stop(); await receiver.stop() } }
+        let scene = try await CoverScene.make(server, at: "2026-09-11T06:00:00Z")
+        try await scene.shift("long", "shift_started", "2026-09-11T06:00:00Z")
+        try await scene.advance(to: "2026-09-11T21:00:00Z")   // 15 hours on, still working
+        let session = try await scene.sessions()[0]
+        #expect(session["was_cut"] as? Bool == true)
+        var notices: [[String: Any]] = []
+        for _ in 0..<100 where notices.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            notices = receiver.requests.compactMap { try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] }
+                .filter { $0["type"] as? String == "cover_cut" }
+        }
+        #expect(notices.count == 1)
+        #expect(notices.first?["provider_driver_id"] as? String == scene.rider)
+        #expect(notices.first?["occurred_at"] as? String == "2026-09-11T20:00:00Z")
+        let secret = ProcessInfo.processInfo.environment["PROVIDER_DELIVEROO_SECRET"]!
+        for request in receiver.requests {
+            #expect(throws: Never.self) { try WebhookSignature.verify(header: request.headers["hourglass-signature"], body: request.body, secret: secret) }
+        }
+        // Recomputing again (another advance) does not tell them twice.
+        try await scene.advance(to: "2026-09-11T22:00:00Z")
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(receiver.requests.filter { String(decoding: $0.body, as: UTF8.self).contains("cover_cut") }.count == 1)
     }
 }

@@ -59,8 +59,10 @@ public struct Policy: Sendable, Equatable {
     /// starts, `active` while it runs and `expired` after, without anything having to run.
     /// A PAYG policy shows `paused` while cover is paused for money (PRODUCT.md: from below £0
     /// until a top-up brings the balance back to at least £10).
+    /// A block still waiting for its payment when its quoted period is over has expired unpaid.
     public func status(at now: Date, coverPaused: Bool = false) -> PolicyStatus {
         if product == "payg", status == .active, coverPaused { return .paused }
+        if product == "hourly", status == .pendingPayment, let endsAt, now >= endsAt { return .expired }
         guard product == "hourly", status == .scheduled || status == .active, let endsAt else { return status }
         if now >= endsAt { return .expired }
         return now >= startsAt ? .active : .scheduled

@@ -49,7 +49,15 @@ struct PolicyIssuance: Sendable {
                 }
                 return
             }
-            if payment.status == .succeeded {
+            if payment.status == .succeeded, policy.status(at: payment.updatedAt) == .expired {
+                // Authenticated only after the block's whole period had passed: it covers
+                // nothing now, so the money goes back to the card.
+                try await issuance.bookCapture(of: payment, for: policy, on: transaction)
+                try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
+                                                      description: "Refund: cover \(policy.number) expired before it was paid",
+                                                      at: payment.updatedAt, on: transaction)
+                try await store.expireUnpaid(policy.id, refundAmount: payment.amount)
+            } else if payment.status == .succeeded {
                 let (start, end) = Self.period(of: policy, paidAt: payment.updatedAt)
                 let paid = try await store.markPaid(policy.id, paidAt: payment.updatedAt, startsAt: start, endsAt: end)
                 try await issuance.bookCapture(of: payment, for: paid, on: transaction)

@@ -209,7 +209,11 @@ struct PolicyRoutes: Sendable {
         let policy = try await ownedPolicy(context, caller)
         // A certificate states cover in force: a block never paid has none to state.
         if policy.product == "hourly", policy.paidAt == nil {
-            let why = policy.status == .pendingPayment ? "it is waiting for its payment" : "it was cancelled before it was paid, so it never covered anything"
+            let why = switch policy.status(at: caller.context.now) {
+            case .pendingPayment: "it is waiting for its payment"
+            case .expired: "its period ended before it was paid, so it never covered anything"
+            default: "it was cancelled before it was paid, so it never covered anything"
+            }
             throw AppError(status: .conflict, slug: "no-certificate", detail: "policy \(policy.number) has no certificate: \(why)")
         }
         // HTML unless the client asks for PDF (PRODUCT.md: "PDF welcome on Accept: application/pdf").

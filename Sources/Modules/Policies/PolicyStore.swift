@@ -76,6 +76,13 @@ struct PolicyStore: Sendable {
             """, decode: Policy.init(row:))
     }
 
+    /// A block whose payment came after its period ended: expired, and what it took owed back.
+    func expireUnpaid(_ policyID: UUID, refundAmount: Int64) async throws {
+        try await database.execute("""
+            UPDATE policies.policies SET status = 'expired', refund_amount = \(refundAmount) WHERE id = \(policyID)
+            """)
+    }
+
     func setRefundAmount(_ amount: Int64, of policyID: UUID) async throws {
         try await database.execute("UPDATE policies.policies SET refund_amount = \(amount) WHERE id = \(policyID)")
     }
