@@ -69,7 +69,8 @@ struct PaymentStore: Sendable {
         }
         return try await database.queryOne("""
             UPDATE payments.payments SET status = \(status.rawValue), psp_intent_id = \(intent.id),
-                failure_code = \(intent.failureCode), redirect_url = \(intent.redirectURL), updated_at = \(instant), recorded_at = now()
+                failure_code = \(intent.failureCode), redirect_url = \(intent.redirectURL), updated_at = \(instant),
+                recorded_at = CASE WHEN status = \(status.rawValue) THEN recorded_at ELSE now() END
             WHERE id = \(paymentID) RETURNING \(Payment.columns)
             """, decode: Payment.init(row:))
     }
@@ -82,12 +83,15 @@ struct PaymentStore: Sendable {
     }
 
     /// Payments still waiting for an outcome whose last change is older than `seconds` of real
-    /// time (database time: a test clock never makes a payment look stale).
+    /// time (database time: a test clock never makes a payment look stale). One waiting for the
+    /// customer's SCA is asked about for a day; after that only a webhook settles it (the
+    /// customer may still authenticate, so it is never failed on our side).
     func unsettled(olderThanSeconds seconds: Int, driverIDs: [UUID]?) async throws -> [Payment] {
         let drivers: SQL = driverIDs.map { "AND driver_id = ANY(\($0))" } ?? ""
         return try await database.queryAll("""
             SELECT \(Payment.columns) FROM payments.payments
-            WHERE status IN ('processing', 'requires_action') AND recorded_at <= now() - make_interval(secs => \(seconds)) \(drivers)
+            WHERE (status = 'processing' OR (status = 'requires_action' AND recorded_at > now() - interval '1 day'))
+              AND recorded_at <= now() - make_interval(secs => \(seconds)) \(drivers)
             ORDER BY recorded_at LIMIT 200
             """, decode: Payment.init(row:))
     }
