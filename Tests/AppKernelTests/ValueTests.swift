@@ -44,7 +44,9 @@ struct DateTests {
     @Test func rfc3339() {
         let instant = Date(timeIntervalSince1970: 1_795_708_800)
         #expect(RFC3339.format(instant) == "2026-11-26T16:00:00Z")
-        #expect(RFC3339.format(instant.addingTimeInterval(0.25)) == "2026-11-26T16:00:00.250Z")
+        // One form for every timestamp: whole seconds, the fraction dropped (never rounded up).
+        #expect(RFC3339.format(instant.addingTimeInterval(0.75)) == "2026-11-26T16:00:00Z")
+        #expect(RFC3339.format(instant.addingTimeInterval(-0.25)) == "2026-11-26T15:59:59Z")
         #expect(RFC3339.parse("2026-11-26T16:00:00Z") == instant)
         #expect(RFC3339.parse("2026-11-26T18:30:00+02:30") == instant)
         #expect(RFC3339.parse("2026-11-26T16:00:00.123456789Z")!.timeIntervalSince(instant) > 0.1234)
@@ -80,5 +82,31 @@ struct JSONBoundaryTests {
         #expect(JSON.containsEscapedNUL(Array(#"{"a":"x\u0000y"}"#.utf8)))
         #expect(!JSON.containsEscapedNUL(Array(#"{"a":"x\\u0000y"}"#.utf8)))
         #expect(!JSON.containsEscapedNUL(Array(#"{"a":"\u0041"}"#.utf8)))
+    }
+}
+
+/// The API's JSON rules, written once (issue #10): nulls present, lower-case ids, one timestamp
+/// form, snake_case keys, dictionary keys untouched.
+struct JSONWriterTests {
+    struct Sample: Encodable {
+        let id: UUID
+        let endsAt: Date?
+        let hours: Int?
+        let redirectURL: String
+        let nested: [String: Int]
+        let items: [Int?]
+    }
+
+    @Test func writesEveryFieldWithOneEncoding() throws {
+        let id = UUID(uuidString: "8CDECB34-0C4A-4E5B-9F3E-1A2B3C4D5E6F")!
+        let sample = Sample(id: id, endsAt: nil, hours: nil, redirectURL: "https://x/y", nested: ["keepThis": 1], items: [1, nil])
+        let text = String(decoding: try JSONWriter.encode(sample), as: UTF8.self)
+        #expect(text == #"{"ends_at":null,"hours":null,"id":"8cdecb34-0c4a-4e5b-9f3e-1a2b3c4d5e6f","items":[1,null],"nested":{"keepThis":1},"redirect_url":"https://x/y"}"#)
+        let dated = String(decoding: try JSONWriter.encode(["at": Date(timeIntervalSince1970: 1_795_708_800.712)]), as: UTF8.self)
+        #expect(dated == #"{"at":"2026-11-26T16:00:00Z"}"#)
+        #expect(String(decoding: try JSONWriter.encode("quote \" back\\slash\n\u{1}"), as: UTF8.self) == #""quote \" back\\slash\n\u0001""#)
+        #expect(JSONWriter.snakeCase("providerDriverId") == "provider_driver_id")
+        #expect(JSONWriter.snakeCase("last4") == "last4")
+        #expect(JSONWriter.snakeCase("pspIntentID") == "psp_intent_id")
     }
 }

@@ -3,15 +3,10 @@ public import HTTPServer
 
 /// The API's JSON conventions in one place: snake_case keys, RFC 3339 UTC instants.
 public enum JSON {
+    /// The API's JSON for a value (see `JSONWriter`: snake_case, nulls written, lower-case ids,
+    /// RFC 3339 instants in whole seconds).
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(RFC3339.format(date))
-        }
-        return Array(try encoder.encode(value))
+        try JSONWriter.encode(value)
     }
 
     /// Decodes a request body, turning every failure into a 4xx the client can act on:

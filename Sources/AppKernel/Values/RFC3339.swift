@@ -3,11 +3,11 @@ import Postgres
 
 /// RFC 3339 instants in UTC with `Z`, as the API writes and reads them (PRODUCT.md).
 public enum RFC3339 {
-    /// `2026-11-26T16:00:36Z`, or with milliseconds (`…36.250Z`) when the instant has any.
+    /// `2026-11-26T16:00:36Z`: always whole seconds (the fraction is dropped), so every
+    /// timestamp the API writes has one form that any RFC 3339 parser reads.
     public static func format(_ date: Date) -> String {
         let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let seconds = totalMilliseconds >= 0 ? totalMilliseconds / 1000 : (totalMilliseconds - 999) / 1000
-        let milliseconds = Int(totalMilliseconds - seconds * 1000)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let civil = CivilCalendar.civil(days: Int(days))
@@ -17,7 +17,6 @@ public enum RFC3339 {
         }
         var text = "\(pad(civil.year, 4))-\(pad(civil.month, 2))-\(pad(civil.day, 2))T"
             + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2)):\(pad(secondOfDay % 60, 2))"
-        if milliseconds != 0 { text += ".\(pad(milliseconds, 3))" }
         return text + "Z"
     }
 
