@@ -29,9 +29,21 @@ public final class RouteCollector {
 }
 
 /// One of PRODUCT.md's 25 modules. The executable lists the installed modules once
-/// (STYLE.md C9); each registers its own routes.
+/// (STYLE.md C9); each declares its endpoints.
 public protocol AppModule: Sendable {
     /// snake_case: the module's Postgres schema and migration file prefix.
     static var name: String { get }
+    /// The module's routes, each declared once with who may call it, what it takes and what
+    /// it answers: served, validated and documented from that one declaration.
+    var endpoints: [Endpoint] { get }
+    /// Routes not yet declared as endpoints (handlers that authenticate and parse themselves).
     func registerRoutes(on routes: RouteCollector)
+    /// The credentials this module resolves for every endpoint (Identity: driver tokens).
+    var authenticators: [Access: any Authenticator] { get }
+}
+
+extension AppModule {
+    public var endpoints: [Endpoint] { [] }
+    public var authenticators: [Access: any Authenticator] { [:] }
+    public func registerRoutes(on routes: RouteCollector) {}
 }

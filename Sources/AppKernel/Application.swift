@@ -4,22 +4,67 @@ import Logging
 import Postgres
 import Synchronization
 
-/// The HTTP responder for the whole process: routes a request, runs its handler with a fresh
-/// `RequestContext`, turns any error into problem+json, stamps `X-Request-ID`, writes the access log.
+/// The HTTP responder for the whole process: routes a request to its endpoint, resolves the
+/// caller, checks the body and query against the endpoint's declaration, runs the handler with
+/// one `RequestContext`, turns any error into problem+json, stamps `X-Request-ID`, writes the
+/// access log. In the test environment every JSON answer is also checked against the schema
+/// the endpoint declares for its status, so the OpenAPI document cannot drift from the truth.
 public final class Application: HTTPResponder {
     public let context: AppContext
-    public let router: Router<Route>
+    public let router: Router<Routed>
+    /// Every declared endpoint, in registration order (for the OpenAPI document).
+    public let endpoints: [Endpoint]
+    private let authenticators: [Access: any Authenticator]
     private let requestIDs = RequestIDGenerator()
+    private let checksResponses: Bool
+    private let clientAddresses: ClientAddressResolver
+
+    /// What a path and method lead to.
+    public enum Routed: Sendable {
+        case endpoint(Endpoint)
+        case legacy(Route)
+
+        var bodyLimit: Int? {
+            switch self {
+            case .endpoint(let endpoint): endpoint.bodyLimit
+            case .legacy(let route): route.bodyLimit
+            }
+        }
+    }
 
     public init(context: AppContext, modules: [any AppModule]) {
         self.context = context
-        let routes = RouteCollector()
-        for module in modules { module.registerRoutes(on: routes) }
-        router = routes.router
+        var authenticators: [Access: any Authenticator] = [:]
+        for module in modules { authenticators.merge(module.authenticators) { first, _ in first } }
+        self.authenticators = authenticators
+        checksResponses = context.config.environment == .test
+        clientAddresses = ClientAddressResolver(trustedProxies: context.config.trustedProxies)
+        let legacy = RouteCollector()
+        var endpoints: [Endpoint] = []
+        for module in modules {
+            module.registerRoutes(on: legacy)
+            endpoints += module.endpoints
+        }
+        // The OpenAPI document describes every endpoint, itself included; built once.
+        let document = DocumentBox()
+        endpoints.append(Endpoint(
+            .get, "/openapi.json", id: "openAPI", "This API's OpenAPI 3.1 document, generated from the endpoints the server runs",
+            tag: "ops", access: .anyone, responses: [ResponseSpec(200, "OpenAPI 3.1", .media(["application/json"]))],
+            handler: { _ in HTTPResponse(status: .ok, contentType: "application/json", body: document.bytes) }))
+        document.bytes = (try? JSON.encode(OpenAPI.document(Self.info, endpoints: endpoints))) ?? []
+        var router = Router<Routed>()
+        for endpoint in endpoints {
+            precondition(endpoint.access == .anyone || authenticators[endpoint.access] != nil,
+                         "\(endpoint.method.rawValue) \(endpoint.path) needs a \(endpoint.access) authenticator")
+            router.add(endpoint.method, endpoint.path, .endpoint(endpoint))
+        }
+        for route in legacy.router.entries { router.add(route.method, route.pattern, .legacy(route.handler)) }
+        self.router = router
+        self.endpoints = endpoints
     }
 
     public func bodyLimit(for head: HTTPRequestHead) -> Int? {
-        if case .found(let route, _, _) = router.match(head.method, path: head.path) { return route.bodyLimit }
+        if case .found(let routed, _, _) = router.match(head.method, path: head.path) { return routed.bodyLimit }
         return nil
     }
 
@@ -31,12 +76,16 @@ public final class Application: HTTPResponder {
         var response: HTTPResponse
         var pattern = "unmatched"
         switch router.match(request.method, path: request.path) {
-        case .found(let route, let parameters, let routePattern):
+        case .found(let routed, let parameters, let routePattern):
             pattern = routePattern
-            let requestContext = RequestContext(requestID: requestID, logger: logger, parameters: parameters,
+            var requestContext = RequestContext(requestID: requestID, logger: logger, parameters: parameters,
                                                 app: context, now: context.clock.now())
+            requestContext.clientAddress = clientAddresses.resolve(peer: request.remoteAddress, forwardedFor: request.headers["x-forwarded-for"])
             do {
-                response = try await route.handler(request, requestContext)
+                switch routed {
+                case .endpoint(let endpoint): response = try await run(endpoint, request, requestContext)
+                case .legacy(let route): response = try await route.handler(request, requestContext)
+                }
             } catch {
                 response = errorResponse(error, requestID: requestID, logger: logger)
             }
@@ -63,6 +112,103 @@ public final class Application: HTTPResponder {
         return response
     }
 
+    /// Authenticates, validates, runs.
+    private func run(_ endpoint: Endpoint, _ request: HTTPRequest, _ initial: RequestContext) async throws -> HTTPResponse {
+        var requestContext = initial
+        if endpoint.access != .anyone, let authenticator = authenticators[endpoint.access] {
+            requestContext = try await authenticator.authenticate(request, requestContext)
+        }
+        try Self.checkQuery(request.query, against: endpoint.query)
+        var validated: [UInt8]?
+        switch endpoint.body {
+        case .json(let schema)?: validated = try Self.validateJSON(request, schema)
+        case .bytes?, nil: validated = nil
+        }
+        let response = try await endpoint.handler(Call(request: request, context: requestContext, validatedBody: validated))
+        if checksResponses { return checked(response, of: endpoint, logger: requestContext.logger) }
+        return response
+    }
+
+    /// The JSON body, checked against the endpoint's schema: 415 for another media type, 400
+    /// for something that is not JSON, 422 naming every invalid field at once.
+    static func validateJSON(_ request: HTTPRequest, _ schema: Schema) throws(AppError) -> [UInt8] {
+        if let contentType = request.headers["content-type"]?.lowercased() {
+            let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
+                throw .unsupportedMediaType("send the body as application/json")
+            }
+        }
+        guard !request.body.isEmpty else { throw .badRequest("the body is empty: send a JSON object") }
+        let value: JSONValue
+        do {
+            value = try JSON.decode(JSONValue.self, from: request.body)
+        } catch {
+            throw .badRequest("the body is not valid JSON")
+        }
+        guard case .object = value else { throw .badRequest("the body must be a JSON object") }
+        var errors: [FieldError] = []
+        let normalised = schema.validateInput(value, errors: &errors)
+        guard errors.isEmpty else { throw .invalid(errors.count == 1 ? "a field is invalid" : "some fields are invalid", fields: errors) }
+        do {
+            return try JSON.encode(normalised)
+        } catch {
+            throw .badRequest("the body could not be read")
+        }
+    }
+
+    /// Only declared query parameters, each valid, once unless repeatable: an unknown filter is
+    /// a 400, never silently ignored.
+    static func checkQuery(_ query: String?, against declared: [QueryParameter]) throws(AppError) {
+        guard let query, !query.isEmpty else { return }
+        var errors: [FieldError] = []
+        var seen: [String: Int] = [:]
+        for (name, value) in QueryParameters.pairs(query) {
+            guard let parameter = declared.first(where: { $0.name == name }) else {
+                errors.append(FieldError(field: name, message: "is not a parameter of this endpoint"))
+                continue
+            }
+            seen[name, default: 0] += 1
+            if seen[name]! > 1, !parameter.repeatable {
+                errors.append(FieldError(field: name, message: "may be given only once"))
+                continue
+            }
+            var fieldErrors: [FieldError] = []
+            let json: JSONValue = switch parameter.schema {
+            case .integer: Int64(value).map(JSONValue.integer) ?? .string(value)
+            case .boolean: value == "true" ? .bool(true) : value == "false" ? .bool(false) : .string(value)
+            default: .string(value)
+            }
+            _ = parameter.schema.validateInput(json, at: name, errors: &fieldErrors)
+            errors += fieldErrors
+        }
+        if !errors.isEmpty { throw .badRequest("invalid query parameters", fields: errors) }
+    }
+
+    /// In tests: an answer that is not what the endpoint declares becomes a 500 naming the
+    /// difference, so the test that provoked it fails.
+    private func checked(_ response: HTTPResponse, of endpoint: Endpoint, logger: Logger) -> HTTPResponse {
+        let status = response.status.code
+        guard let spec = endpoint.allResponses.first(where: { $0.status == status }) else {
+            logger.error("undeclared status", metadata: ["http.status": "\(status)", "http.route": "\(endpoint.path)"])
+            return Self.contractBroken("\(endpoint.method.rawValue) \(endpoint.path) answered \(status), which it does not declare")
+        }
+        guard case .json(let schema) = spec.content, response.headers["content-type"]?.contains("json") == true else { return response }
+        guard let value = try? JSON.decode(JSONValue.self, from: response.body) else {
+            return Self.contractBroken("\(endpoint.path) answered \(status) with a body that is not JSON")
+        }
+        let problems = schema.conformance(of: value)
+        guard problems.isEmpty else {
+            let text = problems.prefix(5).map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+            logger.error("answer does not match its schema", metadata: ["http.route": "\(endpoint.path)", "problems": "\(text)"])
+            return Self.contractBroken("\(endpoint.method.rawValue) \(endpoint.path) \(status) does not match its schema: \(text)")
+        }
+        return response
+    }
+
+    static func contractBroken(_ detail: String) -> HTTPResponse {
+        ProblemDetails.response(for: AppError(status: .internalServerError, slug: "contract-broken", detail: detail), requestID: nil)
+    }
+
     /// The single translation point from errors to responses (STYLE.md C4). Unexpected errors
     /// become a 500 naming the request id; their details go to the log only.
     private func errorResponse(_ error: any Error, requestID: String, logger: Logger) -> HTTPResponse {
@@ -73,7 +219,7 @@ public final class Application: HTTPResponder {
         if let error = error as? PostgresError, error.code == .invalidParameter {
             // Input that slipped past validation but cannot be stored: the client's fault, not ours.
             logger.warning("unstorable input", metadata: ["error": "\(error)"])
-            return ProblemDetails.response(for: AppError.badRequest("the request contains a value that cannot be stored"),
+            return ProblemDetails.response(for: AppError.invalid("the request contains a value that cannot be stored"),
                                            requestID: requestID)
         }
         if let error = error as? PostgresError, [.poolTimeout, .connectionFailed, .connectionClosed, .queryTimeout, .poolClosed].contains(error.code) {
@@ -87,6 +233,19 @@ public final class Application: HTTPResponder {
                           detail: "an unexpected error occurred; quote request id \(requestID) to support"),
             requestID: requestID)
     }
+}
+
+extension Application {
+    static let info = OpenAPI.Info(
+        title: "Hourglass API", version: "1",
+        description: "Motor cover by the hour for gig-economy drivers. Money is in integer minor units (pence) with a currency; "
+            + "instants are RFC 3339 UTC in whole seconds; ids are lower-case UUIDs; every documented field is present, null when "
+            + "it does not apply. Errors are application/problem+json (RFC 9457) naming every invalid field.")
+}
+
+/// Written once while the application is built, then only read.
+private final class DocumentBox: @unchecked Sendable {
+    var bytes: [UInt8] = []
 }
 
 /// Request ids: the caller's `X-Request-ID` when it is sane (a load balancer's trace id), else a

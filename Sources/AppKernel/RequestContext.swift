@@ -10,15 +10,20 @@ public struct RequestContext: Sendable {
     public var logger: Logger
     public let parameters: Parameters
     public let app: AppContext
-    /// "Now" for this request, from the application clock.
+    /// "Now" for this request: the application clock, or the caller's test clock (sandbox).
     public var now: Date
+    /// Who is calling, resolved before the handler runs (`Access`).
+    public var caller: Caller
+    /// The client's IP: the TCP peer, or what a trusted proxy says it forwarded for.
+    public var clientAddress: String = ""
 
-    public init(requestID: String, logger: Logger, parameters: Parameters, app: AppContext, now: Date) {
+    public init(requestID: String, logger: Logger, parameters: Parameters, app: AppContext, now: Date, caller: Caller = .anonymous) {
         self.requestID = requestID
         self.logger = logger
         self.parameters = parameters
         self.app = app
         self.now = now
+        self.caller = caller
     }
 
     public var database: PostgresPool { app.database }

@@ -60,11 +60,10 @@ func installedModules(_ app: AppContext, services: Services) -> [any AppModule] 
         PoliciesModule(app: app, identity: identity, wallet: wallet, outcomes: services.paymentOutcomes, endings: policyEndings),
         PaymentsModule(payments: payments, identity: identity, webhookSecret: services.pspWebhookSecret),
         WalletModule(wallet: wallet, identity: identity),
-        BillingModule(app: app, identity: identity),
+        BillingModule(app: app),
         WorkProvidersModule(app: app, identity: identity, jobs: services.jobs, pauseListeners: wallet.pauseListeners),
         coverModule,
-        ClaimsModule(app: app, identity: identity, cover: cover),
-        NotificationsModule(app: app, identity: identity),
-        OpenAPIModule(sandbox: app.config.environment.isSandbox),
+        ClaimsModule(app: app, cover: cover),
+        NotificationsModule(app: app),
     ]
 }

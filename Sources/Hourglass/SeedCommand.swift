@@ -32,10 +32,15 @@ struct SeedCommand: AsyncParsableCommand {
         let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)
         let services = try Services.make(config, logger: logger, database: pool)
         let application = Application(context: app, modules: installedModules(app, services: services))
-        func call(_ method: HTTPMethod, _ path: String, _ body: [String: Any], token: String? = nil) async throws -> (Int, [String: Any]) {
+        func call(_ method: HTTPMethod, _ path: String, _ body: [String: Any], token: String? = nil,
+                  signedWith secret: String? = nil) async throws -> (Int, [String: Any]) {
             let body: [UInt8] = method == .get ? [] : Array(try JSONSerialization.data(withJSONObject: body))
             var headers: HTTPHeaders = ["host": "seed", "content-type": "application/json"]
             if let token { headers.add(name: "authorization", value: "Bearer \(token)") }
+            if let secret {
+                headers.add(name: "hourglass-signature",
+                            value: WebhookSignature.sign(body: body, secret: secret, timestamp: Int(app.clock.now().timeIntervalSince1970)))
+            }
             let head = HTTPRequestHead(method: method, target: path, path: path, query: nil, version: .http1_1, headers: headers,
                                        keepAlive: true, expectsContinue: false, contentLength: nil, isChunked: false)
             let response = await application.respond(to: HTTPRequest(
@@ -83,7 +88,15 @@ struct SeedCommand: AsyncParsableCommand {
                                             causedBy: "promo:seed-welcome", at: app.clock.now(), on: transaction)
             }
         }
-        _ = try await call(.post, "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": "demo-rider"], token: token)
+        // The Deliveroo link, asked for by the driver and confirmed by the (sandbox) provider,
+        // as it happens for real.
+        let (linkStatus, link) = try await call(.post, "/v1/work-provider-links",
+                                                ["provider": "deliveroo", "provider_driver_id": "demo-rider"], token: token)
+        if linkStatus == 201, let code = link["link_code"] as? String,
+           let secret = config.workProviders.first(where: { $0.name == "deliveroo" })?.secret {
+            _ = try await call(.post, "/v1/work-providers/deliveroo/link-confirmations",
+                               ["provider_driver_id": "demo-rider", "link_code": code], signedWith: secret)
+        }
         await services.stop()
         await pool.close()
         print("demo driver: \(Self.email) / \(Self.password) (vehicle LB19HGL, PAYG policy, £20 welcome credit, deliveroo id demo-rider)")

@@ -29,8 +29,7 @@ import Testing
                                               topUp: Int.random(in: 1500...4000, using: &random))
         _ = try await scene.driver.client.json("PATCH", "/v1/wallet", ["auto_top_up": ["enabled": false]], token: scene.driver.token)
         let eats = "eats-\(UUID().uuidString.prefix(8))"
-        #expect(try await scene.driver.client.json("POST", "/v1/work-provider-links", ["provider": "uber_eats", "provider_driver_id": eats],
-                                                   token: scene.driver.token).status == 201)
+        #expect(try await scene.driver.link(server.port, "uber_eats", eats) == 200)
         let providers = [("deliveroo", scene.rider), ("uber_eats", eats)]
         let connection = try TestConnection(port: server.port)
         var history = History()

@@ -22,6 +22,28 @@ struct ProviderClient {
     }
 }
 
+extension ProviderClient {
+    /// The provider confirms a driver's link code (signed, like every provider request).
+    func confirm(_ providerDriverID: String, code: String, secret override: String? = nil) async throws -> TestResponse {
+        let body = Array(try JSONSerialization.data(withJSONObject: ["provider_driver_id": providerDriverID, "link_code": code], options: [.sortedKeys]))
+        let signature = WebhookSignature.sign(body: body, secret: override ?? secret, timestamp: Int(Date().timeIntervalSince1970))
+        return try await connection.request("POST", "/v1/work-providers/\(provider)/link-confirmations",
+                                            headers: [("Content-Type", "application/json"), ("Hourglass-Signature", signature)], body: body)
+    }
+}
+
+extension TestDriver {
+    /// Links the driver to `provider` as `providerDriverID` the way it happens for real: the
+    /// driver asks for a code, the provider confirms it. Returns the confirmation's status.
+    @discardableResult
+    func link(_ port: UInt16, _ provider: String, _ providerDriverID: String) async throws -> Int {
+        let requested = try await client.json("POST", "/v1/work-provider-links", ["provider": provider, "provider_driver_id": providerDriverID],
+                                              token: token)
+        guard requested.status == 201, let code = try requested.json()["link_code"] as? String else { return requested.status }
+        return try await ProviderClient(connection: try TestConnection(port: port), provider: provider).confirm(providerDriverID, code: code).status
+    }
+}
+
 @Suite(.tags(.database)) struct CoverTests {
     /// A driver on a test clock with an active PAYG policy (£2.03 an hour) and £50 in the wallet.
     func paygDriver(_ server: TestServer, clockStart: String) async throws -> (TestDriver, String, clock: String) {
@@ -44,10 +66,8 @@ struct ProviderClient {
         defer { Task { await server.stop() } }
         let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-03T07:55:00Z")
         let rider = "rider-\(UUID().uuidString.prefix(8))", eater = "ue-\(UUID().uuidString.prefix(8))"
-        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
-                                             token: driver.token).status == 201)
-        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "uber_eats", "provider_driver_id": eater],
-                                             token: driver.token).status == 201)
+        #expect(try await driver.link(server.port, "deliveroo", rider) == 200)
+        #expect(try await driver.link(server.port, "uber_eats", eater) == 200)
         let deliveroo = ProviderClient(connection: try TestConnection(port: server.port), provider: "deliveroo")
         let uberEats = ProviderClient(connection: try TestConnection(port: server.port), provider: "uber_eats")
         let p = UUID().uuidString.prefix(8)
@@ -124,8 +144,7 @@ struct ProviderClient {
         defer { Task { await server.stop() } }
         let (driver, policyID, clock) = try await paygDriver(server, clockStart: "2026-08-04T07:55:00Z")
         let rider = "split-\(UUID().uuidString.prefix(8))", p = UUID().uuidString.prefix(8)
-        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
-                                             token: driver.token).status == 201)
+        #expect(try await driver.link(server.port, "deliveroo", rider) == 200)
         let deliveroo = ProviderClient(connection: try TestConnection(port: server.port), provider: "deliveroo")
         try await advance(server, clock, to: "2026-08-04T12:00:00Z")
 
@@ -175,6 +194,7 @@ struct ProviderClient {
         // The link names the driver in the same form as the driver's own profile (`GET /v1/me`).
         let me = try await driver.client.json("GET", "/v1/me", token: driver.token).json()
         #expect(try link.json()["driver_id"] as? String == me["id"] as? String)
+        #expect(try await deliveroo.confirm(rider, code: try link.json()["link_code"] as! String).status == 200)
         #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
                                              token: driver.token).status == 409)
         #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "just_eat", "provider_driver_id": "x"],
@@ -243,8 +263,7 @@ struct ProviderClient {
         let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-08-07T06:00:00Z")
         let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
         let rider = "notice-\(UUID().uuidString.prefix(8))"
-        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
-                                             token: driver.token).status == 201)
+        #expect(try await driver.link(server.port, "deliveroo", rider) == 200)
         let quote = try await driver.quote().json()
         let policyID = try await driver.client.json("POST", "/v1/policies", ["quote_id": quote["id"]!], token: driver.token).json()["id"] as! String
         let card = try await driver.addCard("tok_visa")

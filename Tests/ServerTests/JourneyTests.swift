@@ -179,7 +179,7 @@ struct TestDriver {
             #expect(fields.contains(field), "\(overrides): \(fields)")
         }
         let badTime = try await driver.quote(["product": "hourly", "hours": 2, "starts_at": "tomorrow"])
-        #expect(badTime.status == 400)
+        #expect(badTime.status == 422)
         let noVehicle = try await driver.quote(["vehicle_id": UUID().uuidString])
         #expect(noVehicle.status == 404)
     }

@@ -25,8 +25,7 @@ struct CoverScene {
         let card = try await driver.addCard(cardToken)
         if cardToken == "tok_visa" { #expect(try await driver.topUp(topUp, card: card).status == 201) }
         let rider = "scene-\(UUID().uuidString.prefix(8))"
-        #expect(try await driver.client.json("POST", "/v1/work-provider-links", ["provider": "deliveroo", "provider_driver_id": rider],
-                                             token: driver.token).status == 201)
+        #expect(try await driver.link(server.port, "deliveroo", rider) == 200)
         var scene = CoverScene(server: server, driver: driver, clocks: clocks, clockID: clockID, rider: rider,
                                deliveroo: ProviderClient(connection: try TestConnection(port: server.port), provider: "deliveroo"),
                                card: card, policyID: "", rate: 0)
@@ -323,7 +322,7 @@ struct CoverScene {
         // Another driver's policy is not theirs to ask about.
         let other = try await TestDriver.make(server)
         #expect(try await other.client.json("GET", "/v1/cover?policy_id=\(block)", token: other.token).status == 404)
-        #expect(try await scene.driver.client.json("GET", "/v1/cover?policy_id=nonsense", token: scene.driver.token).status == 404)
+        #expect(try await scene.driver.client.json("GET", "/v1/cover?policy_id=nonsense", token: scene.driver.token).status == 400)
     }
 }
 

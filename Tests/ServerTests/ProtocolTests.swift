@@ -122,7 +122,8 @@ import Testing
         try await connection.send("GET /health/live HTTP/1.1\r\nHost: a\r\n")  // never finished
         let start = ContinuousClock.now
         #expect(try await connection.readResponse().status == 408)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Answered by the timeout (deadlines are swept about once a second; a loaded CI machine adds more).
+        #expect(ContinuousClock.now - start < .seconds(5))
         #expect(await connection.isClosedByPeer())
     }
 

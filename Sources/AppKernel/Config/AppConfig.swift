@@ -45,6 +45,10 @@ public struct AppConfig: Sendable {
     public var jobsInProcess: Bool
     /// Failed logins from one address within 15 minutes before further attempts get 429.
     public var loginMaxFailuresPerAddress: Int
+    /// Load balancers whose `X-Forwarded-For` is believed (IPs and IPv4 CIDR blocks).
+    public var trustedProxies: [String]
+    /// Sign-ups allowed from one client address per hour.
+    public var signUpsPerAddressPerHour: Int
     /// How long a card payment may wait for its outcome before the recovery job asks the
     /// processor about it (real time).
     public var paymentRecoveryAfter: Duration
@@ -78,6 +82,8 @@ public struct AppConfig: Sendable {
         "WORK_PROVIDERS": "comma-separated work providers that may send shift events",
         "JOBS_IN_PROCESS": "true to run job workers inside hourglass serve",
         "LOGIN_MAX_FAILURES_PER_ADDRESS": "failed logins per client address per 15 minutes before 429",
+        "TRUSTED_PROXIES": "comma-separated load balancer addresses (IPs, IPv4 CIDR) whose X-Forwarded-For is believed",
+        "SIGN_UPS_PER_ADDRESS_PER_HOUR": "sign-ups allowed from one client address per hour before 429",
         "PAYMENT_RECOVERY_AFTER_SECONDS": "a card payment unsettled this long is settled by asking the processor",
     ]
 
@@ -132,6 +138,9 @@ public struct AppConfig: Sendable {
         pspSandboxPort = try reader.integer("PSP_SANDBOX_PORT", in: 0...65535, as: UInt16.self)
         jobsInProcess = try reader.oneOf("JOBS_IN_PROCESS", ["true", "false"]) == "true"
         loginMaxFailuresPerAddress = try reader.integer("LOGIN_MAX_FAILURES_PER_ADDRESS", in: 1...1_000_000)
+        trustedProxies = values["TRUSTED_PROXIES", default: ""].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        signUpsPerAddressPerHour = try reader.integer("SIGN_UPS_PER_ADDRESS_PER_HOUR", in: 1...1_000_000)
         paymentRecoveryAfter = .seconds(try reader.integer("PAYMENT_RECOVERY_AFTER_SECONDS", in: 1...86_400))
         workProviders = try values["WORK_PROVIDERS", default: ""].split(separator: ",").map { raw throws(ConfigError) in
             let name = raw.trimmingCharacters(in: .whitespaces)

@@ -89,19 +89,30 @@ public struct ListResponse<Item: Encodable>: Encodable {
     enum CodingKeys: String, CodingKey { case data, nextCursor }
 }
 
-/// Decoded `application/x-www-form-urlencoded` query parameters (first value wins).
+/// Decoded `application/x-www-form-urlencoded` query parameters (the first value of a name,
+/// or all of them for repeatable filters).
 public struct QueryParameters: Sendable {
-    private var values: [String: String] = [:]
+    private var values: [(name: String, value: String)] = []
 
     public init(_ query: String?) {
         guard let query else { return }
+        values = Self.pairs(query)
+    }
+
+    /// Every `name=value` pair in order, percent- and `+`-decoded; malformed escapes are dropped.
+    public static func pairs(_ query: String) -> [(name: String, value: String)] {
+        var pairs: [(String, String)] = []
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
             guard let name = decode(parts[0]), let value = parts.count > 1 ? decode(parts[1]) : "" else { continue }
-            if values[name] == nil { values[name] = value }
+            pairs.append((name, value))
         }
+        return pairs
     }
 
-    public subscript(name: String) -> String? { values[name] }
+    public subscript(name: String) -> String? { values.first { $0.name == name }?.value }
+
+    /// Every value given for a repeatable parameter (`?status=a&status=b`).
+    public func all(_ name: String) -> [String] { values.filter { $0.name == name }.map(\.value) }
 }

@@ -72,10 +72,13 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     /// Every registered route, for documentation checks (e.g. the OpenAPI test).
-    public var routes: [(method: HTTPMethod, pattern: String)] {
-        var found: [(HTTPMethod, String)] = []
+    public var routes: [(method: HTTPMethod, pattern: String)] { entries.map { ($0.method, $0.pattern) } }
+
+    /// Every registered route with what it leads to, sorted by pattern then method.
+    public var entries: [(method: HTTPMethod, pattern: String, handler: Handler)] {
+        var found: [(HTTPMethod, String, Handler)] = []
         func visit(_ node: Node) {
-            for (method, route) in node.handlers { found.append((method, route.pattern)) }
+            for (method, route) in node.handlers { found.append((method, route.pattern, route.handler)) }
             for child in node.literals.values { visit(child) }
             if let parameter = node.parameter { visit(parameter.node) }
         }

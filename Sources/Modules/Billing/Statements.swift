@@ -2,7 +2,6 @@ import AppKernel
 import Documents
 import Foundation
 import HTTPServer
-import Identity
 import Ledger
 import Postgres
 
@@ -18,7 +17,6 @@ import Postgres
 /// can be dated in it: only then is the statement final, and it is stored once, immutably.
 struct Statements: Sendable {
     let app: AppContext
-    let identity: Identity
 
     struct Statement: Encodable {
         let week: String
@@ -105,22 +103,19 @@ struct Statements: Sendable {
         }
     }
 
-    func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let now = caller.context.now
-        let week = try context.parameter("week")
+    func show(driverID: UUID, week: String, now: Date) async throws -> HTTPResponse {
         guard let start = Self.weekStart(week) else {
             throw AppError.notFound("no week \(week): use an ISO week such as 2026-W48")
         }
         let end = start.addingTimeInterval(7 * 86_400)
         guard start <= now else { throw AppError.notFound("week \(week) has not started yet") }
-        if let stored = try await Documents(app: app).statement(for: caller.driverID, period: week) {
+        if let stored = try await Documents(app: app).statement(for: driverID, period: week) {
             return HTTPResponse(status: .ok, contentType: stored.contentType, body: stored.body)
         }
-        let statement = try await build(driverID: caller.driverID, week: week, start: start, end: end, now: now)
+        let statement = try await build(driverID: driverID, week: week, start: start, end: end, now: now)
         let response = try HTTPResponse.json(statement)
         if statement.final {
-            try await Documents(app: app).storeStatement(for: caller.driverID, period: week, contentType: "application/json",
+            try await Documents(app: app).storeStatement(for: driverID, period: week, contentType: "application/json",
                                                          body: response.body, at: now)
         }
         return response

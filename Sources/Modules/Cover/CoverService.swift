@@ -16,6 +16,9 @@ public struct Coverage: Sendable, Equatable {
     public let policyID: UUID
     /// The PAYG session in force; nil for an hourly block.
     public let sessionID: UUID?
+    /// Until when cover is paid for as things stand: a block's end (or cancellation), a
+    /// session's covered-until (a running shift extends it as time passes).
+    public let coveredUntil: Date
 }
 
 /// Turns shift history into recorded sessions and charges, per policy (PRODUCT.md "PAYG
@@ -252,15 +255,21 @@ extension CoverService {
     /// nothing did: no session, a block not (yet) paid, or an instant after a cancellation.
     public func coverage(of driverID: UUID, policy: Policy?, at instant: Date, now: Date) async throws -> Coverage? {
         let store = CoverStore(database: app.database)
+        func covered(_ session: SessionRecord) -> Coverage {
+            // A running shift is covered up to now at least.
+            let until = session.isClosed || session.endedAt != nil ? session.coveredUntil : max(session.coveredUntil, now)
+            return Coverage(policyID: session.policyId, sessionID: session.id, coveredUntil: until)
+        }
         if let policy {
             guard let window = policy.coverWindow, window.contains(instant) else { return nil }
-            guard policy.isPAYG else { return Coverage(policyID: policy.id, sessionID: nil) }
-            return try await store.covering(driverID: driverID, policyID: policy.id, at: instant, now: now)
-                .map { Coverage(policyID: policy.id, sessionID: $0.id) }
+            guard policy.isPAYG else { return Coverage(policyID: policy.id, sessionID: nil, coveredUntil: window.upperBound) }
+            return try await store.covering(driverID: driverID, policyID: policy.id, at: instant, now: now).map(covered)
         }
         if let session = try await store.covering(driverID: driverID, policyID: nil, at: instant, now: now) {
-            return Coverage(policyID: session.policyId, sessionID: session.id)
+            return covered(session)
         }
-        return try await Policies(app: app).blocks(of: driverID, covering: instant).first.map { Coverage(policyID: $0.id, sessionID: nil) }
+        return try await Policies(app: app).blocks(of: driverID, covering: instant).first.flatMap { block in
+            block.coverWindow.map { Coverage(policyID: block.id, sessionID: nil, coveredUntil: $0.upperBound) }
+        }
     }
 }

@@ -113,10 +113,13 @@ struct CoverStore: Sendable {
             """, decode: SessionRecord.init(row:))
     }
 
-    func sessions(ofPolicy policyID: UUID, driverID: UUID) async throws -> [SessionRecord] {
-        try await database.queryAll("""
+    /// A page of the policy's sessions, newest first (keyset on `started_at`, `id`).
+    func sessions(ofPolicy policyID: UUID, driverID: UUID, page: PageRequest) async throws -> [SessionRecord] {
+        let after: SQL = page.after.map { "AND (started_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
+        return try await database.queryAll("""
             SELECT \(SessionRecord.columns) FROM cover.sessions
-            WHERE policy_id = \(policyID) AND driver_id = \(driverID) AND status <> 'superseded' ORDER BY started_at DESC LIMIT 200
+            WHERE policy_id = \(policyID) AND driver_id = \(driverID) AND status <> 'superseded' \(after)
+            ORDER BY started_at DESC, id DESC LIMIT \(page.fetchLimit)
             """, decode: SessionRecord.init(row:))
     }
 

@@ -9,15 +9,32 @@ struct DriverRoutes: Sendable {
     let app: AppContext
     let identity: Identity
 
+    var endpoints: [Endpoint] {
+        let routes = self
+        return [
+            Endpoint(.post, "/v1/drivers", id: "signUp", "Sign up: the driver and a bearer token", tag: "drivers", access: .anyone,
+                     body: .json(DriverSchemas.signUp), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "Signed up", DriverSchemas.signedUp.ref),
+                                 .problem(409, "That email is already registered"),
+                                 .problem(429, "Too many sign-ups from this address")],
+                     handler: { try await routes.signUp($0) }),
+            Endpoint(.get, "/v1/me", id: "getMe", "The driver's profile", tag: "drivers", access: .driver,
+                     responses: [.json(200, "The driver", DriverSchemas.driver.ref)],
+                     handler: { try await routes.me($0) }),
+        ]
+    }
+
     struct SignUpResponse: Encodable {
         let driver: DriverDTO
         let token: String
         let tokenExpiresAt: Date
     }
 
-    func signUp(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let body = try JSON.decode(SignUpBody.self, from: request)
-        var now = context.now
+    func signUp(_ call: Call) async throws -> HTTPResponse {
+        let body = try call.body(SignUpBody.self)
+        try await RateLimiter(database: app.database).hit("sign-up:\(call.context.clientAddress)", limit: app.config.signUpsPerAddressPerHour,
+                                                          window: 3600, what: "sign-ups")
+        var now = call.now
         if let clockID = body.testClockId {
             guard app.config.environment.isSandbox else {
                 throw AppError.invalid("test clocks exist only in sandbox mode",
@@ -29,7 +46,7 @@ struct DriverRoutes: Sendable {
             now = clock.frozenTime  // the driver lives on this clock from the first moment
         }
         let signUp = try SignUp(body, today: LocalDate(utcDateOf: now))
-        let passwordHash = await identity.hashPassword(signUp.password)
+        let passwordHash = try await identity.hashPassword(signUp.password)
         let profile = DriverProfile(
             id: UUID(), fullName: signUp.fullName, dateOfBirth: signUp.dateOfBirth, phone: signUp.phone,
             postcode: signUp.postcode, licenceNumber: signUp.licenceNumber, licenceType: signUp.licenceType,
@@ -44,10 +61,9 @@ struct DriverRoutes: Sendable {
         return try .json(SignUpResponse(driver: driver, token: token.token, tokenExpiresAt: token.expiresAt), status: .created)
     }
 
-    func me(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        guard let profile = try await DriverStore(database: app.database).find(id: caller.driverID),
-              let account = try await identity.account(caller.driverID)
+    func me(_ call: Call) async throws -> HTTPResponse {
+        guard let profile = try await DriverStore(database: app.database).find(id: call.driverID),
+              let account = try await identity.account(call.driverID)
         else { throw AppError.notFound("no driver profile for this account") }
         return try .json(DriverDTO(profile, email: account.email, testClockID: account.testClockID))
     }

@@ -12,11 +12,7 @@ public struct DriversModule: AppModule {
         routes = DriverRoutes(app: app, identity: identity)
     }
 
-    public func registerRoutes(on collector: RouteCollector) {
-        let routes = routes
-        collector.post("/v1/drivers", bodyLimit: 16 * 1024) { request, context in try await routes.signUp(request, context) }
-        collector.get("/v1/me") { request, context in try await routes.me(request, context) }
-    }
+    public var endpoints: [Endpoint] { routes.endpoints }
 }
 
 /// The drivers module's public API for other modules.

@@ -4,13 +4,6 @@ public import HTTPServer
 public import Postgres
 import Logging
 
-/// A request whose bearer token was valid: the driver it belongs to, and the request context
-/// with "now" taken from the driver's test clock when they have one (sandbox).
-public struct AuthenticatedRequest: Sendable {
-    public let driverID: UUID
-    public let context: RequestContext
-}
-
 /// What identity knows of an account besides its secrets.
 public struct Account: Sendable, Equatable {
     public let email: String
@@ -34,29 +27,8 @@ public struct Identity: Sendable {
         hasher = PasswordHasher(iterations: app.config.passwordHashIterations)
     }
 
-    /// Resolves `Authorization: Bearer <token>`, or throws 401.
-    public func authenticate(_ request: HTTPRequest, _ context: RequestContext) async throws -> AuthenticatedRequest {
-        guard let header = request.headers["authorization"] else {
-            throw AppError.unauthorized("send Authorization: Bearer <token>")
-        }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].hasPrefix("hg_"), parts[1].utf8.count <= 128 else {
-            throw AppError.unauthorized("the bearer token is missing or malformed")
-        }
-        guard let owner = try await IdentityStore(database: app.database).owner(ofTokenHash: AccessToken.hash(String(parts[1]))) else {
-            throw AppError.unauthorized("the token is invalid, expired or revoked")
-        }
-        var context = context
-        context.logger[metadataKey: "driver.id"] = "\(owner.userID.uuidString.lowercased())"
-        if let clockID = owner.testClockID, app.config.environment.isSandbox,
-           let clock = try await TestClockStore(database: app.database).find(id: clockID) {
-            context.now = clock.frozenTime
-        }
-        return AuthenticatedRequest(driverID: owner.userID, context: context)
-    }
-
     /// Hashes a password (slow by design: do it before opening a transaction).
-    public func hashPassword(_ password: String) async -> String { await hasher.hash(password) }
+    public func hashPassword(_ password: String) async throws -> String { try await hasher.hash(password) }
 
     /// Creates the account inside the caller's transaction; a registered email is 409.
     public func createAccount(id: UUID, email: String, passwordHash: String, testClockID: UUID?,

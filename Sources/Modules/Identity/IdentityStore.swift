@@ -53,20 +53,23 @@ struct IdentityStore: Sendable {
         try await database.execute("UPDATE identity.tokens SET revoked_at = now() WHERE token_hash = \(hash) AND revoked_at IS NULL")
     }
 
-    /// Failed logins in the window, for this email and for this address.
-    func recentFailures(email: String, address: String, since: Date) async throws -> (email: Int, address: Int) {
+    /// Failed logins in the window: for this email (anywhere), from this address (any email),
+    /// and for this email from this address.
+    func recentFailures(email: String, address: String, since: Date) async throws -> (email: Int, address: Int, pair: Int) {
         try await database.queryOne("""
-            SELECT count(*) FILTER (WHERE email = \(email)), count(*) FILTER (WHERE address = \(address))
+            SELECT count(*) FILTER (WHERE email = \(email)), count(*) FILTER (WHERE address = \(address)),
+                   count(*) FILTER (WHERE email = \(email) AND address = \(address))
             FROM identity.login_failures WHERE at > \(since) AND (email = \(email) OR address = \(address))
-            """) { (try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)) }
+            """) { (try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1), try $0.decode(Int.self, at: 2)) }
     }
 
     func recordFailure(email: String, address: String) async throws {
         try await database.execute("INSERT INTO identity.login_failures (email, address) VALUES (\(email), \(address))")
     }
 
-    func clearFailures(email: String) async throws {
-        try await database.execute("DELETE FROM identity.login_failures WHERE email = \(email)")
+    /// After a successful login: that address's failures for the account are forgotten.
+    func clearFailures(email: String, address: String) async throws {
+        try await database.execute("DELETE FROM identity.login_failures WHERE email = \(email) AND address = \(address)")
     }
 
     func account(id: UUID) async throws -> Account? {

@@ -14,12 +14,30 @@ public struct OpsHealthModule: AppModule {
         self.jobs = jobs
     }
 
-    public func registerRoutes(on routes: RouteCollector) {
+    static let status = SchemaComponent("Status", .object(.required("status", .oneOf(["ok"]))))
+    static let check = Schema.object([
+        .required("status", .oneOf(["ok", "error", "pending", "unknown"])),
+        .optional("duration_ms", .number), .optional("error", .string),
+        .optional("version", .anyInteger), .optional("expected_version", .anyInteger),
+    ])
+    static let health = SchemaComponent("Health", description: "Readiness: every check and its status", .object(
+        .required("status", .oneOf(["ok", "error"])),
+        .required("checks", .object(.required("database", check), .required("migrations", check)))))
+
+    public var endpoints: [Endpoint] {
         let check = HealthCheck(app: app)
         let metrics = MetricsEndpoint(app: app, jobs: jobs)
-        routes.get("/health/live") { _, _ in Self.liveResponse }
-        routes.get("/health") { _, _ in await check.response() }
-        routes.get("/metrics") { _, _ in await metrics.render() }
+        return [
+            Endpoint(.get, "/health/live", id: "liveness", "Liveness: the process is up (no database)", tag: "ops", access: .anyone,
+                     responses: [.json(200, "Up", Self.status.ref)], handler: { _ in Self.liveResponse }),
+            Endpoint(.get, "/health", id: "readiness", "Readiness: the database answers and the schema is this build's", tag: "ops",
+                     access: .anyone,
+                     responses: [.json(200, "Ready", Self.health.ref), .json(503, "Not ready: the failing check says why", Self.health.ref)],
+                     handler: { _ in await check.response() }),
+            Endpoint(.get, "/metrics", id: "metrics", "Prometheus metrics: requests, latency, pool, jobs", tag: "ops", access: .anyone,
+                     responses: [ResponseSpec(200, "Prometheus text format", .media(["text/plain"]))],
+                     handler: { _ in await metrics.render() }),
+        ]
     }
 
     /// Built once: liveness must stay cheap under any load.

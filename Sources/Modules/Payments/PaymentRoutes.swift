@@ -9,15 +9,41 @@ import Postgres
 struct PaymentRoutes: Sendable {
     let payments: Payments
     let identity: Identity
-    let webhookSecret: String
     var app: AppContext { payments.app }
     var store: PaymentStore { PaymentStore(database: app.database) }
 
     struct CardBody: Decodable { let token: String? }
 
-    func addCard(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let body = try JSON.decode(CardBody.self, from: request)
+    var endpoints: [Endpoint] {
+        let routes = self
+        let payment = PaymentSchemas.payment.ref
+        return [
+            Endpoint(.post, "/v1/payment-methods", id: "addCard", "Save a card from the processor's token (the first is the default)",
+                     tag: "payments", access: .driver, body: .json(PaymentSchemas.newCard), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "The saved card", PaymentSchemas.paymentMethod.ref),
+                                 .problem(502, "The card processor refused the request")],
+                     handler: { try await routes.addCard($0) }),
+            Endpoint(.get, "/v1/payment-methods", id: "listCards", "The driver's saved cards, newest first", tag: "payments",
+                     access: .driver, query: QueryParameter.pagination,
+                     responses: [.json(200, "A page of cards", .page(of: PaymentSchemas.paymentMethod))],
+                     handler: { try await routes.listCards($0) }),
+            Endpoint(.get, "/v1/payments/{id}", id: "getPayment", "One payment", tag: "payments", access: .driver,
+                     responses: [.json(200, "The payment", payment)], handler: { try await routes.show($0) }),
+            Endpoint(.post, "/v1/payments/{id}/confirm", id: "confirmPayment",
+                     "After the driver authenticated at next_action.redirect_url: the payment in its final state", tag: "payments",
+                     access: .driver, responses: [.json(200, "The payment", payment), .problem(502, "The card processor refused the request")],
+                     handler: { try await routes.confirm($0) }),
+            Endpoint(.post, "/v1/webhooks/psp", id: "processorWebhook",
+                     "Signed card processor events: payments, refunds, payouts (PSP-Signature over the raw body)", tag: "payments",
+                     access: .cardProcessor, body: .json(PaymentSchemas.event), bodyLimit: 256 * 1024,
+                     responses: [.json(200, "Recorded and applied (or a replay)", PaymentSchemas.receipt),
+                                 .problem(503, "Not applied now: nothing was recorded, deliver it again")],
+                     handler: { try await routes.webhook($0) }),
+        ]
+    }
+
+    func addCard(_ call: Call) async throws -> HTTPResponse {
+        let body = try call.body(CardBody.self)
         var validation = Validation()
         let token = validation.text(body.token, "token", maxLength: 200)
         try validation.check()
@@ -31,24 +57,25 @@ struct PaymentRoutes: Sendable {
             throw error.code == "unreachable" ? AppError.unavailable("the card processor is unavailable; retry shortly")
                 : AppError(status: .badGateway, slug: "payment-provider-error", detail: "the card processor refused the request")
         }
-        let method = try await store.insertCard(id: UUID(), driverID: caller.driverID, card: card, at: caller.context.now)
+        let method = try await store.insertCard(id: UUID(), driverID: call.driverID, card: card, at: call.now)
         return try .json(method, status: .created)
     }
 
-    func listCards(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        return try .json(ListResponse(data: try await store.cards(driverID: caller.driverID), nextCursor: nil))
+    func listCards(_ call: Call) async throws -> HTTPResponse {
+        let page = try PageRequest(query: call.request.query)
+        let (cards, next) = page.page(try await store.cards(driverID: call.driverID, page: page)) {
+            PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id)
+        }
+        return try .json(ListResponse(data: cards, nextCursor: next))
     }
 
-    func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        return try payments.response(try await ownedPayment(context, caller), status: .ok)
+    func show(_ call: Call) async throws -> HTTPResponse {
+        return try payments.response(try await ownedPayment(call), status: .ok)
     }
 
     /// After the driver authenticated at `next_action.redirect_url`: the payment in its final state.
-    func confirm(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let payment = try await payments.refresh(try await ownedPayment(context, caller))
+    func confirm(_ call: Call) async throws -> HTTPResponse {
+        let payment = try await payments.refresh(try await ownedPayment(call))
         return try payments.response(payment, status: .ok)
     }
 
@@ -57,14 +84,8 @@ struct PaymentRoutes: Sendable {
     /// the processor delivers it again. A replayed event is acknowledged and ignored. A payment
     /// event is matched by the intent id we recorded or, failing that, by the `payment_id`
     /// metadata we attach (the process may have died before recording the intent).
-    func webhook(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        do {
-            try WebhookSignature.verify(header: request.headers["psp-signature"], body: request.body, secret: webhookSecret,
-                                        now: app.clock.now())
-        } catch {
-            context.logger.warning("rejected PSP webhook", metadata: ["reason": "\(error)"])
-            throw AppError.unauthorized("the webhook signature is missing, wrong or stale")
-        }
+    func webhook(_ call: Call) async throws -> HTTPResponse {
+        let request = call.request, context = call.context
         let body = Data(request.body)
         guard let header = try? PSPWire.decode(PSPWire.EventHeader.self, from: body) else {
             throw AppError.badRequest("the event is not one this endpoint understands")
@@ -120,9 +141,9 @@ struct PaymentRoutes: Sendable {
         return { _ in }  // a type we do not act on: recorded so a replay stays a no-op
     }
 
-    private func ownedPayment(_ context: RequestContext, _ caller: AuthenticatedRequest) async throws -> Payment {
-        let id = try context.uuidParameter("id")
-        guard let payment = try await store.payment(id: id, driverID: caller.driverID) else {
+    private func ownedPayment(_ call: Call) async throws -> Payment {
+        let id = try call.id()
+        guard let payment = try await store.payment(id: id, driverID: call.driverID) else {
             throw AppError.notFound("no payment \(id.uuidString.lowercased())")
         }
         return payment

@@ -23,6 +23,13 @@ struct PaymentStore: Sendable {
             """, decode: PaymentMethod.init(row:))
     }
 
+    func cards(driverID: UUID, page: PageRequest) async throws -> [PaymentMethod] {
+        try await database.queryAll("""
+            SELECT \(PaymentMethod.columns) FROM payments.payment_methods WHERE driver_id = \(driverID) \(page.keysetCondition)
+            ORDER BY created_at DESC, id DESC LIMIT \(page.fetchLimit)
+            """, decode: PaymentMethod.init(row:))
+    }
+
     func card(id: UUID, driverID: UUID) async throws -> PaymentMethod? {
         try await database.queryOptional("""
             SELECT \(PaymentMethod.columns) FROM payments.payment_methods WHERE id = \(id) AND driver_id = \(driverID)

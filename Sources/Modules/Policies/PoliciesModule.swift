@@ -17,14 +17,7 @@ public struct PoliciesModule: AppModule {
         routes.issuance.registerOutcomes(outcomes)
     }
 
-    public func registerRoutes(on collector: RouteCollector) {
-        let routes = routes
-        collector.post("/v1/policies", bodyLimit: 16 * 1024) { request, context in try await routes.create(request, context) }
-        collector.get("/v1/policies") { request, context in try await routes.list(request, context) }
-        collector.get("/v1/policies/{id}") { request, context in try await routes.show(request, context) }
-        collector.post("/v1/policies/{id}/cancel", bodyLimit: 16 * 1024) { request, context in try await routes.cancel(request, context) }
-        collector.get("/v1/policies/{id}/certificate") { request, context in try await routes.certificate(request, context) }
-    }
+    public var endpoints: [Endpoint] { routes.endpoints }
 }
 
 /// What other modules do when a policy stops covering (the cover module ends a PAYG policy's

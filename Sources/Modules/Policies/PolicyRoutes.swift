@@ -26,6 +26,38 @@ struct PolicyRoutes: Sendable {
     var store: PolicyStore { PolicyStore(database: app.database) }
     var issuance: PolicyIssuance { PolicyIssuance(app: app, refunds: refunds) }
 
+    var endpoints: [Endpoint] {
+        let routes = self
+        let policy = PolicySchemas.policy.ref
+        return [
+            Endpoint(.post, "/v1/policies", id: "bindQuote", "Bind a quote: PAYG is active at once; a block is paid up front",
+                     tag: "policies", access: .driver, body: .json(PolicySchemas.bind), bodyLimit: 16 * 1024, idempotent: true,
+                     responses: [.json(201, "The policy (a block paying by card may be pending_payment with its payment)", policy),
+                                 .problem(404, "No such quote or card of yours"),
+                                 .problem(409, "The quote is already bound, or a PAYG policy is already in force"),
+                                 .problem(422, "Invalid fields, an expired quote, or not enough in the wallet"),
+                                 .problem(502, "The card processor refused the request")],
+                     handler: { try await routes.create($0) }),
+            Endpoint(.get, "/v1/policies", id: "listPolicies", "The driver's policies, newest first", tag: "policies", access: .driver,
+                     query: QueryParameter.pagination, responses: [.json(200, "A page of policies", .page(of: PolicySchemas.policy))],
+                     handler: { try await routes.list($0) }),
+            Endpoint(.get, "/v1/policies/{id}", id: "getPolicy", "One policy", tag: "policies", access: .driver,
+                     responses: [.json(200, "The policy", policy)], handler: { try await routes.show($0) }),
+            Endpoint(.post, "/v1/policies/{id}/cancel", id: "cancelPolicy",
+                     "Cancel: PAYG ends any running session now; a block refunds everything before its start, whole unused hours during",
+                     tag: "policies", access: .driver, idempotent: true,
+                     responses: [.json(200, "The cancelled policy, with its refund", policy),
+                                 .problem(409, "Already cancelled, expired or deactivated"),
+                                 .problem(502, "The card processor refused the refund")],
+                     handler: { try await routes.cancel($0) }),
+            Endpoint(.get, "/v1/policies/{id}/certificate", id: "getCertificate",
+                     "The certificate of motor insurance: HTML, or PDF with Accept: application/pdf", tag: "policies", access: .driver,
+                     responses: [ResponseSpec(200, "The newest certificate (a cancelled policy's says so)", .media(["text/html", "application/pdf"])),
+                                 .problem(409, "No certificate: the block was never paid for")],
+                     handler: { try await routes.certificate($0) }),
+        ]
+    }
+
     struct BindBody: Decodable {
         let quoteId: UUID?
         let paymentMethodId: UUID?
@@ -34,37 +66,34 @@ struct PolicyRoutes: Sendable {
     /// Binds a quote (idempotent under `Idempotency-Key`). PAYG cover is active at once. An
     /// hourly block is paid up front: from the card named by `payment_method_id` (the policy
     /// stays `pending_payment`, with its `payment`, while SCA is pending), or else from the wallet.
-    func create(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let now = caller.context.now
-        let body = try JSON.decode(BindBody.self, from: request)
-        var validation = Validation()
-        let quoteID = validation.required(body.quoteId, "quote_id")
-        try validation.check()
-        guard let quoteID else { throw AppError.invalid("quote_id is required") }
+    func create(_ call: Call) async throws -> HTTPResponse {
+        let request = call.request, context = call.context
+        let now = call.now
+        let body = try call.body(BindBody.self)
+        guard let quoteID = body.quoteId else { throw AppError.invalid("quote_id is required") }
         // An unknown quote still goes through the idempotency checks (a reused key is 422 first);
         // binding then answers 404.
-        let quoted = try await Quotes().quote(quoteID, driverID: caller.driverID, on: app.database)
-        let scope = "driver:\(caller.driverID.uuidString.lowercased())"
+        let quoted = try await Quotes().quote(quoteID, driverID: call.driverID, on: app.database)
+        let scope = "driver:\(call.driverID.uuidString.lowercased())"
         let idempotency = Idempotency(database: app.database)
 
         if quoted?.product == .hourly, let cardID = body.paymentMethodId {
-            guard let card = try await payments.card(cardID, ownedBy: caller.driverID) else {
+            guard let card = try await payments.card(cardID, ownedBy: call.driverID) else {
                 throw AppError.notFound("no payment method \(cardID.uuidString.lowercased())")
             }
             return try await idempotency.runWithExternalCall(
                 scope: scope, request: request, requestID: context.requestID,
                 begin: { transaction in
-                    let policy = try await bind(quoteID, caller: caller, now: now, funding: "card", on: transaction)
+                    let policy = try await bind(quoteID, driverID: call.driverID, now: now, funding: "card", on: transaction)
                     let paymentID = try await payments.createPayment(
-                        driverID: caller.driverID, purpose: .blockPurchase, amount: policy.totalAmount, card: card,
+                        driverID: call.driverID, purpose: .blockPurchase, amount: policy.totalAmount, card: card,
                         relatedID: policy.id, at: now, on: transaction)
                     try await PolicyStore(database: transaction).attachPayment(paymentID, to: policy.id)
                     return paymentID
                 },
                 complete: { paymentID in
                     let payment = try await payments.execute(paymentID: paymentID, offSession: false)
-                    guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID, driverID: caller.driverID) else {
+                    guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID, driverID: call.driverID) else {
                         throw AppError.notFound("the policy for this payment is gone")
                     }
                     return try .json(PolicyDTO(policy, now: now, payment: payment), status: .created)
@@ -72,9 +101,9 @@ struct PolicyRoutes: Sendable {
         }
         return try await idempotency.run(scope: scope, request: request, requestID: context.requestID) { transaction in
             let isHourly = quoted?.product == .hourly
-            var policy = try await bind(quoteID, caller: caller, now: now, funding: isHourly ? "wallet" : nil, on: transaction)
+            var policy = try await bind(quoteID, driverID: call.driverID, now: now, funding: isHourly ? "wallet" : nil, on: transaction)
             if isHourly {
-                try await wallet.spend(driverID: caller.driverID, gross: policy.totalAmount, ipt: PremiumTax.ipt(ofGross: policy.totalAmount),
+                try await wallet.spend(driverID: call.driverID, gross: policy.totalAmount, ipt: PremiumTax.ipt(ofGross: policy.totalAmount),
                                        kind: .blockPurchase, description: "Hourly cover \(policy.number)",
                                        causedBy: "policy:\(policy.id.uuidString.lowercased()):purchase", relatedID: policy.id,
                                        at: now, on: transaction)
@@ -90,15 +119,15 @@ struct PolicyRoutes: Sendable {
     /// Binds the quote and records the policy (PAYG `active`, hourly `pending_payment` until
     /// paid). A driver has at most one PAYG policy in force: a second is 409 (the unique index
     /// `policies_one_payg_in_force` decides a race between two binds).
-    private func bind(_ quoteID: UUID, caller: AuthenticatedRequest, now: Date, funding: String?,
+    private func bind(_ quoteID: UUID, driverID: UUID, now: Date, funding: String?,
                       on transaction: PostgresConnection) async throws -> Policy {
-        let quote = try await Quotes().bind(quoteID: quoteID, driverID: caller.driverID, at: now, on: transaction)
+        let quote = try await Quotes().bind(quoteID: quoteID, driverID: driverID, at: now, on: transaction)
         let isHourly = quote.product == .hourly
-        if !isHourly, let existing = try await PolicyStore(database: transaction).paygInForce(driverID: caller.driverID) {
+        if !isHourly, let existing = try await PolicyStore(database: transaction).paygInForce(driverID: driverID) {
             throw Self.paygInForce(existing.number)
         }
         let policy = Policy(
-            id: UUID(), number: Policy.newNumber(), driverId: caller.driverID, vehicleId: quote.vehicleID, quoteId: quote.id,
+            id: UUID(), number: Policy.newNumber(), driverId: driverID, vehicleId: quote.vehicleID, quoteId: quote.id,
             product: quote.product.rawValue, usage: quote.usage.rawValue, status: isHourly ? .pendingPayment : .active,
             startsAt: isHourly ? quote.startsAt! : now, endsAt: isHourly ? quote.endsAt : nil,
             hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now, funding: funding)
@@ -115,38 +144,36 @@ struct PolicyRoutes: Sendable {
                  detail: "you already have a pay-as-you-go policy in force\(number.map { " (\($0))" } ?? ""); cancel it before binding another")
     }
 
-    func list(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let page = try PageRequest(query: request.query)
-        let (policies, next) = page.page(try await store.list(driverID: caller.driverID, page: page)) {
+    func list(_ call: Call) async throws -> HTTPResponse {
+        let page = try PageRequest(query: call.request.query)
+        let (policies, next) = page.page(try await store.list(driverID: call.driverID, page: page)) {
             PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id)
         }
-        let paused = try await wallet.isCoverPaused(caller.driverID)
-        return try .json(ListResponse(data: policies.map { PolicyDTO($0, now: caller.context.now, coverPaused: paused) }, nextCursor: next))
+        let paused = try await wallet.isCoverPaused(call.driverID)
+        return try .json(ListResponse(data: policies.map { PolicyDTO($0, now: call.now, coverPaused: paused) }, nextCursor: next))
     }
 
-    func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let policy = try await ownedPolicy(context, caller)
+    func show(_ call: Call) async throws -> HTTPResponse {
+        let policy = try await ownedPolicy(call)
         let payment = policy.status == .pendingPayment ? try await policy.paymentID.asyncMap { try await payments.payment($0) } ?? nil : nil
         let refund = policy.refundAmount > 0 ? try await refunds.refund(for: policy.id) : nil
-        let paused = try await wallet.isCoverPaused(caller.driverID)
-        return try .json(PolicyDTO(policy, now: caller.context.now, coverPaused: paused, payment: payment, refund: refund))
+        let paused = try await wallet.isCoverPaused(call.driverID)
+        return try .json(PolicyDTO(policy, now: call.now, coverPaused: paused, payment: payment, refund: refund))
     }
 
     /// Cancels with the refund PRODUCT.md promises, back where the money came from: before the
     /// start, everything; during cover, the whole unused hours; after the end, nothing to cancel.
     /// A card refund is owed in the cancelling transaction and sent to the processor right after;
     /// if the processor is unreachable it stays `pending` and the refunds sweep finishes it.
-    func cancel(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
+    func cancel(_ call: Call) async throws -> HTTPResponse {
+        let request = call.request, context = call.context
         let id = try context.uuidParameter("id")
-        let now = caller.context.now
+        let now = call.now
         return try await Idempotency(database: app.database).runWithExternalCall(
-            scope: "driver:\(caller.driverID.uuidString.lowercased())", request: request, requestID: context.requestID,
+            scope: "driver:\(call.driverID.uuidString.lowercased())", request: request, requestID: context.requestID,
             begin: { transaction in
                 let store = PolicyStore(database: transaction)
-                guard let policy = try await store.find(id: id, driverID: caller.driverID, forUpdate: true) else {
+                guard let policy = try await store.find(id: id, driverID: call.driverID, forUpdate: true) else {
                     throw AppError.notFound("no policy \(id.uuidString.lowercased())")
                 }
                 switch policy.status(at: now) {
@@ -189,7 +216,7 @@ struct PolicyRoutes: Sendable {
                     }
                     refund = try await refunds.refund(for: policyID)
                 }
-                guard let policy = try await store.find(id: policyID, driverID: caller.driverID) else {
+                guard let policy = try await store.find(id: policyID, driverID: call.driverID) else {
                     throw AppError.notFound("no policy \(policyID.uuidString.lowercased())")
                 }
                 return try .json(PolicyDTO(policy, now: now, refund: refund))
@@ -204,12 +231,12 @@ struct PolicyRoutes: Sendable {
         return min(policy.totalAmount, unusedHours * policy.hourlyRateAmount)
     }
 
-    func certificate(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let policy = try await ownedPolicy(context, caller)
+    func certificate(_ call: Call) async throws -> HTTPResponse {
+        let request = call.request
+        let policy = try await ownedPolicy(call)
         // A certificate states cover in force: a block never paid has none to state.
         if policy.product == "hourly", policy.paidAt == nil {
-            let why = switch policy.status(at: caller.context.now) {
+            let why = switch policy.status(at: call.now) {
             case .pendingPayment: "it is waiting for its payment"
             case .expired: "its period ended before it was paid, so it never covered anything"
             default: "it was cancelled before it was paid, so it never covered anything"
@@ -227,9 +254,9 @@ struct PolicyRoutes: Sendable {
         return response
     }
 
-    private func ownedPolicy(_ context: RequestContext, _ caller: AuthenticatedRequest) async throws -> Policy {
-        let id = try context.uuidParameter("id")
-        guard let policy = try await store.find(id: id, driverID: caller.driverID) else {
+    private func ownedPolicy(_ call: Call) async throws -> Policy {
+        let id = try call.id()
+        guard let policy = try await store.find(id: id, driverID: call.driverID) else {
             throw AppError.notFound("no policy \(id.uuidString.lowercased())")
         }
         return policy

@@ -17,6 +17,21 @@ struct QuoteRoutes: Sendable {
     /// A requested start this little in the past counts as "now" (clock skew, typing time).
     static let startGrace: TimeInterval = 5 * 60
 
+    var endpoints: [Endpoint] {
+        let routes = self
+        return [
+            Endpoint(.post, "/v1/quotes", id: "createQuote", "Get a quote: underwritten and priced", tag: "quotes", access: .driver,
+                     body: .json(QuoteSchemas.newQuote), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "The quote", QuoteSchemas.quote.ref),
+                                 .problem(404, "No such vehicle of yours"),
+                                 .problem(422, "Invalid fields, or declined (type ends /declined, every reason in `reasons`)")],
+                     handler: { try await routes.create($0) }),
+            Endpoint(.get, "/v1/quotes/{id}", id: "getQuote", "One quote", tag: "quotes", access: .driver,
+                     responses: [.json(200, "The quote", QuoteSchemas.quote.ref)],
+                     handler: { try await routes.show($0) }),
+        ]
+    }
+
     struct Body: Decodable {
         let vehicleId: UUID?
         let product: String?
@@ -25,10 +40,9 @@ struct QuoteRoutes: Sendable {
         let startsAt: Date?
     }
 
-    func create(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let now = caller.context.now
-        let body = try JSON.decode(Body.self, from: request)
+    func create(_ call: Call) async throws -> HTTPResponse {
+        let now = call.now
+        let body = try call.body(Body.self)
         var validation = Validation()
         let vehicleID = validation.required(body.vehicleId, "vehicle_id")
         let product = validation.oneOf(body.product, "product", as: Product.self)
@@ -36,7 +50,7 @@ struct QuoteRoutes: Sendable {
         var hours: Int?
         var startsAt: Date?
         if product == .hourly {
-            hours = validation.integer(body.hours, "hours", in: 1...24)
+            hours = validation.required(body.hours, "hours")
             startsAt = body.startsAt ?? now
             if let start = startsAt {
                 if start < now.addingTimeInterval(-Self.startGrace) { validation.add("starts_at", "must not be in the past") }
@@ -50,10 +64,10 @@ struct QuoteRoutes: Sendable {
         try validation.check()
         guard let vehicleID, let product, let usage else { throw AppError.invalid("invalid quote request") }
 
-        guard let vehicle = try await Vehicles(app: app).vehicle(vehicleID, ownedBy: caller.driverID) else {
+        guard let vehicle = try await Vehicles(app: app).vehicle(vehicleID, ownedBy: call.driverID) else {
             throw AppError.notFound("no vehicle \(vehicleID.uuidString.lowercased())")
         }
-        guard let driver = try await Drivers(app: app).profile(caller.driverID) else {
+        guard let driver = try await Drivers(app: app).profile(call.driverID) else {
             throw AppError.notFound("no driver profile for this account")
         }
         // Eligibility and price are judged on the day cover starts.
@@ -68,18 +82,17 @@ struct QuoteRoutes: Sendable {
             RatingFacts(vehicleType: vehicle.type.rawValue, age: applicant.age, licenceYears: licenceYears,
                         postcodeDistrict: driver.postcodeDistrict, usage: usage.rawValue, declaredClaims: driver.declaredClaims),
             at: now)
-        let quote = Quote(id: UUID(), driverID: caller.driverID, vehicleID: vehicle.id, product: product, usage: usage,
+        let quote = Quote(id: UUID(), driverID: call.driverID, vehicleID: vehicle.id, product: product, usage: usage,
                           hours: hours, startsAt: startsAt, price: price, underwritingVersion: underwritingVersion, now: now)
         try await QuoteStore(database: app.database).insert(quote)
         return try .json(QuoteDTO(quote, now: now), status: .created)
     }
 
-    func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let id = try context.uuidParameter("id")
-        guard let quote = try await QuoteStore(database: app.database).find(id: id, driverID: caller.driverID) else {
+    func show(_ call: Call) async throws -> HTTPResponse {
+        let id = try call.id()
+        guard let quote = try await QuoteStore(database: app.database).find(id: id, driverID: call.driverID) else {
             throw AppError.notFound("no quote \(id.uuidString.lowercased())")
         }
-        return try .json(QuoteDTO(quote, now: caller.context.now))
+        return try .json(QuoteDTO(quote, now: call.now))
     }
 }

@@ -13,11 +13,7 @@ public struct QuotesModule: AppModule {
         routes = QuoteRoutes(app: app, identity: identity)
     }
 
-    public func registerRoutes(on collector: RouteCollector) {
-        let routes = routes
-        collector.post("/v1/quotes", bodyLimit: 16 * 1024) { request, context in try await routes.create(request, context) }
-        collector.get("/v1/quotes/{id}") { request, context in try await routes.show(request, context) }
-    }
+    public var endpoints: [Endpoint] { routes.endpoints }
 }
 
 /// Why a quote cannot be bound.

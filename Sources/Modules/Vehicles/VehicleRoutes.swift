@@ -9,6 +9,23 @@ struct VehicleRoutes: Sendable {
     let identity: Identity
     var store: VehicleStore { VehicleStore(database: app.database) }
 
+    var endpoints: [Endpoint] {
+        let routes = self
+        return [
+            Endpoint(.post, "/v1/vehicles", id: "addVehicle", "Add a vehicle", tag: "vehicles", access: .driver,
+                     body: .json(VehicleSchemas.newVehicle), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "The vehicle", VehicleSchemas.vehicle.ref),
+                                 .problem(409, "You already have a vehicle with that registration")],
+                     handler: { try await routes.create($0) }),
+            Endpoint(.get, "/v1/vehicles", id: "listVehicles", "The driver's vehicles, newest first", tag: "vehicles", access: .driver,
+                     query: QueryParameter.pagination, responses: [.json(200, "A page of vehicles", .page(of: VehicleSchemas.vehicle))],
+                     handler: { try await routes.list($0) }),
+            Endpoint(.get, "/v1/vehicles/{id}", id: "getVehicle", "One vehicle", tag: "vehicles", access: .driver,
+                     responses: [.json(200, "The vehicle", VehicleSchemas.vehicle.ref)],
+                     handler: { try await routes.show($0) }),
+        ]
+    }
+
     struct Body: Decodable {
         let registration: String?
         let type: String?
@@ -18,9 +35,8 @@ struct VehicleRoutes: Sendable {
         let valueAmount: Int64?
     }
 
-    func create(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let body = try JSON.decode(Body.self, from: request)
+    func create(_ call: Call) async throws -> HTTPResponse {
+        let body = try call.body(Body.self)
         var validation = Validation()
         let registration = validation.required(body.registration, "registration").flatMap { text in
             Vehicle.normalizedRegistration(text) ?? {
@@ -31,30 +47,28 @@ struct VehicleRoutes: Sendable {
         let type = validation.oneOf(body.type, "type", as: VehicleType.self)
         let make = validation.text(body.make, "make", maxLength: 50)
         let model = validation.text(body.model, "model", maxLength: 50)
-        let thisYear = LocalDate(utcDateOf: caller.context.now).year
+        let thisYear = LocalDate(utcDateOf: call.now).year
         let year = validation.integer(body.year, "year", in: 1950...(thisYear + 1))
         let value = validation.integer(body.valueAmount, "value_amount", in: 1...100_000_000)
         try validation.check()
         guard let registration, let type, let make, let model, let year, let value else { throw AppError.invalid("invalid vehicle") }
-        let vehicle = Vehicle(id: UUID(), driverId: caller.driverID, registration: registration, type: type, make: make,
-                              model: model, year: year, valueAmount: value, createdAt: caller.context.now)
+        let vehicle = Vehicle(id: UUID(), driverId: call.driverID, registration: registration, type: type, make: make,
+                              model: model, year: year, valueAmount: value, createdAt: call.now)
         try await store.insert(vehicle)
         return try .json(vehicle, status: .created)
     }
 
-    func list(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let page = try PageRequest(query: request.query)
-        let (vehicles, next) = page.page(try await store.list(driverID: caller.driverID, page: page)) {
+    func list(_ call: Call) async throws -> HTTPResponse {
+        let page = try PageRequest(query: call.request.query)
+        let (vehicles, next) = page.page(try await store.list(driverID: call.driverID, page: page)) {
             PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id)
         }
         return try .json(ListResponse(data: vehicles, nextCursor: next))
     }
 
-    func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let id = try context.uuidParameter("id")
-        guard let vehicle = try await store.find(id: id, driverID: caller.driverID) else {
+    func show(_ call: Call) async throws -> HTTPResponse {
+        let id = try call.id()
+        guard let vehicle = try await store.find(id: id, driverID: call.driverID) else {
             throw AppError.notFound("no vehicle \(id.uuidString.lowercased())")
         }
         return try .json(vehicle)

@@ -12,12 +12,7 @@ public struct VehiclesModule: AppModule {
         routes = VehicleRoutes(app: app, identity: identity)
     }
 
-    public func registerRoutes(on collector: RouteCollector) {
-        let routes = routes
-        collector.post("/v1/vehicles", bodyLimit: 16 * 1024) { request, context in try await routes.create(request, context) }
-        collector.get("/v1/vehicles") { request, context in try await routes.list(request, context) }
-        collector.get("/v1/vehicles/{id}") { request, context in try await routes.show(request, context) }
-    }
+    public var endpoints: [Endpoint] { routes.endpoints }
 }
 
 /// The vehicles module's public API for other modules.

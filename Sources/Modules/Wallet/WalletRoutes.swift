@@ -17,9 +17,26 @@ struct WalletRoutes: Sendable {
         let autoTopUp: AutoTopUp
     }
 
-    func show(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        return try await render(caller.driverID)
+    var endpoints: [Endpoint] {
+        let routes = self
+        return [
+            Endpoint(.get, "/v1/wallet", id: "getWallet", "Balances and automatic top-up", tag: "wallet", access: .driver,
+                     responses: [.json(200, "The wallet", WalletSchemas.wallet.ref)], handler: { try await routes.show($0) }),
+            Endpoint(.patch, "/v1/wallet", id: "updateWallet", "Change automatic top-up", tag: "wallet", access: .driver,
+                     body: .json(WalletSchemas.patch), bodyLimit: 16 * 1024,
+                     responses: [.json(200, "The wallet", WalletSchemas.wallet.ref)], handler: { try await routes.update($0) }),
+            Endpoint(.post, "/v1/wallet/top-ups", id: "topUp", "Top up by card (a declined card is a 201 payment with status failed)",
+                     tag: "wallet", access: .driver, body: .json(WalletSchemas.topUp), bodyLimit: 16 * 1024, idempotent: true,
+                     responses: [.json(201, "The payment: succeeded, failed, or requires_action with the page to authenticate at",
+                                       PaymentSchemas.payment.ref),
+                                 .problem(404, "No such card of yours"),
+                                 .problem(502, "The card processor refused the request")],
+                     handler: { try await routes.topUp($0) }),
+        ]
+    }
+
+    func show(_ call: Call) async throws -> HTTPResponse {
+        try await render(call.driverID)
     }
 
     struct PatchBody: Decodable {
@@ -31,22 +48,15 @@ struct WalletRoutes: Sendable {
         let autoTopUp: Settings?
     }
 
-    func update(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let body = try JSON.decode(PatchBody.self, from: request)
-        var validation = Validation()
-        guard let patch = validation.required(body.autoTopUp, "auto_top_up") else { try validation.check(); return HTTPResponse(status: .badRequest) }
-        var settings = try await wallet.settings(of: caller.driverID)
+    func update(_ call: Call) async throws -> HTTPResponse {
+        let body = try call.body(PatchBody.self)
+        guard let patch = body.autoTopUp else { throw AppError.invalid("auto_top_up is required") }
+        var settings = try await wallet.settings(of: call.driverID)
         if let enabled = patch.enabled { settings.enabled = enabled }
-        if let threshold = patch.thresholdAmount {
-            settings.thresholdAmount = validation.integer(threshold, "auto_top_up.threshold_amount", in: 0...50_000) ?? settings.thresholdAmount
-        }
-        if let amount = patch.amount {
-            settings.amount = validation.integer(amount, "auto_top_up.amount", in: Wallet.minimumTopUp...Wallet.maximumTopUp) ?? settings.amount
-        }
-        try validation.check()
-        try await WalletStore(database: app.database).save(settings, driverID: caller.driverID)
-        return try await render(caller.driverID)
+        if let threshold = patch.thresholdAmount { settings.thresholdAmount = threshold }
+        if let amount = patch.amount { settings.amount = amount }
+        try await WalletStore(database: app.database).save(settings, driverID: call.driverID)
+        return try await render(call.driverID)
     }
 
     struct TopUpBody: Decodable {
@@ -56,22 +66,18 @@ struct WalletRoutes: Sendable {
 
     /// A card top-up. A declined card is a 201 payment with status `failed`, not an error;
     /// a card needing SCA gives `requires_action` with the page to send the driver to.
-    func topUp(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
-        let caller = try await identity.authenticate(request, context)
-        let body = try JSON.decode(TopUpBody.self, from: request)
-        var validation = Validation()
-        let amount = validation.integer(body.amount, "amount", in: Wallet.minimumTopUp...Wallet.maximumTopUp)
-        let cardID = validation.required(body.paymentMethodId, "payment_method_id")
-        try validation.check()
-        guard let amount, let cardID else { throw AppError.invalid("invalid top-up") }
-        guard let card = try await wallet.payments.card(cardID, ownedBy: caller.driverID) else {
+    func topUp(_ call: Call) async throws -> HTTPResponse {
+        let request = call.request, context = call.context
+        let body = try call.body(TopUpBody.self)
+        guard let amount = body.amount, let cardID = body.paymentMethodId else { throw AppError.invalid("invalid top-up") }
+        guard let card = try await wallet.payments.card(cardID, ownedBy: call.driverID) else {
             throw AppError.notFound("no payment method \(cardID.uuidString.lowercased())")
         }
         return try await Idempotency(database: app.database).runWithExternalCall(
-            scope: "driver:\(caller.driverID.uuidString.lowercased())", request: request, requestID: context.requestID,
+            scope: "driver:\(call.driverID.uuidString.lowercased())", request: request, requestID: context.requestID,
             begin: { transaction in
-                try await wallet.payments.createPayment(driverID: caller.driverID, purpose: .topUp, amount: amount, card: card,
-                                                        relatedID: nil, at: caller.context.now, on: transaction)
+                try await wallet.payments.createPayment(driverID: call.driverID, purpose: .topUp, amount: amount, card: card,
+                                                        relatedID: nil, at: call.now, on: transaction)
             },
             complete: { paymentID in
                 let payment = try await wallet.payments.execute(paymentID: paymentID, offSession: false)

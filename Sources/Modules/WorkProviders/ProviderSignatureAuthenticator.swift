@@ -1,0 +1,29 @@
+import AppKernel
+import Foundation
+import HTTPServer
+import Logging
+
+/// `Access.workProvider`: the provider named in the path, and its `Hourglass-Signature:
+/// t=…,v1=…` (HMAC-SHA256 of "t.body" with that provider's secret) on the raw body, 300 s
+/// tolerance on real time even for drivers on test clocks. An unknown provider is 404.
+struct ProviderSignatureAuthenticator: Authenticator {
+    let providers: [String: WorkProviderConfig]
+    let clock: any WallClock
+
+    func authenticate(_ request: HTTPRequest, _ context: RequestContext) async throws -> RequestContext {
+        let name = try context.parameter("provider")
+        guard let provider = providers[name] else { throw AppError.notFound("no work provider \(name)") }
+        do {
+            try WebhookSignature.verify(header: request.headers["hourglass-signature"], body: request.body, secret: provider.secret,
+                                        now: clock.now())
+        } catch {
+            context.logger.notice("rejected work-provider request", metadata: ["provider": "\(name)", "reason": "\(error)"])
+            throw AppError.unauthorized("the Hourglass-Signature is missing, wrong or stale")
+        }
+        var context = context
+        context.caller = .workProvider(name)
+        return context
+    }
+
+    func looksPresent(in head: HTTPRequestHead) -> Bool { head.headers["hourglass-signature"] != nil }
+}
