@@ -5,6 +5,7 @@ import HTTPServer
 import Identity
 import Payments
 import Wallet
+import WorkProviders
 import Logging
 import Postgres
 
@@ -31,7 +32,7 @@ struct SeedCommand: AsyncParsableCommand {
         let pool = PostgresPool(configuration: Startup.databaseConfiguration(config), options: .init(maxConnections: 2))
         let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)
         let services = try Services.make(config, logger: logger, database: pool)
-        let application = Application(context: app, modules: installedModules(app, services: services))
+        let application = Application(context: app, modules: try installedModules(app, services: services))
         func call(_ method: HTTPMethod, _ path: String, _ body: [String: Any], token: String? = nil,
                   signedWith secret: String? = nil) async throws -> (Int, [String: Any]) {
             let body: [UInt8] = method == .get ? [] : Array(try JSONSerialization.data(withJSONObject: body))
@@ -93,7 +94,7 @@ struct SeedCommand: AsyncParsableCommand {
         let (linkStatus, link) = try await call(.post, "/v1/work-provider-links",
                                                 ["provider": "deliveroo", "provider_driver_id": "demo-rider"], token: token)
         if linkStatus == 201, let code = link["link_code"] as? String,
-           let secret = config.workProviders.first(where: { $0.name == "deliveroo" })?.secret {
+           let secret = try config.section(WorkProvidersConfig.self).byName["deliveroo"]?.secret {
             _ = try await call(.post, "/v1/work-providers/deliveroo/link-confirmations",
                                ["provider_driver_id": "demo-rider", "link_code": code], signedWith: secret)
         }

@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
             Startup.printError("hourglass: cannot start the sandbox card processor: \(error)")
             throw ExitCode(71)
         }
-        let application = Application(context: app, modules: installedModules(app, services: services))
+        let application = Application(context: app, modules: try installedModules(app, services: services))
 
         var serverConfiguration = HTTPServerConfiguration(host: config.host, port: config.port,
                                                           eventLoopCount: config.httpEventLoops)

@@ -21,11 +21,15 @@ struct Services: Sendable {
 
     static func make(_ config: AppConfig, logger: Logger, database: PostgresPool, jobQueue: String = "default") throws -> Services {
         let jobs = JobQueue(database: database, logger: logger, name: jobQueue)
-        if let base = config.pspBaseURL, let url = URL(string: base), let key = config.pspAPIKey, let secret = config.pspWebhookSecret {
+        let port: UInt16
+        switch try config.section(PaymentsConfig.self).processor {
+        case .remote(let url, let key, let secret):
             return Services(dueWork: DueWorkRegistry(), jobs: jobs, paymentOutcomes: PaymentOutcomes(),
                             gateway: PSPClient(baseURL: url, apiKey: key), pspWebhookSecret: secret, sandboxPSP: nil)
+        case .sandbox(let sandboxPort):
+            port = sandboxPort
         }
-        let sandbox = try InProcessSandboxPSP(port: config.pspSandboxPort, logger: logger)
+        let sandbox = try InProcessSandboxPSP(port: port, logger: logger)
         return Services(dueWork: DueWorkRegistry(), jobs: jobs, paymentOutcomes: PaymentOutcomes(),
                         gateway: PSPClient(baseURL: URL(string: sandbox.baseURL)!, apiKey: sandbox.apiKey),
                         pspWebhookSecret: sandbox.webhookSecret, sandboxPSP: sandbox)

@@ -17,7 +17,7 @@ enum Startup {
     static func loadConfig(_ options: CommonOptions) throws -> AppConfig {
         do {
             return try AppConfig.load(configDirectory: URL(fileURLWithPath: options.configDir),
-                                      environment: ProcessInfo.processInfo.environment)
+                                      environment: ProcessInfo.processInfo.environment, sections: configSections)
         } catch {
             printError("hourglass: \(error)")
             throw ExitCode(78)  // EX_CONFIG

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Jobs
 import Logging
+import Payments
 import Postgres
 
 /// `hourglass worker`: job workers in their own process (production runs one or more beside
@@ -22,13 +23,13 @@ struct WorkerCommand: AsyncParsableCommand {
         let pool = PostgresPool(configuration: Startup.databaseConfiguration(config),
                                 options: .init(maxConnections: max(2, count + 1), acquireTimeout: config.databaseAcquireTimeout))
         let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)
-        if config.pspBaseURL == nil {
+        if case .sandbox = try config.section(PaymentsConfig.self).processor {
             // Sandbox cards live in one sandbox processor's memory: a worker with its own cannot
             // charge cards saved through the server's. Share one with `hourglass psp-sandbox`.
             logger.warning("no PSP_BASE_URL: this worker starts its own sandbox card processor; run `hourglass psp-sandbox` and set PSP_BASE_URL, PSP_API_KEY and PSP_WEBHOOK_SECRET for the server and workers to share one")
         }
         let services = try Services.make(config, logger: logger, database: pool)
-        _ = installedModules(app, services: services)  // registers every module's job handlers
+        _ = try installedModules(app, services: services)  // wires every job handler
         let workers = JobWorkers(queue: services.jobs, count: count)
         let stopped = AsyncStream<Void>.makeStream()
         signal(SIGPIPE, SIG_IGN)

@@ -20,7 +20,7 @@ struct ConfigTests {
             "defaults.env": try repositoryDefaults,
             "development.env": "DATABASE_URL=postgresql://dev@localhost/dev\nPORT=9000\n",
         ])
-        let config = try AppConfig.load(configDirectory: directory, environment: ["PORT": "9100"])
+        let config = try AppConfig.load(configDirectory: directory, environment: ["HOURGLASS_ENV": "development", "PORT": "9100"])
         #expect(config.environment == .development)
         #expect(config.databaseURL == "postgresql://dev@localhost/dev")
         #expect(config.port == 9100)  // the process environment wins
@@ -48,9 +48,10 @@ struct ConfigTests {
     }
 
     @Test func unknownKeysInFilesAreRefused() throws {
-        let directory = try configDirectory(["defaults.env": try repositoryDefaults + "\nPROT=8080\n"])
+        // (Module keys are checked with their sections: ServerTests' ConfigSectionTests.)
+        let directory = try configDirectory(["defaults.env": "HOST=a\nPROT=8080\n"])
         #expect(throws: ConfigError.unknownKey(key: "PROT", source: "defaults.env")) {
-            try AppConfig.load(configDirectory: directory, environment: ["DATABASE_URL": "x"])
+            try AppConfig.load(configDirectory: directory, environment: ["DATABASE_URL": "x"], sections: [])
         }
     }
 
@@ -64,33 +65,18 @@ struct ConfigTests {
         let directory = TestServer.repositoryRoot.appendingPathComponent("config")
         for environment in AppEnvironment.allCases {
             let config = try AppConfig.load(configDirectory: directory, environment: [
-                "HOURGLASS_ENV": environment.rawValue, "DATABASE_URL": "postgresql://x@y/z", "PSP_BASE_URL": "https://psp.example",
-                "PSP_API_KEY": "sk_live_x", "PSP_WEBHOOK_SECRET": "whsec_x",
-                "PROVIDER_DELIVEROO_SECRET": "d", "PROVIDER_UBER_EATS_SECRET": "u",
+                "HOURGLASS_ENV": environment.rawValue, "DATABASE_URL": "postgresql://x@y/z",
             ])
             #expect(config.environment == environment)
-            #expect(config.passwordHashIterations >= (environment == .test ? 1_000 : 600_000))
         }
     }
 
-    @Test func productionNeedsTheCardProcessorFromTheEnvironment() throws {
+    /// Fail closed: a process started without HOURGLASS_ENV is production (no test clocks, no
+    /// sandbox card processor), whatever the files say.
+    @Test func withoutAnEnvironmentItIsProduction() throws {
         let directory = TestServer.repositoryRoot.appendingPathComponent("config")
-        #expect(throws: ConfigError.missing(key: "PSP_BASE_URL")) {
-            try AppConfig.load(configDirectory: directory, environment: ["HOURGLASS_ENV": "production", "DATABASE_URL": "postgresql://x@y/z"])
-        }
-        #expect(throws: ConfigError.missing(key: "PSP_API_KEY")) {
-            try AppConfig.load(configDirectory: directory, environment: [
-                "HOURGLASS_ENV": "production", "DATABASE_URL": "postgresql://x@y/z", "PSP_BASE_URL": "https://psp.example",
-            ])
-        }
-        // Sandbox mode runs without: the sandbox PSP starts in-process.
-        let development = try AppConfig.load(configDirectory: directory, environment: [
-            "HOURGLASS_ENV": "development", "PROVIDER_DELIVEROO_SECRET": "d", "PROVIDER_UBER_EATS_SECRET": "u",
-        ])
-        #expect(development.pspBaseURL == nil)
-        #expect(development.workProviders.map(\.name) == ["deliveroo", "uber_eats"])
-        #expect(throws: ConfigError.missing(key: "PROVIDER_UBER_EATS_SECRET")) {
-            try AppConfig.load(configDirectory: directory, environment: ["HOURGLASS_ENV": "development", "PROVIDER_DELIVEROO_SECRET": "d"])
-        }
+        let config = try AppConfig.load(configDirectory: directory, environment: ["DATABASE_URL": "postgresql://x@y/z"])
+        #expect(config.environment == .production)
+        #expect(!config.environment.isSandbox)
     }
 }

@@ -69,7 +69,7 @@ enum Fixtures {
         let services = try Services.make(config, logger: logger, database: TestDatabase.pool, jobQueue: "test-\(UUID().uuidString)")
         let workers = jobs ? JobWorkers(queue: services.jobs, count: 2, pollInterval: .milliseconds(500)) : nil
         let server = try TestServer(config: config, database: database,
-                                    modules: { app in installedModules(app, services: services) + [ProbeModule()] },
+                                    modules: { app in (try! installedModules(app, services: services)) + [ProbeModule()] },
                                     expectedSchemaVersion: repositorySchemaVersion, serverConfiguration: configuration,
                                     onStop: { workers?.stop(); await services.stop() })
         services.serverStarted(port: server.port)

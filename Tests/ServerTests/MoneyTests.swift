@@ -171,7 +171,7 @@ func expectLedgerConsistent() async throws {
         logger.logLevel = .critical
         let services = try Services.make(config, logger: logger, database: TestDatabase.pool)
         let server = try TestServer(config: config, database: TestDatabase.pool,
-                                    modules: { app in installedModules(app, services: services) },
+                                    modules: { app in try! installedModules(app, services: services) },
                                     onStop: { await services.stop() })
         defer { Task { await server.stop() } }
         let client = try TestConnection(port: server.port)

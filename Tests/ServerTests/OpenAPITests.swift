@@ -22,7 +22,7 @@ import Testing
         let app = AppContext(config: try TestServer.config(), database: TestDatabase.pool, logger: .init(label: "test"),
                              expectedSchemaVersion: 0)
         let services = try Services.make(app.config, logger: app.logger, database: TestDatabase.pool)
-        let application = Application(context: app, modules: installedModules(app, services: services))
+        let application = Application(context: app, modules: try installedModules(app, services: services))
         defer { Task { await services.stop() } }
         let routed = Set(application.router.routes.map { "\($0.method.rawValue) \($0.pattern)" })
         #expect(routed.subtracting(documented).isEmpty, "undocumented routes: \(routed.subtracting(documented).sorted())")

@@ -136,7 +136,7 @@ func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) as
         let outcomes = PaymentOutcomes()
         let payments = Payments(app: server.app, gateway: PSPClient(baseURL: URL(string: psp.baseURL)!, apiKey: psp.apiKey), outcomes: outcomes)
         let wallet = Wallet(app: server.app, payments: payments)
-        wallet.registerOutcomes(outcomes)
+        outcomes.register(.topUp) { payment, transaction in try await wallet.topUpSettled(payment, on: transaction) }
         let driver = try await TestDriver.make(server)
         let driverID = UUID(uuidString: driver.id)!
         let card = try await driver.addCard("tok_visa")

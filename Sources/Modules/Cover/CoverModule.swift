@@ -14,21 +14,19 @@ public struct CoverModule: AppModule {
     let service: CoverService
     let identity: Identity
 
-    public init(service: CoverService, identity: Identity, jobs: JobQueue, endings: PolicyEndings) {
+    public init(service: CoverService, identity: Identity) {
         self.service = service
         self.identity = identity
-        let app = service.app
-        jobs.register(WorkProviders.eventJob) { job in
-            struct Payload: Decodable { let provider: String; let provider_driver_id: String }
-            let payload = try job.payload.decode(Payload.self)
-            guard let driverID = try await WorkProviders(app: app).driverID(provider: payload.provider,
-                                                                           providerDriverID: payload.provider_driver_id)
-            else { return }  // not linked yet: kept in the inbox until a link appears
-            try await service.recompute(driverID: driverID)
-        }
-        jobs.register("cover.sweep") { _ in await service.sweep() }
-        jobs.schedule("cover.sweep", every: 60)
-        endings.register { policy, instant, transaction in try await service.policyEnded(policy, at: instant, on: transaction) }
+    }
+
+    /// The job that applies a work provider's events to the linked driver's cover.
+    public func applyProviderEvents(_ job: Job) async throws {
+        struct Payload: Decodable { let provider: String; let provider_driver_id: String }
+        let payload = try job.payload.decode(Payload.self)
+        guard let driverID = try await WorkProviders(app: service.app).driverID(provider: payload.provider,
+                                                                              providerDriverID: payload.provider_driver_id)
+        else { return }  // not linked yet: kept in the inbox until a link appears
+        try await service.recompute(driverID: driverID)
     }
 
     /// The due-work runner for a test-clock advance: close and cut that clock's drivers' sessions.

@@ -32,7 +32,7 @@ struct DriverRoutes: Sendable {
 
     func signUp(_ call: Call) async throws -> HTTPResponse {
         let body = try call.body(SignUpBody.self)
-        try await RateLimiter(database: app.database).hit("sign-up:\(call.context.clientAddress)", limit: app.config.signUpsPerAddressPerHour,
+        try await RateLimiter(database: app.database).hit("sign-up:\(call.context.clientAddress)", limit: try app.config.section(DriversConfig.self).signUpsPerAddressPerHour,
                                                           window: 3600, what: "sign-ups")
         var now = call.now
         if let clockID = body.testClockId {

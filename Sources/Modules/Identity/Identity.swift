@@ -20,11 +20,12 @@ public struct IssuedToken: Sendable, Encodable {
 /// driver, so the account id is the driver id.
 public struct Identity: Sendable {
     let app: AppContext
-    let hasher: PasswordHasher
+    /// The module's settings, read when first needed (only routes that hash need them).
+    var config: IdentityConfig { get throws { try app.config.section(IdentityConfig.self) } }
+    var hasher: PasswordHasher { get throws { PasswordHasher(iterations: try config.passwordHashIterations) } }
 
     public init(app: AppContext) {
         self.app = app
-        hasher = PasswordHasher(iterations: app.config.passwordHashIterations)
     }
 
     /// Hashes a password (slow by design: do it before opening a transaction).

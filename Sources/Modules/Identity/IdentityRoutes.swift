@@ -40,7 +40,7 @@ struct IdentityRoutes: Sendable {
         let address = call.context.clientAddress
         let failures = try await store.recentFailures(email: email, address: address,
                                                       since: call.now.addingTimeInterval(-Self.failureWindow))
-        let held = failures.address >= identity.app.config.loginMaxFailuresPerAddress
+        let held = failures.address >= (try identity.config.loginMaxFailuresPerAddress)
             || failures.pair >= Self.maxFailuresPerAccountAndAddress
             || (failures.email >= Self.maxFailuresPerAccount && failures.pair > 0)
         if held {

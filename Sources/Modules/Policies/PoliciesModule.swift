@@ -12,9 +12,13 @@ public struct PoliciesModule: AppModule {
     public static let name = "policies"
     let routes: PolicyRoutes
 
-    public init(app: AppContext, identity: Identity, wallet: Wallet, outcomes: PaymentOutcomes, endings: PolicyEndings) {
+    public init(app: AppContext, identity: Identity, wallet: Wallet, endings: PolicyEndings) {
         routes = PolicyRoutes(app: app, identity: identity, wallet: wallet, endings: endings)
-        routes.issuance.registerOutcomes(outcomes)
+    }
+
+    /// A block's card payment ended (inside the transaction recording it): see `PolicyIssuance`.
+    public func blockPaymentSettled(_ payment: Payment, on transaction: PostgresConnection) async throws {
+        try await routes.issuance.blockPaymentSettled(payment, on: transaction)
     }
 
     public var endpoints: [Endpoint] { routes.endpoints }

@@ -31,40 +31,38 @@ struct PolicyIssuance: Sendable {
     /// A card payment for an hourly block ended: paid → scheduled from the later of its quoted
     /// start and the moment it was paid, for the whole hours bought, with its certificate and
     /// ledger posting; failed → the policy is cancelled (nothing was taken, nothing covered).
-    func registerOutcomes(_ outcomes: PaymentOutcomes) {
+    func blockPaymentSettled(_ payment: Payment, on transaction: PostgresConnection) async throws {
         let issuance = self
-        outcomes.register(.blockPurchase) { payment, transaction in
-            let store = PolicyStore(database: transaction)
-            guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID) else { return }
-            guard policy.status == .pendingPayment else {
-                // The driver cancelled while the bank was still asking for authentication, and
-                // then the payment went through: the money was taken for cover that no longer
-                // exists. Book the capture and owe it all back; the refunds sweep sends it to the card.
-                if payment.status == .succeeded, policy.status == .cancelled {
-                    try await issuance.bookCapture(of: payment, for: policy, on: transaction)
-                    try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
-                                                          description: "Refund: cover \(policy.number) was cancelled before payment",
-                                                          at: payment.updatedAt, on: transaction)
-                    try await store.setRefundAmount(payment.amount, of: policy.id)
-                }
-                return
-            }
-            if payment.status == .succeeded, policy.status(at: payment.updatedAt) == .expired {
-                // Authenticated only after the block's whole period had passed: it covers
-                // nothing now, so the money goes back to the card.
+        let store = PolicyStore(database: transaction)
+        guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID) else { return }
+        guard policy.status == .pendingPayment else {
+            // The driver cancelled while the bank was still asking for authentication, and
+            // then the payment went through: the money was taken for cover that no longer
+            // exists. Book the capture and owe it all back; the refunds sweep sends it to the card.
+            if payment.status == .succeeded, policy.status == .cancelled {
                 try await issuance.bookCapture(of: payment, for: policy, on: transaction)
                 try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
-                                                      description: "Refund: cover \(policy.number) expired before it was paid",
+                                                      description: "Refund: cover \(policy.number) was cancelled before payment",
                                                       at: payment.updatedAt, on: transaction)
-                try await store.expireUnpaid(policy.id, refundAmount: payment.amount)
-            } else if payment.status == .succeeded {
-                let (start, end) = Self.period(of: policy, paidAt: payment.updatedAt)
-                let paid = try await store.markPaid(policy.id, paidAt: payment.updatedAt, startsAt: start, endsAt: end)
-                try await issuance.bookCapture(of: payment, for: paid, on: transaction)
-                try await issuance.issueCertificate(for: paid, at: payment.updatedAt, on: transaction)
-            } else {
-                _ = try await store.cancel(id: policy.id, at: payment.updatedAt)
+                try await store.setRefundAmount(payment.amount, of: policy.id)
             }
+            return
+        }
+        if payment.status == .succeeded, policy.status(at: payment.updatedAt) == .expired {
+            // Authenticated only after the block's whole period had passed: it covers
+            // nothing now, so the money goes back to the card.
+            try await issuance.bookCapture(of: payment, for: policy, on: transaction)
+            try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
+                                                  description: "Refund: cover \(policy.number) expired before it was paid",
+                                                  at: payment.updatedAt, on: transaction)
+            try await store.expireUnpaid(policy.id, refundAmount: payment.amount)
+        } else if payment.status == .succeeded {
+            let (start, end) = Self.period(of: policy, paidAt: payment.updatedAt)
+            let paid = try await store.markPaid(policy.id, paidAt: payment.updatedAt, startsAt: start, endsAt: end)
+            try await issuance.bookCapture(of: payment, for: paid, on: transaction)
+            try await issuance.issueCertificate(for: paid, at: payment.updatedAt, on: transaction)
+        } else {
+            _ = try await store.cancel(id: policy.id, at: payment.updatedAt)
         }
     }
 

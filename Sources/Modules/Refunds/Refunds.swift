@@ -49,16 +49,14 @@ public struct Refunds: Sendable {
         self.wallet = wallet
     }
 
-    /// Books the refunds the processor reports (a refund we sent but whose answer we lost).
-    public func registerOutcomes(_ outcomes: PaymentOutcomes) {
-        let refunds = self
-        outcomes.registerRefunds { gatewayRefund, transaction in
-            guard let id = gatewayRefund.metadata["refund_id"].flatMap(UUID.init(uuidString:)) else { return }
-            switch gatewayRefund.status {
-            case "succeeded": try await refunds.book(id, processorRefundID: gatewayRefund.id, on: transaction)
-            case "failed", "canceled": try await RefundStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
-            default: return
-            }
+    /// The processor reported a refund (inside the transaction recording its event): one we
+    /// sent but never heard back about is booked now, or marked failed.
+    public func processorReported(_ gatewayRefund: GatewayRefund, on transaction: PostgresConnection) async throws {
+        guard let id = gatewayRefund.metadata["refund_id"].flatMap(UUID.init(uuidString:)) else { return }
+        switch gatewayRefund.status {
+        case "succeeded": try await book(id, processorRefundID: gatewayRefund.id, on: transaction)
+        case "failed", "canceled": try await RefundStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
+        default: return
         }
     }
 

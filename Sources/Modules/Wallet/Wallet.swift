@@ -55,32 +55,28 @@ public struct Wallet: Sendable {
         self.payments = payments
         self.pauseListeners = pauseListeners
         self.jobs = jobs
-        let wallet = self
-        jobs?.register(Self.autoTopUpJob) { job in
-            struct Payload: Decodable { let driver_id: UUID }
-            await wallet.autoTopUpIfNeeded(driverID: try job.payload.decode(Payload.self).driver_id)
-        }
     }
 
-    /// Registers what happens when a top-up payment ends: success credits the wallet.
-    public func registerOutcomes(_ outcomes: PaymentOutcomes) {
-        let wallet = self
-        let credit: PaymentOutcomes.Handler = { payment, transaction in
-            guard payment.status == .succeeded else { return }
-            let ledger = Ledger()
-            try await ledger.lockWallet(of: payment.driverID, on: transaction)
-            try await ledger.post(LedgerPosting(
-                causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .topUp, driverID: payment.driverID,
-                description: payment.purpose == .autoTopUp ? "Automatic top-up by card" : "Top-up by card",
-                driverAmount: payment.amount, funding: "card", relatedID: payment.id,
-                entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
-                // When it settled, on the driver's clock (a test clock in sandbox): money is dated
-                // when it moves, so a finished week's statement never changes.
-                createdAt: payment.updatedAt), on: transaction)
-            try await wallet.updateCoverPause(payment.driverID, at: payment.updatedAt, on: transaction)
-        }
-        outcomes.register(.topUp, credit)
-        outcomes.register(.autoTopUp, credit)
+    /// The automatic top-up job queued by `spend`.
+    public func runAutoTopUp(_ job: Job) async throws {
+        struct Payload: Decodable { let driver_id: UUID }
+        await autoTopUpIfNeeded(driverID: try job.payload.decode(Payload.self).driver_id)
+    }
+
+    /// A top-up payment ended (inside the transaction recording it): success credits the
+    /// wallet, dated when it settled on the driver's clock, and may lift a pause.
+    public func topUpSettled(_ payment: Payment, on transaction: PostgresConnection) async throws {
+        guard payment.status == .succeeded else { return }
+        let ledger = Ledger()
+        try await ledger.lockWallet(of: payment.driverID, on: transaction)
+        try await ledger.post(LedgerPosting(
+            causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .topUp, driverID: payment.driverID,
+            description: payment.purpose == .autoTopUp ? "Automatic top-up by card" : "Top-up by card",
+            driverAmount: payment.amount, funding: "card", relatedID: payment.id,
+            entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
+            // Money is dated when it moves, so a finished week's statement never changes.
+            createdAt: payment.updatedAt), on: transaction)
+        try await updateCoverPause(payment.driverID, at: payment.updatedAt, on: transaction)
     }
 
     public func balances(of driverID: UUID) async throws -> (cash: Int64, promo: Int64) {

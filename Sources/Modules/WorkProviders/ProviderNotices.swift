@@ -5,27 +5,27 @@ import FoundationNetworking
 #endif
 public import Jobs
 public import Postgres
-import Wallet
 
 /// Tells work providers about a driver's cover: `cover_paused` / `cover_resumed` (money) and
 /// `cover_cut` (a session reached 14 hours). A signed webhook (`Hourglass-Signature`, the
 /// provider's shared secret) to `PROVIDER_<NAME>_WEBHOOK_URL`, sent by the jobs queue and
 /// retried with backoff until the provider answers 2xx.
 public struct ProviderNotices: Sendable {
-    static let job = "work_providers.cover_notice"
+    public static let job = "work_providers.cover_notice"
     let app: AppContext
     let jobs: JobQueue
+    let providers: [String: WorkProviderConfig]
 
-    public init(app: AppContext, jobs: JobQueue) {
+    public init(app: AppContext, jobs: JobQueue, config: WorkProvidersConfig) {
         self.app = app
         self.jobs = jobs
+        providers = config.byName
     }
 
     /// Queues `type` for every provider the driver is linked to, inside the caller's
     /// transaction (so a notice exists exactly when the change it reports committed). `key`
     /// names the change: the same key twice queues one notice per provider.
     public func tell(driverID: UUID, type: String, key: String, at instant: Date, on transaction: PostgresConnection) async throws {
-        let providers = Dictionary(uniqueKeysWithValues: app.config.workProviders.map { ($0.name, $0) })
         for link in try await WorkProviders(app: app).links(of: driverID, on: transaction) {
             guard let url = providers[link.provider]?.webhookURL else { continue }
             let notice = Notice(provider: link.provider, url: url, eventId: "\(key):\(link.provider)", type: type,
@@ -57,28 +57,28 @@ public struct ProviderNotices: Sendable {
         let occurredAt: String
     }
 
-    func register(_ listeners: PauseListeners) {
-        let notices = self
-        let providers = Dictionary(uniqueKeysWithValues: app.config.workProviders.map { ($0.name, $0) })
-        listeners.add { driverID, paused, at, key, transaction in
-            try await notices.tell(driverID: driverID, type: paused ? "cover_paused" : "cover_resumed", key: key, at: at, on: transaction)
-        }
-        jobs.register(Self.job) { job in
-            let notice = try job.payload.decode(Notice.self)
-            guard let provider = providers[notice.provider], let url = URL(string: notice.url) else { return }
-            let body = try JSON.encode(notice.wire)
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.httpBody = Data(body)
-            request.timeoutInterval = 10
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            // Signed on real time: the provider checks the signature against its own clock.
-            request.setValue(WebhookSignature.sign(body: body, secret: provider.secret, timestamp: Int(app.clock.now().timeIntervalSince1970)),
-                             forHTTPHeaderField: "Hourglass-Signature")
-            let (_, response) = try await URLSession.shared.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            guard (200..<300).contains(status) else { throw NoticeRefused(status: status) }
-        }
+    /// Cover paused or resumed for money: every linked provider is told.
+    public func coverPauseChanged(driverID: UUID, paused: Bool, at instant: Date, key: String,
+                                  on transaction: PostgresConnection) async throws {
+        try await tell(driverID: driverID, type: paused ? "cover_paused" : "cover_resumed", key: key, at: instant, on: transaction)
+    }
+
+    /// The job that delivers one notice: retried with backoff until the provider answers 2xx.
+    public func deliver(_ job: Job) async throws {
+        let notice = try job.payload.decode(Notice.self)
+        guard let provider = providers[notice.provider], let url = URL(string: notice.url) else { return }
+        let body = try JSON.encode(notice.wire)
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.timeoutInterval = 10
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        // Signed on real time: the provider checks the signature against its own clock.
+        request.setValue(WebhookSignature.sign(body: body, secret: provider.secret, timestamp: Int(app.clock.now().timeIntervalSince1970)),
+                         forHTTPHeaderField: "Hourglass-Signature")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else { throw NoticeRefused(status: status) }
     }
 
     struct NoticeRefused: Error { let status: Int }

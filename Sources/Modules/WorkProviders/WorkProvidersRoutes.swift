@@ -12,8 +12,9 @@ struct WorkProvidersRoutes: Sendable {
     let app: AppContext
     let identity: Identity
     let jobs: JobQueue
+    let config: WorkProvidersConfig
     var store: WorkProvidersStore { WorkProvidersStore(database: app.database) }
-    var providerNames: [String] { app.config.workProviders.map(\.name).sorted() }
+    var providerNames: [String] { config.providers.map(\.name).sorted() }
 
     /// How long a link code is valid (PRODUCT.md: 15 minutes).
     static let codeLifetime: TimeInterval = 15 * 60
