@@ -2,16 +2,20 @@ import AppKernel
 import Billing
 import Claims
 import Cover
+import Documents
 import Drivers
 import Foundation
 import Identity
 import Jobs
+import Ledger
 import Notifications
 import OpsHealth
 import Payments
 import Policies
 import Quotes
+import Rating
 import Refunds
+import Underwriting
 import Vehicles
 import Wallet
 import WorkProviders
@@ -35,15 +39,21 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
               paymentsConfig: try app.config.section(PaymentsConfig.self)).wire()
 
     return [
+        JobsModule(),
         OpsHealthModule(app: app, jobs: services.jobs),
         TestClocksModule(app: app, dueWork: services.dueWork),
         IdentityModule(identity: identity),
+        LedgerModule(),
+        DocumentsModule(),
+        RatingModule(),
+        UnderwritingModule(),
         DriversModule(app: app, identity: identity),
         VehiclesModule(app: app, identity: identity),
         QuotesModule(app: app, identity: identity),
         policies,
         PaymentsModule(payments: payments, identity: identity, webhookSecret: services.pspWebhookSecret),
         WalletModule(wallet: wallet, identity: identity),
+        RefundsModule(),
         BillingModule(app: app),
         WorkProvidersModule(app: app, config: providerConfig, identity: identity, jobs: services.jobs),
         coverModule,

@@ -297,7 +297,7 @@ extension TestDriver {
         for request in receiver.requests {
             #expect(request.path == "/hourglass")
             #expect(throws: Never.self) {
-                try WebhookSignature.verify(header: request.headers["hourglass-signature"], body: request.body, secret: secret)
+                try WebhookSignature.verify(header: request.headers["hourglass-signature"], body: request.body, secret: secret, now: Date())
             }
         }
         let kinds = (try await driver.client.json("GET", "/v1/notifications", token: driver.token).json()["data"] as! [[String: Any]])

@@ -11,7 +11,7 @@ public enum WebhookSignature {
         "t=\(timestamp),v1=\(Digest.hmacSHA256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + body).hexString)"
     }
 
-    public static func verify(header: String?, body: [UInt8], secret: String, now: Date = Date(),
+    public static func verify(header: String?, body: [UInt8], secret: String, now: Date,
                               tolerance: TimeInterval = 300) throws(Failure) {
         guard let header else { throw .malformed }
         var timestamp: Int?

@@ -80,9 +80,9 @@ public struct Idempotency: Sendable {
             if let stored = try await Self.record(scope: scope, key: key, on: transaction, lock: true) {
                 guard stored.requestHash == requestHash else { throw Self.reusedKey }
                 if stored.isCompleted { return .replay(try stored.replay(requestHash: requestHash)) }
-                guard let resource = stored.resourceID, let until = stored.lockedUntil, until < Date() else { throw Self.inFlight }
+                guard let resource = stored.resourceID, stored.claimLapsed else { throw Self.inFlight }
                 try await transaction.execute("""
-                    UPDATE kernel.idempotency_keys SET locked_until = \(Date().addingTimeInterval(claimDuration))
+                    UPDATE kernel.idempotency_keys SET locked_until = now() + make_interval(secs => \(claimDuration))
                     WHERE scope = \(scope) AND key = \(key)
                     """)
                 return .resume(resource)
@@ -90,7 +90,7 @@ public struct Idempotency: Sendable {
             let resource = try await transaction.withTransaction(isolation: nil, begin)
             let inserted = try await transaction.execute("""
                 INSERT INTO kernel.idempotency_keys (scope, key, request_hash, state, resource_id, locked_until)
-                VALUES (\(scope), \(key), \(requestHash), 'in_flight', \(resource), \(Date().addingTimeInterval(claimDuration)))
+                VALUES (\(scope), \(key), \(requestHash), 'in_flight', \(resource), now() + make_interval(secs => \(claimDuration)))
                 ON CONFLICT (scope, key) DO NOTHING
                 """)
             // Another request with this key committed its claim first: ours rolls back.
@@ -122,12 +122,19 @@ public struct Idempotency: Sendable {
     @discardableResult
     public func deleteCompleted(olderThan age: TimeInterval = 7 * 86_400) async throws -> Int {
         try await database.execute("""
-            DELETE FROM kernel.idempotency_keys WHERE state = 'completed' AND created_at < \(Date().addingTimeInterval(-age))
+            DELETE FROM kernel.idempotency_keys WHERE state = 'completed' AND created_at < now() - make_interval(secs => \(age))
             """)
     }
 
+    /// What the request means: its method, path and body, a JSON body in canonical form (keys
+    /// sorted, no whitespace), so the same JSON written differently under the same key is a
+    /// replay, not a different request.
     static func hash(_ request: HTTPRequest) -> String {
-        Digest.sha256(Array("\(request.method.rawValue) \(request.path)\n".utf8) + request.body).hexString
+        var body = request.body
+        if !body.isEmpty, let value = try? JSON.decode(JSONValue.self, from: body), let canonical = try? JSON.encode(value) {
+            body = canonical
+        }
+        return Digest.sha256(Array("\(request.method.rawValue) \(request.path)\n".utf8) + body).hexString
     }
 
     static let inFlight = AppError(status: .conflict, slug: "idempotency-in-flight",
@@ -137,7 +144,7 @@ public struct Idempotency: Sendable {
 
     private static func record(scope: String, key: String, on transaction: PostgresConnection, lock: Bool) async throws -> StoredRecord? {
         try await transaction.queryOptional("""
-            SELECT request_hash, state, resource_id, locked_until, response_status, response_type, response_body
+            SELECT request_hash, state, resource_id, coalesce(locked_until < now(), false), response_status, response_type, response_body
             FROM kernel.idempotency_keys WHERE scope = \(scope) AND key = \(key) \(unsafeRaw: lock ? "FOR UPDATE" : "")
             """, decode: StoredRecord.init(row:))
     }
@@ -146,7 +153,8 @@ public struct Idempotency: Sendable {
         let requestHash: String
         let isCompleted: Bool
         let resourceID: UUID?
-        let lockedUntil: Date?
+        /// The in-flight claim's time ran out (on the database's clock): a retry may resume it.
+        let claimLapsed: Bool
         let status: Int?
         let contentType: String?
         let body: [UInt8]?
@@ -155,7 +163,7 @@ public struct Idempotency: Sendable {
             requestHash = try row.decode(String.self, at: 0)
             isCompleted = try row.decode(String.self, at: 1) == "completed"
             resourceID = try row.decode(UUID?.self, at: 2)
-            lockedUntil = try row.decode(Date?.self, at: 3)
+            claimLapsed = try row.decode(Bool.self, at: 3)
             status = try row.decode(Int32?.self, at: 4).map(Int.init)
             contentType = try row.decode(String?.self, at: 5)
             body = try row.decode(Data?.self, at: 6).map { Array($0) }

@@ -43,26 +43,13 @@ public struct Documents: Sendable {
                at instant: Date, on database: any PostgresQueryable) async throws -> StoredDocument {
         let document = StoredDocument(id: UUID(), contentType: contentType, body: body, sha256: Digest.sha256(body).hexString,
                                       createdAt: instant)
-        try await database.execute("""
-            INSERT INTO documents.documents (id, subject_id, kind, period, content_type, body, sha256, revision, created_at)
-            VALUES (\(document.id), \(subjectID), \(kind), \(period), \(contentType), \(Data(body)), \(document.sha256),
-                    \(Int32(revision)), \(instant))
-            ON CONFLICT (subject_id, kind, period, content_type, revision) DO NOTHING
-            """)
+        try await DocumentStore(database: database).insert(document, subjectID: subjectID, kind: kind, period: period, revision: revision)
         return document
     }
 
     func find(subjectID: UUID, kind: String, period: String, contentTypePrefix: String? = nil) async throws -> StoredDocument? {
-        let format: SQL = contentTypePrefix.map { "AND content_type LIKE \($0 + "%")" } ?? ""
-        return try await app.database.queryOptional("""
-            SELECT id, content_type, body, sha256, created_at FROM documents.documents
-            WHERE subject_id = \(subjectID) AND kind = \(kind) AND period = \(period) \(format)
-            ORDER BY revision DESC LIMIT 1
-            """) { row in
-            StoredDocument(id: try row.decode(UUID.self, at: 0), contentType: try row.decode(String.self, at: 1),
-                           body: Array(try row.decode(Data.self, at: 2)), sha256: try row.decode(String.self, at: 3),
-                           createdAt: try row.decode(Date.self, at: 4))
-        }
+        try await DocumentStore(database: app.database).newest(subjectID: subjectID, kind: kind, period: period,
+                                                               contentTypePrefix: contentTypePrefix)
     }
 }
 

@@ -52,33 +52,18 @@ public final class JobQueue: Sendable {
     @discardableResult
     public func enqueue(_ kind: String, payload: PostgresJSON = PostgresJSON(text: "{}"), uniqueKey: String? = nil,
                         runAt: Date? = nil, maxAttempts: Int = 10, on database: any PostgresQueryable) async throws -> Bool {
-        let inserted = try await database.execute("""
-            INSERT INTO jobs.jobs (queue, kind, payload, unique_key, run_at, max_attempts)
-            VALUES (\(name), \(kind), \(payload), \(uniqueKey), coalesce(\(runAt), now()), \(Int32(maxAttempts)))
-            ON CONFLICT (unique_key) DO NOTHING
-            """)
-        _ = try await database.query("SELECT pg_notify(\(Self.channel), \(kind))")
-        return inserted == 1
+        try await JobStore(database: database, queue: name)
+            .insert(kind: kind, payload: payload, uniqueKey: uniqueKey, runAt: runAt, maxAttempts: maxAttempts)
     }
+
+    private var store: JobStore { JobStore(database: database, queue: name) }
 
     /// Claims the next due job (or one whose worker's lease ran out) for `worker`, among the
     /// kinds this process has handlers for (so an older build never claims a newer kind).
     func claim(worker: String, lease: TimeInterval) async throws -> Job? {
         let kinds = handlers.withLock { Array($0.keys) }
         guard !kinds.isEmpty else { return nil }
-        return try await database.queryOptional("""
-            UPDATE jobs.jobs SET status = 'running', attempts = attempts + 1, locked_by = \(worker),
-                   locked_until = now() + make_interval(secs => \(lease))
-            WHERE id = (
-                SELECT id FROM jobs.jobs
-                WHERE queue = \(name) AND kind = ANY(\(kinds))
-                  AND ((status = 'queued' AND run_at <= now()) OR (status = 'running' AND locked_until < now()))
-                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING id, kind, payload, attempts
-            """) { row in
-            Job(id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1),
-                payload: try row.decode(PostgresJSON.self, at: 2), attempt: Int(try row.decode(Int32.self, at: 3)))
-        }
+        return try await store.claimNext(kinds: kinds, worker: worker, lease: lease)
     }
 
     /// Runs now, here, the queued jobs of `kind` whose payload has `field` = `value` (a test
@@ -88,33 +73,15 @@ public final class JobQueue: Sendable {
     public func runQueued(kind: String, payloadField field: String, equals value: String, worker: String = "inline",
                           patience: Duration = .seconds(10)) async throws -> Int {
         var ran = 0
-        while let job = try await claim(kind: kind, field: field, value: value, worker: worker) {
+        while let job = try await store.claimQueued(kind: kind, field: field, value: value, worker: worker) {
             try await run(job, worker: worker)
             ran += 1
         }
         let deadline = ContinuousClock.now + patience
-        while ContinuousClock.now < deadline, try await database.queryValue("""
-            SELECT EXISTS (SELECT 1 FROM jobs.jobs WHERE queue = \(name) AND kind = \(kind) AND payload ->> \(field) = \(value)
-                           AND status = 'running')
-            """, as: Bool.self) {
+        while ContinuousClock.now < deadline, try await store.isRunning(kind: kind, field: field, value: value) {
             try await Task.sleep(for: .milliseconds(20))
         }
         return ran
-    }
-
-    private func claim(kind: String, field: String, value: String, worker: String) async throws -> Job? {
-        try await database.queryOptional("""
-            UPDATE jobs.jobs SET status = 'running', attempts = attempts + 1, locked_by = \(worker),
-                   locked_until = now() + interval '60 seconds'
-            WHERE id = (
-                SELECT id FROM jobs.jobs
-                WHERE queue = \(name) AND kind = \(kind) AND status = 'queued' AND payload ->> \(field) = \(value)
-                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING id, kind, payload, attempts
-            """) { row in
-            Job(id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1),
-                payload: try row.decode(PostgresJSON.self, at: 2), attempt: Int(try row.decode(Int32.self, at: 3)))
-        }
     }
 
     /// Runs one claimed job and records the outcome. Returns false when nothing was due.
@@ -129,37 +96,23 @@ public final class JobQueue: Sendable {
         guard let handler = handlers.withLock({ $0[job.kind] }) else { return }
         do {
             try await handler(job)
-            try await database.execute("""
-                UPDATE jobs.jobs SET status = 'succeeded', finished_at = now(), locked_by = NULL, locked_until = NULL, last_error = NULL
-                WHERE id = \(job.id) AND locked_by = \(worker)
-                """)
+            try await store.succeeded(job.id, worker: worker)
         } catch {
             logger.warning("job failed", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "error": "\(error)"])
-            try await finish(job, worker: worker, error: "\(error)", retry: true)
+            // Exponential backoff with jitter, so retries of many failing jobs spread out.
+            let backoff = min(3600, pow(2, Double(job.attempt)) * Double.random(in: 0.5...1.5))
+            try await store.failed(job.id, worker: worker, error: "\(error)", retry: true, backoff: backoff)
         }
     }
 
-    /// Retry later with exponential backoff and jitter, or park in `dead`.
-    private func finish(_ job: Job, worker: String, error: String, retry: Bool) async throws {
-        let backoff = min(3600, pow(2, Double(job.attempt)) * Double.random(in: 0.5...1.5))
-        try await database.execute("""
-            UPDATE jobs.jobs SET
-                status = CASE WHEN \(retry) AND attempts < max_attempts THEN 'queued' ELSE 'dead' END,
-                run_at = now() + make_interval(secs => \(backoff)), last_error = \(String(error.prefix(2000))),
-                locked_by = NULL, locked_until = NULL,
-                finished_at = CASE WHEN \(retry) AND attempts < max_attempts THEN NULL ELSE now() END
-            WHERE id = \(job.id) AND locked_by = \(worker)
-            """)
-    }
-
-    /// Makes sure each recurring job has its next slot queued.
+    /// Makes sure each recurring job has its next slot queued (slots on the database's clock).
     func planRecurring() async throws {
-        let now = Date().timeIntervalSince1970
         if !startedUp.exchange(true, ordering: .relaxed) {
             for (kind, _, atStart) in recurring.withLock({ $0 }) where atStart {
                 try await enqueue(kind, uniqueKey: "start:\(kind):\(processKey)", maxAttempts: 3, on: database)
             }
         }
+        let now = try await store.now()
         for (kind, every, _) in recurring.withLock({ $0 }) {
             let slot = (now / every).rounded(.down) * every + every
             try await enqueue(kind, uniqueKey: "recurring:\(kind):\(Int(slot))", runAt: Date(timeIntervalSince1970: slot),
@@ -170,10 +123,5 @@ public final class JobQueue: Sendable {
 
 extension JobQueue {
     /// Jobs per status in this queue (for `GET /metrics`).
-    public func statusCounts() async throws -> [String: Int] {
-        let rows = try await database.queryAll("SELECT status, count(*) FROM jobs.jobs WHERE queue = \(name) GROUP BY status") {
-            (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1))
-        }
-        return Dictionary(uniqueKeysWithValues: rows)
-    }
+    public func statusCounts() async throws -> [String: Int] { try await store.statusCounts() }
 }

@@ -28,14 +28,11 @@ final class HealthCheck: Sendable {
         var healthy = false
         do {
             if version == nil {
-                let read = try await app.database.query(
-                    "SELECT 1, (SELECT max(version) FROM public.schema_migrations)", timeout: app.config.healthDatabaseTimeout
-                ).first.map { try $0.decode(Int32?.self, at: 1) } ?? nil
-                let current = Int(read ?? 0)
+                let current = try await HealthStore(database: app.database).schemaVersion(timeout: app.config.healthDatabaseTimeout)
                 knownVersion.withLock { $0 = (current, ContinuousClock.now) }
                 version = current
             } else {
-                _ = try await app.database.query("SELECT 1", timeout: app.config.healthDatabaseTimeout)
+                try await HealthStore(database: app.database).ping(timeout: app.config.healthDatabaseTimeout)
             }
             database = #"{"duration_ms":\#(Self.milliseconds(since: start)),"status":"ok"}"#
             healthy = true
