@@ -68,6 +68,70 @@ public final class Application: HTTPResponder {
         return nil
     }
 
+    /// Before a body is read: an unknown route, a method it does not take, a missing or
+    /// malformed credential, or a body of the wrong media type is answered at once, so no body
+    /// is ever buffered for a request that would be refused anyway.
+    public func earlyResponse(for head: HTTPRequestHead) -> HTTPResponse? {
+        let refusal: AppError
+        switch router.match(head.method, path: head.path) {
+        case .notFound:
+            refusal = .notFound("no resource at \(head.path)")
+        case .methodNotAllowed(let allowed):
+            refusal = AppError(status: .methodNotAllowed, slug: "method-not-allowed", detail: "\(head.method.rawValue) is not allowed here",
+                               headers: ["allow": allowed.map(\.rawValue).joined(separator: ", ")])
+        case .found(.legacy, _, _):
+            return nil
+        case .found(.endpoint(let endpoint), _, _):
+            if endpoint.access != .anyone, let authenticator = authenticators[endpoint.access], !authenticator.looksPresent(in: head) {
+                refusal = endpoint.access == .driver ? .unauthorized("send Authorization: Bearer <token>")
+                    : .unauthorized("the request must be signed")
+            } else if case .json = endpoint.body, let type = head.headers["content-type"]?.lowercased(),
+                      !(type.hasPrefix("application/json") || type.contains("+json")) {
+                refusal = .unsupportedMediaType("send the body as application/json")
+            } else {
+                return nil
+            }
+        }
+        return stamped(ProblemDetails.response(for: refusal, requestID: nil))
+    }
+
+    /// Large bodies (attachments) wait for the caller's token to be checked.
+    public func needsAdmission(for head: HTTPRequestHead) -> Bool {
+        guard case .found(.endpoint(let endpoint), _, _) = router.match(head.method, path: head.path) else { return false }
+        return endpoint.access == .driver && endpoint.bodyLimit > 64 * 1024
+    }
+
+    public func admit(_ head: HTTPRequestHead) async -> HTTPResponse? {
+        guard let authenticator = authenticators[.driver] else { return nil }
+        let context = RequestContext(requestID: requestIDs.next(incoming: nil), logger: context.logger, parameters: Parameters(),
+                                     app: context, now: context.clock.now())
+        do {
+            _ = try await authenticator.authenticate(HTTPRequest(head: head, body: [], remoteAddress: ""), context)
+            return nil
+        } catch {
+            return stamped(errorResponse(error, requestID: context.requestID, logger: context.logger), id: context.requestID)
+        }
+    }
+
+    /// The server's own answers, as problem+json with a request id like every other error.
+    public func protocolError(_ status: HTTPStatus, detail: String) -> HTTPResponse {
+        let slug = status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-")
+        return stamped(ProblemDetails.response(for: AppError(status: status, slug: slug, detail: detail), requestID: nil))
+    }
+
+    /// Gives an answer made outside `respond` its request id (in the body and the header).
+    private func stamped(_ response: HTTPResponse, id: String? = nil) -> HTTPResponse {
+        let requestID = id ?? requestIDs.next(incoming: nil)
+        var response = response
+        if id == nil, var body = try? JSON.decode(JSONValue.self, from: response.body), case .object(var members) = body {
+            members["request_id"] = .string(requestID)
+            body = .object(members)
+            response.body = (try? JSON.encode(body)) ?? response.body
+        }
+        response.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        return response
+    }
+
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let start = ContinuousClock.now
         let requestID = requestIDs.next(incoming: request.headers["x-request-id"])

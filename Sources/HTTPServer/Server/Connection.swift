@@ -22,6 +22,11 @@ final class Connection {
     private var outputOffset = 0
     private var socketReadable = false
     private var peerClosedInput = false
+    /// The answer to the request being read, decided from its head alone: its (small) body is
+    /// read and dropped, never kept, so the connection can stay open.
+    private var earlyAnswer: HTTPResponse?
+    /// Bodies up to this size are drained after an early answer; larger ones close the connection.
+    private static let drainableBody = 64 * 1024
 
     init(fd: Int32, token: UInt64, remoteAddress: String, loop: EventLoop) {
         self.fd = fd
@@ -47,7 +52,7 @@ final class Connection {
     private func advance() {
         while true {
             switch state.phase {
-            case .closed, .processing, .closing:
+            case .closed, .processing, .closing, .admitting:
                 return
             case .lingering:
                 discardInput()
@@ -105,21 +110,60 @@ final class Connection {
             head = requestHead
             body = []
             state.headReceived(now: loop.now)
-            if let limit = loop.shared.responder.bodyLimit(for: requestHead) { try parser.limitBody(to: limit) }
-            if requestHead.expectsContinue {
-                // RFC 9110 §10.1.1: tell the client to send the body it is holding back.
-                output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
-                flush()
+            let responder = loop.shared.responder
+            let hasBody = requestHead.isChunked || (requestHead.contentLength ?? 0) > 0
+            if hasBody, let early = responder.earlyResponse(for: requestHead) {
+                // No body is kept for a request we will not serve. A small one is read and
+                // dropped (the connection lives on); anything larger is not read at all.
+                guard !requestHead.isChunked, let length = requestHead.contentLength, length <= Self.drainableBody else {
+                    respondAndClose(early)
+                    return
+                }
+                earlyAnswer = early
+                sendContinueIfExpected(requestHead)
+                return
             }
+            if let limit = responder.bodyLimit(for: requestHead) { try parser.limitBody(to: limit) }
+            if hasBody, responder.needsAdmission(for: requestHead) {
+                state.admissionStarted(now: loop.now)
+                loop.startAdmission(for: requestHead, token: token)
+                return
+            }
+            sendContinueIfExpected(requestHead)
         case .body(let bytes):
-            body.append(contentsOf: bytes)
+            if earlyAnswer == nil { body.append(contentsOf: bytes) }
         case .end(let trailers):
             guard let requestHead = head else { return }
             let sequence = state.requestReceived(now: loop.now)
+            if let early = earlyAnswer {
+                // Answered through the loop like any response (never re-entering this parse).
+                earlyAnswer = nil
+                loop.post(.completed(token: token, sequence: sequence, response: early))
+                return
+            }
             let request = HTTPRequest(head: requestHead, body: body, trailers: trailers, remoteAddress: remoteAddress)
             body = []
             loop.startHandler(for: request, token: token, sequence: sequence)
         }
+    }
+
+    /// RFC 9110 §10.1.1: tell the client to send the body it is holding back.
+    private func sendContinueIfExpected(_ requestHead: HTTPRequestHead) {
+        guard requestHead.expectsContinue else { return }
+        output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
+        flush()
+    }
+
+    /// The responder's admission check ended: refuse (and close) or read the body.
+    func admitted(_ refusal: HTTPResponse?) {
+        guard state.phase == .admitting, let requestHead = head else { return }
+        if let refusal {
+            respondAndClose(refusal)
+            return
+        }
+        state.admitted(now: loop.now)
+        sendContinueIfExpected(requestHead)
+        advance()
     }
 
     // MARK: - Responses
@@ -143,7 +187,7 @@ final class Connection {
         loop.shared.logger.debug("rejected request", metadata: [
             "http.status": "\(error.status.code)", "http.error": "\(error)", "net.peer": "\(remoteAddress)",
         ])
-        respondAndClose(ResponseSerializer.problem(error.status, detail: error.description))
+        respondAndClose(loop.shared.responder.protocolError(error.status, detail: error.description))
     }
 
     private func respondAndClose(_ response: HTTPResponse) {
@@ -214,7 +258,7 @@ final class Connection {
         case .close:
             close()
         case .respondAndClose(let status, let detail):
-            respondAndClose(ResponseSerializer.problem(status, detail: detail))
+            respondAndClose(loop.shared.responder.protocolError(status, detail: detail))
         }
     }
 

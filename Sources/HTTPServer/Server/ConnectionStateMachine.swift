@@ -6,6 +6,9 @@ struct ConnectionStateMachine {
         /// Waiting for (the rest of) a request head.
         case awaitingRequest
         case readingBody
+        /// A head with a body arrived and the responder is checking the caller before any of
+        /// the body is read (reading is paused).
+        case admitting
         /// The responder is working on request number `sequence`.
         case processing(sequence: Int)
         /// A final response is queued; half-close once it is written.
@@ -84,6 +87,19 @@ struct ConnectionStateMachine {
         deadline = now + timeouts.bodyIdle
     }
 
+    /// The head needs the responder's admission before its body is read.
+    mutating func admissionStarted(now: Int64) {
+        phase = .admitting
+        deadline = now + timeouts.handler
+    }
+
+    /// Admitted: read the body.
+    mutating func admitted(now: Int64) {
+        guard phase == .admitting else { return }
+        phase = .readingBody
+        deadline = now + timeouts.bodyIdle
+    }
+
     /// The request is complete and goes to the responder; returns its sequence number.
     mutating func requestReceived(now: Int64) -> Int {
         sequence += 1
@@ -138,7 +154,7 @@ struct ConnectionStateMachine {
             return .respondAndClose(.requestTimeout, detail: "the request head took too long to arrive")
         case .readingBody where !hasPendingOutput:
             return .respondAndClose(.requestTimeout, detail: "the request body stopped arriving")
-        case .processing:
+        case .processing, .admitting:
             return .respondAndClose(.serviceUnavailable, detail: "the request took too long to process")
         default:
             return .close  // no write progress, or lingering done

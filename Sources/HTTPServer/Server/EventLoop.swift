@@ -9,6 +9,7 @@ import Synchronization
 final class EventLoop: @unchecked Sendable {
     enum Message {
         case completed(token: UInt64, sequence: Int, response: HTTPResponse)
+        case admitted(token: UInt64, refusal: HTTPResponse?)
         case shutdown(gracePeriodMs: Int64)
     }
 
@@ -113,6 +114,10 @@ final class EventLoop: @unchecked Sendable {
             let fd = Int32(truncatingIfNeeded: token & 0xFFFF_FFFF)
             guard let connection = connections[fd], connection.token == token else { return }  // client left
             connection.complete(sequence: sequence, response: response)
+        case .admitted(let token, let refusal):
+            let fd = Int32(truncatingIfNeeded: token & 0xFFFF_FFFF)
+            guard let connection = connections[fd], connection.token == token else { return }
+            connection.admitted(refusal)
         case .shutdown(let gracePeriodMs):
             beginDraining(gracePeriodMs: gracePeriodMs)
         }
@@ -139,7 +144,7 @@ final class EventLoop: @unchecked Sendable {
     private func refuseOverCapacity(_ fd: Int32) {
         var bytes = [UInt8]()
         ResponseSerializer.serialize(
-            ResponseSerializer.problem(.serviceUnavailable, detail: "the server is at its connection limit; retry shortly"),
+            shared.responder.protocolError(.serviceUnavailable, detail: "the server is at its connection limit; retry shortly"),
             isHead: false, keepAlive: false, version: .http1_1, date: dateCache.current(), into: &bytes)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         close(fd)
@@ -186,6 +191,15 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Runs the responder off the I/O thread and posts the response back to this loop.
+    /// Runs the responder's admission check for a head off the loop, then hands the verdict back.
+    func startAdmission(for head: HTTPRequestHead, token: UInt64) {
+        let responder = shared.responder
+        Task {
+            let refusal = await responder.admit(head)
+            self.post(.admitted(token: token, refusal: refusal))
+        }
+    }
+
     func startHandler(for request: HTTPRequest, token: UInt64, sequence: Int) {
         let responder = shared.responder
         let compression = shared.configuration.compression
