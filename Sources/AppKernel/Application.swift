@@ -119,6 +119,17 @@ public final class Application: HTTPResponder {
         return stamped(ProblemDetails.response(for: AppError(status: status, slug: slug, detail: detail), requestID: nil))
     }
 
+    /// Every answer: no MIME sniffing. HTML (certificates, the sandbox bank page): nothing loaded
+    /// from elsewhere, no framing, no referrer, forms posting only back to us.
+    static func addSecurityHeaders(to response: inout HTTPResponse) {
+        response.headers.replaceOrAdd(name: "x-content-type-options", value: "nosniff")
+        guard response.headers["content-type"]?.hasPrefix("text/html") == true else { return }
+        response.headers.replaceOrAdd(name: "content-security-policy",
+                                      value: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        response.headers.replaceOrAdd(name: "x-frame-options", value: "DENY")
+        response.headers.replaceOrAdd(name: "referrer-policy", value: "no-referrer")
+    }
+
     /// Gives an answer made outside `respond` its request id (in the body and the header).
     private func stamped(_ response: HTTPResponse, id: String? = nil) -> HTTPResponse {
         let requestID = id ?? requestIDs.next(incoming: nil)
@@ -163,6 +174,7 @@ public final class Application: HTTPResponder {
             response = ProblemDetails.response(for: AppError.notFound("no resource at \(request.path)"), requestID: requestID)
         }
         response.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        Self.addSecurityHeaders(to: &response)
         let elapsed = ContinuousClock.now - start
         context.requestMetrics.record(method: request.method.rawValue, route: pattern, status: response.status.code,
                                       seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

@@ -1,6 +1,7 @@
 import AppKernel
 import Drivers
 import Identity
+import OpsHealth
 import Payments
 import WorkProviders
 
@@ -8,6 +9,7 @@ import WorkProviders
 /// platform's (`AppConfig.knownKeys`). Each is read only by the commands that build its module.
 let configSections: [any ConfigSection.Type] = [
     IdentityConfig.self,
+    OpsHealthConfig.self,
     DriversConfig.self,
     PaymentsConfig.self,
     WorkProvidersConfig.self,

@@ -40,7 +40,7 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
 
     return [
         JobsModule(),
-        OpsHealthModule(app: app, jobs: services.jobs),
+        OpsHealthModule(app: app, config: try app.config.section(OpsHealthConfig.self), jobs: services.jobs),
         TestClocksModule(app: app, dueWork: services.dueWork),
         IdentityModule(identity: identity),
         LedgerModule(),
@@ -59,5 +59,6 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
         coverModule,
         ClaimsModule(app: app, cover: cover),
         NotificationsModule(app: app),
+        SandboxBankModule(psp: app.config.environment.isSandbox ? services.sandboxPSP : nil),
     ]
 }

@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
             Startup.printError("hourglass: cannot listen on \(config.host):\(config.port): \(error)")
             throw ExitCode(71)
         }
-        services.serverStarted(port: server.port)
+        services.serverStarted(port: server.port, publicBaseURL: config.publicBaseURL)
         // In development the job workers run here; in production run `hourglass worker` beside.
         let workers = config.jobsInProcess ? JobWorkers(queue: services.jobs, count: 2) : nil
         workers?.start()

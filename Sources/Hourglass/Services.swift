@@ -35,9 +35,13 @@ struct Services: Sendable {
                         pspWebhookSecret: sandbox.webhookSecret, sandboxPSP: sandbox)
     }
 
-    /// Points the sandbox's webhooks at the main server once its port is known.
-    func serverStarted(port: UInt16) {
+    /// Points the sandbox's webhooks at the main server once its port is known, and its bank
+    /// page at the main server's `/sandbox/` (same host and port as the API, so a phone on the
+    /// LAN or an emulator can open `redirect_url`; `PUBLIC_BASE_URL` says how clients reach us).
+    func serverStarted(port: UInt16, publicBaseURL: String? = nil) {
         sandboxPSP?.psp.setWebhookURL("http://127.0.0.1:\(port)/v1/webhooks/psp")
+        let base = (publicBaseURL ?? "http://127.0.0.1:\(port)").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        sandboxPSP?.psp.setPublicBaseURL(base + "/sandbox")
     }
 
     func stop() async { await sandboxPSP?.stop() }

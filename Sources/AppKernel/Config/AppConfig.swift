@@ -35,6 +35,9 @@ public struct AppConfig: Sendable {
     public let values: ConfigValues
     /// Load balancers whose `X-Forwarded-For` is believed (IPs and IPv4 CIDR blocks).
     public var trustedProxies: [String]
+    /// How clients reach this server (`https://api.example`), for links we hand out; nil means
+    /// `http://127.0.0.1:<port>`.
+    public var publicBaseURL: String?
 
     /// Keys that may appear in config files, with what each means (the README lists them too).
     public static let knownKeys: [String: String] = [
@@ -58,6 +61,7 @@ public struct AppConfig: Sendable {
         "SHUTDOWN_GRACE_MS": "how long SIGTERM waits for in-flight requests",
         "MIGRATIONS_DIR": "directory of NNNN_<module>_<what>.sql files",
         "JOBS_IN_PROCESS": "true to run job workers inside hourglass serve",
+        "PUBLIC_BASE_URL": "how clients reach this server, for links it hands out (e.g. http://192.168.1.20:8080)",
         "TRUSTED_PROXIES": "comma-separated load balancer addresses (IPs, IPv4 CIDR) whose X-Forwarded-For is believed",
     ]
 
@@ -119,6 +123,7 @@ public struct AppConfig: Sendable {
         shutdownGracePeriod = try reader.milliseconds("SHUTDOWN_GRACE_MS")
         migrationsDirectory = try reader.string("MIGRATIONS_DIR")
         jobsInProcess = try reader.oneOf("JOBS_IN_PROCESS", ["true", "false"]) == "true"
+        publicBaseURL = reader["PUBLIC_BASE_URL"]
         trustedProxies = values["TRUSTED_PROXIES", default: ""].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
     }

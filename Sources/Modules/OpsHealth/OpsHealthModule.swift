@@ -1,4 +1,5 @@
 public import AppKernel
+import Cryptography
 import HTTPServer
 public import Jobs
 
@@ -8,9 +9,11 @@ public struct OpsHealthModule: AppModule {
     public static let name = "ops_health"
     let app: AppContext
     let jobs: JobQueue?
+    let config: OpsHealthConfig
 
-    public init(app: AppContext, jobs: JobQueue? = nil) {
+    public init(app: AppContext, config: OpsHealthConfig, jobs: JobQueue? = nil) {
         self.app = app
+        self.config = config
         self.jobs = jobs
     }
 
@@ -27,6 +30,7 @@ public struct OpsHealthModule: AppModule {
     public var endpoints: [Endpoint] {
         let check = HealthCheck(app: app)
         let metrics = MetricsEndpoint(app: app, jobs: jobs)
+        let config = config
         return [
             Endpoint(.get, "/health/live", id: "liveness", "Liveness: the process is up (no database)", tag: "ops", access: .anyone,
                      responses: [.json(200, "Up", Self.status.ref)], handler: { _ in Self.liveResponse }),
@@ -34,9 +38,23 @@ public struct OpsHealthModule: AppModule {
                      access: .anyone,
                      responses: [.json(200, "Ready", Self.health.ref), .json(503, "Not ready: the failing check says why", Self.health.ref)],
                      handler: { _ in await check.response() }),
-            Endpoint(.get, "/metrics", id: "metrics", "Prometheus metrics: requests, latency, pool, jobs", tag: "ops", access: .anyone,
-                     responses: [ResponseSpec(200, "Prometheus text format", .media(["text/plain"]))],
-                     handler: { _ in await metrics.render() }),
+            Endpoint(.get, "/metrics", id: "metrics",
+                     "Prometheus metrics: requests, latency, pool, jobs (Authorization: Bearer <METRICS_TOKEN> when one is set)",
+                     tag: "ops", access: .anyone,
+                     responses: [ResponseSpec(200, "Prometheus text format", .media(["text/plain"])),
+                                 .problem(401, "A METRICS_TOKEN is set and this request does not carry it"),
+                                 .problem(404, "Production without a METRICS_TOKEN: metrics are not served")],
+                     handler: { call in
+                         if let token = config.metricsToken {
+                             let given = call.request.headers["authorization"] ?? ""
+                             guard Digest.constantTimeEquals(Array(given.utf8), Array("Bearer \(token)".utf8)) else {
+                                 throw AppError.unauthorized("send Authorization: Bearer <METRICS_TOKEN>")
+                             }
+                         } else if !config.metricsOpen {
+                             throw AppError.notFound("no resource at /metrics")
+                         }
+                         return await metrics.render()
+                     }),
         ]
     }
 

@@ -55,8 +55,14 @@ struct WorkProvidersStore: Sendable {
             """)
     }
 
+    /// Activates a pending link; every other request for that provider account lapses.
     func activate(_ id: UUID, at instant: Date) async throws -> WorkProviderLink {
-        try await database.queryOne("""
+        try await database.execute("""
+            UPDATE work_providers.links SET status = 'expired', code_hash = NULL, ended_at = \(instant)
+            WHERE status = 'pending' AND id <> \(id) AND (provider, provider_driver_id) =
+                  (SELECT provider, provider_driver_id FROM work_providers.links WHERE id = \(id))
+            """)
+        return try await database.queryOne("""
             UPDATE work_providers.links SET status = 'active', code_hash = NULL, code_expires_at = NULL, confirmed_at = \(instant)
             WHERE id = \(id) RETURNING \(WorkProviderLink.columns)
             """, decode: WorkProviderLink.init(row:))
