@@ -185,3 +185,20 @@ import Testing
         }
     }
 }
+
+@Suite(.tags(.database)) struct LengthLimitTests {
+    /// Length limits count what the database counts: a name of 60 letters each written with a
+    /// combining accent is 120 characters to PostgreSQL. It passed validation (60 "characters")
+    /// and then failed the database CHECK as a 500.
+    @Test func combiningMarksCountAsTheDatabaseCountsThem() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let client = try TestConnection(port: server.port)
+        let name = String(repeating: "e\u{301}", count: 60)
+        let response = try await client.json("POST", "/v1/drivers", signUpBody(["full_name": name]))
+        #expect(response.status == 422)
+        #expect(((try response.json()["errors"] as? [[String: Any]]) ?? []).first?["field"] as? String == "full_name")
+        let fine = try await client.json("POST", "/v1/drivers", signUpBody(["full_name": String(repeating: "e\u{301}", count: 50)]))
+        #expect(fine.status == 201)
+    }
+}

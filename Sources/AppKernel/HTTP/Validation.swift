@@ -31,7 +31,9 @@ public struct Validation {
             if required { add(field, "must not be empty") }
             return nil
         }
-        if trimmed.count > maxLength {
+        // Counted as PostgreSQL's char_length counts (Unicode scalars), not as grapheme
+        // clusters: "é" written as e + U+0301 is two, and the database would refuse it.
+        if trimmed.unicodeScalars.count > maxLength {
             add(field, "must be at most \(maxLength) characters")
             return nil
         }

@@ -126,17 +126,24 @@ struct PolicyRoutes: Sendable {
         if !isHourly, let existing = try await PolicyStore(database: transaction).paygInForce(driverID: driverID) {
             throw Self.paygInForce(existing.number)
         }
-        let policy = Policy(
-            id: UUID(), number: Policy.newNumber(), driverId: driverID, vehicleId: quote.vehicleID, quoteId: quote.id,
-            product: quote.product.rawValue, usage: quote.usage.rawValue, status: isHourly ? .pendingPayment : .active,
-            startsAt: isHourly ? quote.startsAt! : now, endsAt: isHourly ? quote.endsAt : nil,
-            hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now, funding: funding)
-        do {
-            try await transaction.withTransaction { savepoint in try await PolicyStore(database: savepoint).insert(policy) }
-        } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "policies_one_payg_in_force" {
-            throw Self.paygInForce(nil)
+        // A number is 40 random bits: should one be taken, draw again (in a savepoint, so the
+        // failed insert leaves the transaction usable).
+        for _ in 0..<5 {
+            let policy = Policy(
+                id: UUID(), number: Policy.newNumber(), driverId: driverID, vehicleId: quote.vehicleID, quoteId: quote.id,
+                product: quote.product.rawValue, usage: quote.usage.rawValue, status: isHourly ? .pendingPayment : .active,
+                startsAt: isHourly ? quote.startsAt! : now, endsAt: isHourly ? quote.endsAt : nil,
+                hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now, funding: funding)
+            do {
+                try await transaction.withTransaction { savepoint in try await PolicyStore(database: savepoint).insert(policy) }
+                return policy
+            } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "policies_one_payg_in_force" {
+                throw Self.paygInForce(nil)
+            } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "policies_number_key" {
+                continue
+            }
         }
-        return policy
+        throw AppError.unavailable("could not draw a policy number; retry")
     }
 
     static func paygInForce(_ number: String?) -> AppError {
