@@ -1,3 +1,4 @@
+import AppKernel
 import ArgumentParser
 import Migrations
 import Postgres
@@ -16,7 +17,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try Startup.loadConfig(options)
         let migrations = try Startup.loadMigrations(config)
-        let connection = try await Startup.connect(config)
+        let connection = try await Startup.connectAsOwner(config)
         defer { connection.closeSoon() }
         do {
             if status {
@@ -24,7 +25,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 print("database version \(state.currentVersion); \(state.applied.count) applied, \(state.pending.count) pending")
                 for migration in state.pending { print("pending \(migration.fileName)") }
             } else {
-                try await Startup.migrate(migrations, on: connection)
+                try await Startup.migrate(migrations, on: connection, runtimeRole: config.runtimeRole)
             }
         } catch let error as MigrationError {
             Startup.printError("hourglass: \(error)")

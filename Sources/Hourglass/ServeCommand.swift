@@ -79,13 +79,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Refuses to serve an out-of-date schema unless `--migrate` was given.
     private func checkSchema(_ config: AppConfig, migrations: [Migration]) async throws {
+        if migrate {
+            let owner = try await Startup.connectAsOwner(config)
+            defer { owner.closeSoon() }
+            do {
+                try await Startup.migrate(migrations, on: owner, runtimeRole: config.runtimeRole)
+            } catch let error as MigrationError {
+                Startup.printError("hourglass: \(error)")
+                throw ExitCode.failure
+            }
+            return
+        }
         let connection = try await Startup.connect(config)
         defer { connection.closeSoon() }
         do {
-            if migrate {
-                try await Startup.migrate(migrations, on: connection)
-                return
-            }
             let status = try await Migrator(migrations: migrations).status(on: connection)
             guard status.pending.isEmpty else {
                 Startup.printError("""

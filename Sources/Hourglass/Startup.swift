@@ -62,11 +62,33 @@ enum Startup {
     }
 
     /// Applies pending migrations, printing each one.
-    static func migrate(_ migrations: [Migration], on connection: PostgresConnection) async throws {
+    /// Applies pending migrations (as the schema owner), then grants the runtime role what it
+    /// may do: rows, never schema, never rewriting history (migration 0030).
+    static func migrate(_ migrations: [Migration], on connection: PostgresConnection, runtimeRole: String) async throws {
         let applied = try await Migrator(migrations: migrations).migrate(on: connection) { migration, elapsed in
             print("applied \(migration.fileName) in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
         }
         if applied.isEmpty { print("database is up to date (version \(migrations.last?.version ?? 0))") }
+        let exists = try await connection.queryValue("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(runtimeRole))", as: Bool.self)
+        let isSelf = try await connection.queryValue("SELECT current_user = \(runtimeRole)", as: Bool.self)
+        if exists, !isSelf {
+            _ = try await connection.query("SELECT kernel.grant_runtime_privileges(\(runtimeRole))")
+            print("granted \(runtimeRole) row access (no schema changes, append-only history)")
+        } else if !exists {
+            print("note: no role \(runtimeRole); the server runs with the owner's rights until one exists (see README)")
+        }
+    }
+
+    /// A connection as the schema owner (for migrations).
+    static func connectAsOwner(_ config: AppConfig) async throws -> PostgresConnection {
+        var configuration = databaseConfiguration(config)
+        configuration.url = config.migrationDatabaseURL
+        do {
+            return try await PostgresConnection.connect(configuration)
+        } catch {
+            printError("hourglass: \(error)")
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
     }
 
     static func printError(_ message: String) {

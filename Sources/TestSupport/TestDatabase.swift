@@ -11,6 +11,22 @@ public enum TestDatabase {
         return url
     }
 
+    /// The schema owner's URL for the test database (schema work in tests: tables of their own).
+    public static var ownerURL: String {
+        ProcessInfo.processInfo.environment["TEST_OWNER_DATABASE_URL"] ?? url
+    }
+
+    /// A pool as the schema owner, for tests that create tables.
+    public static let ownerPool = PostgresPool(configuration: PostgresConfiguration(url: ownerURL), options: .init(maxConnections: 4))
+
+    /// Lets the runtime role (the one tests run as) use a table the owner just made.
+    public static func grantRows(on table: String) async throws {
+        guard ownerURL != url else { return }
+        try await ownerPool.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON \(unsafeRaw: table) TO CURRENT_USER")
+        let runtime = URLComponents(string: url)?.user ?? "hourglass_app"
+        try await ownerPool.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON \(unsafeRaw: table) TO \(unsafeRaw: runtime)")
+    }
+
     /// URL of the maintenance database, for creating scratch databases.
     public static var adminURL: String {
         ProcessInfo.processInfo.environment["TEST_ADMIN_DATABASE_URL"]

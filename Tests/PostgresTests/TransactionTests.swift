@@ -8,8 +8,9 @@ import Testing
 
     @Test func commitsOnReturnAndRollsBackOnThrow() async throws {
         let table = "tx_\(UUID().uuidString.prefix(8).lowercased())"
-        try await TestDatabase.pool.execute("CREATE TABLE \(unsafeRaw: table) (id int PRIMARY KEY)")
-        defer { Task { try? await TestDatabase.pool.execute("DROP TABLE \(unsafeRaw: table)") } }
+        try await TestDatabase.ownerPool.execute("CREATE TABLE \(unsafeRaw: table) (id int PRIMARY KEY)")
+        try await TestDatabase.grantRows(on: table)
+        defer { Task { try? await TestDatabase.ownerPool.execute("DROP TABLE \(unsafeRaw: table)") } }
         try await TestDatabase.pool.withTransaction { tx in
             try await tx.execute("INSERT INTO \(unsafeRaw: table) VALUES (1)")
         }
@@ -79,9 +80,10 @@ import Testing
 
     @Test func serializationFailuresAreRetried() async throws {
         let table = "ser_\(UUID().uuidString.prefix(8).lowercased())"
-        try await TestDatabase.pool.execute("CREATE TABLE \(unsafeRaw: table) (id int PRIMARY KEY, n int NOT NULL)")
+        try await TestDatabase.ownerPool.execute("CREATE TABLE \(unsafeRaw: table) (id int PRIMARY KEY, n int NOT NULL)")
+        try await TestDatabase.grantRows(on: table)
         try await TestDatabase.pool.execute("INSERT INTO \(unsafeRaw: table) VALUES (1, 0)")
-        defer { Task { try? await TestDatabase.pool.execute("DROP TABLE \(unsafeRaw: table)") } }
+        defer { Task { try? await TestDatabase.ownerPool.execute("DROP TABLE \(unsafeRaw: table)") } }
         // Eight concurrent read-modify-write increments under SERIALIZABLE: conflicts abort with
         // 40001 and are retried, so every increment lands exactly once.
         try await withThrowingTaskGroup(of: Void.self) { group in

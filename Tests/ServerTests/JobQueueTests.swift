@@ -76,7 +76,9 @@ import Testing
     @Test func aJobWhoseWorkerDiedIsRetriedAndAppliedOnce() async throws {
         let queue = try makeQueue()
         let kind = kind()
-        try await TestDatabase.pool.execute("CREATE TABLE IF NOT EXISTS public.test_job_effects (job_id bigint PRIMARY KEY, applied_at timestamptz DEFAULT now())")
+        // The tests run as the runtime role, which cannot create tables: the owner makes it.
+        try await TestDatabase.ownerPool.execute("CREATE TABLE IF NOT EXISTS public.test_job_effects (job_id bigint PRIMARY KEY, applied_at timestamptz DEFAULT now())")
+        try await TestDatabase.grantRows(on: "public.test_job_effects")
         queue.register(kind) { job in
             // Idempotent: the effect is keyed by the job.
             try await TestDatabase.pool.execute("INSERT INTO public.test_job_effects (job_id) VALUES (\(job.id)) ON CONFLICT DO NOTHING")

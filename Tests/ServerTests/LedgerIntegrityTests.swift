@@ -149,3 +149,29 @@ struct MoneyStorm {
         return reversed ? operations.reversed() : operations
     }
 }
+
+/// Issue #10: the server runs as a role that cannot change the schema, switch triggers off,
+/// or rewrite the ledger's history. (The tests run as that role, like the server.)
+@Suite(.tags(.database)) struct RuntimeRoleTests {
+    @Test func theRuntimeRoleCannotChangeTheSchemaOrHistory() async throws {
+        let current = try await TestDatabase.pool.queryValue("SELECT current_user::text", as: String.self)
+        #expect(current == "hourglass_app")
+        for statement: SQL in [
+            "CREATE TABLE public.sneaky (id int)",
+            "ALTER TABLE ledger.entries DISABLE TRIGGER entries_append_only",
+            "DROP TABLE ledger.entries",
+            "UPDATE ledger.entries SET amount = amount WHERE id = -1",
+            "DELETE FROM ledger.transactions WHERE id IS NULL",
+            "DELETE FROM documents.documents WHERE id IS NULL",
+            "TRUNCATE kernel.idempotency_keys",
+            "INSERT INTO public.schema_migrations (version, name, sha256) VALUES (9999, 'x', 'y')",
+            "SET session_replication_role = replica",
+        ] {
+            await #expect(throws: PostgresError.self, "\(statement)") {
+                try await TestDatabase.pool.withTransaction { transaction in try await transaction.execute(statement) }
+            }
+        }
+        // Rows it may read and write.
+        #expect(try await TestDatabase.pool.queryValue("SELECT count(*) >= 0 FROM ledger.entries", as: Bool.self))
+    }
+}

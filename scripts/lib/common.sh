@@ -80,3 +80,11 @@ ensure_database() {
   psql -h 127.0.0.1 -p "$port" -U hourglass -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 \
     || psql -h 127.0.0.1 -p "$port" -U hourglass -d postgres -qc "CREATE DATABASE \"$name\"" >/dev/null
 }
+
+# ensure_runtime_role PORT: the role the server runs as (hourglass_app): it can log in and
+# nothing else; `hourglass migrate` (as the owner, hourglass) grants it row access only.
+ensure_runtime_role() {
+  local port=$1
+  psql -h 127.0.0.1 -p "$port" -U hourglass -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'hourglass_app'" | grep -q 1 \
+    || psql -h 127.0.0.1 -p "$port" -U hourglass -d postgres -qc "CREATE ROLE hourglass_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" >/dev/null
+}

@@ -12,6 +12,11 @@ public enum AppEnvironment: String, Sendable, CaseIterable {
 public struct AppConfig: Sendable {
     public var environment: AppEnvironment
     public var databaseURL: String
+    /// The schema owner's connection, for `hourglass migrate` (the server itself runs as a
+    /// role that cannot change the schema); defaults to `databaseURL`.
+    public var migrationDatabaseURL: String
+    /// The role the server runs as; `hourglass migrate` grants it row access and nothing more.
+    public var runtimeRole: String
     public var host: String
     public var port: UInt16
     public var logLevel: String
@@ -42,7 +47,9 @@ public struct AppConfig: Sendable {
     /// Keys that may appear in config files, with what each means (the README lists them too).
     public static let knownKeys: [String: String] = [
         "HOURGLASS_ENV": "development, test or production; selects config/<env>.env",
-        "DATABASE_URL": "libpq connection URI",
+        "DATABASE_URL": "libpq connection URI the server runs with (the runtime role)",
+        "MIGRATION_DATABASE_URL": "libpq connection URI of the schema owner, for hourglass migrate (default DATABASE_URL)",
+        "DATABASE_RUNTIME_ROLE": "the role the server runs as; migrate grants it rows, not schema (default hourglass_app)",
         "HOST": "address to listen on",
         "PORT": "TCP port to listen on",
         "LOG_LEVEL": "trace, debug, info, notice, warning, error or critical",
@@ -104,6 +111,8 @@ public struct AppConfig: Sendable {
         self.values = reader
         self.environment = environment
         databaseURL = try reader.string("DATABASE_URL")
+        migrationDatabaseURL = reader["MIGRATION_DATABASE_URL"] ?? databaseURL
+        runtimeRole = reader["DATABASE_RUNTIME_ROLE"] ?? "hourglass_app"
         host = try reader.string("HOST")
         port = try reader.integer("PORT", in: 1...65535, as: UInt16.self)
         logLevel = try reader.oneOf("LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"])
