@@ -3,10 +3,16 @@
 -- default `hourglass_app`, created by whoever runs the database: scripts/run and scripts/test
 -- do). The runtime role may read and write rows, but not create, alter or drop anything, not
 -- disable triggers (only an owner can), and never update or delete the append-only history:
--- ledger postings and entries, issued documents.
+-- every table whose comment starts with 'append-only' (ledger postings and entries, issued
+-- documents; later the staff audit trail), so a new history table is covered by its comment.
+COMMENT ON TABLE ledger.transactions IS 'append-only: one row per posting';
+COMMENT ON TABLE ledger.entries IS 'append-only: the lines of each posting';
+COMMENT ON TABLE documents.documents IS 'append-only: issued certificates and statements, one row per revision';
+
 CREATE FUNCTION kernel.grant_runtime_privileges(runtime name) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     schema_name name;
+    table_name text;
 BEGIN
     EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(), runtime);
     FOR schema_name IN
@@ -26,7 +32,12 @@ BEGIN
     EXECUTE format('GRANT SELECT ON public.schema_migrations TO %I', runtime);
     EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON public.schema_migrations FROM %I', runtime);
     -- History is append-only.
-    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON ledger.transactions, ledger.entries, documents.documents FROM %I', runtime);
+    FOR table_name IN
+        SELECT c.oid::regclass::text FROM pg_class c
+        WHERE c.relkind IN ('r', 'p') AND obj_description(c.oid, 'pg_class') LIKE 'append-only%'
+    LOOP
+        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', table_name, runtime);
+    END LOOP;
     EXECUTE format('REVOKE TRUNCATE ON ALL TABLES IN SCHEMA ledger FROM %I', runtime);
 END;
 $$;

@@ -14,6 +14,8 @@ public final class Application: HTTPResponder {
     public let router: Router<Routed>
     /// Every declared endpoint, in registration order (for the OpenAPI document).
     public let endpoints: [Endpoint]
+    /// The OpenAPI document served at `/openapi.json` (and rendered into docs/api.md).
+    public let openAPIDocument: JSONValue
     private let authenticators: [Access: any Authenticator]
     private let requestIDs = RequestIDGenerator()
     private let checksResponses: Bool
@@ -51,7 +53,9 @@ public final class Application: HTTPResponder {
             .get, "/openapi.json", id: "openAPI", "This API's OpenAPI 3.1 document, generated from the endpoints the server runs",
             tag: "ops", access: .anyone, responses: [ResponseSpec(200, "OpenAPI 3.1", .media(["application/json"]))],
             handler: { _ in HTTPResponse(status: .ok, contentType: "application/json", body: document.bytes) }))
-        document.bytes = (try? JSON.encode(OpenAPI.document(Self.info, endpoints: endpoints))) ?? []
+        let openAPIDocument = OpenAPI.document(Self.info, endpoints: endpoints)
+        document.bytes = (try? JSON.encode(openAPIDocument)) ?? []
+        self.openAPIDocument = openAPIDocument
         var router = Router<Routed>()
         for endpoint in endpoints {
             precondition(endpoint.access == .anyone || authenticators[endpoint.access] != nil,

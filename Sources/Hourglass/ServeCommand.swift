@@ -77,7 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("stopped")
     }
 
-    /// Refuses to serve an out-of-date schema unless `--migrate` was given.
+    /// Refuses to serve an out-of-date schema unless `--migrate` was given, and, in production,
+    /// refuses to serve as a role that could change the schema (fail closed: the server must
+    /// not be able to drop a trigger that keeps the ledger honest).
     private func checkSchema(_ config: AppConfig, migrations: [Migration]) async throws {
         if migrate {
             let owner = try await Startup.connectAsOwner(config)
@@ -88,7 +90,6 @@ struct ServeCommand: AsyncParsableCommand {
                 Startup.printError("hourglass: \(error)")
                 throw ExitCode.failure
             }
-            return
         }
         let connection = try await Startup.connect(config)
         defer { connection.closeSoon() }
@@ -105,6 +106,15 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as MigrationError {
             Startup.printError("hourglass: \(error)")
             throw ExitCode.failure
+        }
+        if try await Startup.canChangeSchema(connection) {
+            let message = "DATABASE_URL connects as a role that can change the schema (its owner or a superuser); "
+                + "the server should run as the runtime role (\(config.runtimeRole)), and only `hourglass migrate` as the owner"
+            guard config.environment.isSandbox else {
+                Startup.printError("hourglass: \(message)")
+                throw ExitCode(78)
+            }
+            Startup.printError("hourglass: warning: \(message)")
         }
     }
 }

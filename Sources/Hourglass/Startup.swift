@@ -79,6 +79,15 @@ enum Startup {
         }
     }
 
+    /// Whether this connection's role could alter or drop what migrations made: a superuser,
+    /// or the owner of the schema the migrations table lives beside (`ledger`).
+    static func canChangeSchema(_ connection: PostgresConnection) async throws -> Bool {
+        try await connection.queryValue("""
+            SELECT r.rolsuper OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = 'ledger' AND n.nspowner = r.oid)
+            FROM pg_roles r WHERE r.rolname = current_user
+            """, as: Bool.self)
+    }
+
     /// A connection as the schema owner (for migrations).
     static func connectAsOwner(_ config: AppConfig) async throws -> PostgresConnection {
         var configuration = databaseConfiguration(config)

@@ -70,4 +70,61 @@ struct ConfigSectionTests {
         await Task.detached { process.waitUntilExit() }.value
         #expect(process.terminationStatus == 0)
     }
+
+    /// Fail closed: in production `hourglass serve` refuses a DATABASE_URL whose role could
+    /// alter the schema (and so drop the triggers that keep the ledger balanced); as the
+    /// runtime role it starts.
+    @Test func productionServesOnlyAsTheRuntimeRole() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["HOURGLASS_ENV"] = "production"
+        environment["PSP_BASE_URL"] = "https://psp.invalid"
+        environment["PSP_API_KEY"] = "sk_test"
+        environment["PSP_WEBHOOK_SECRET"] = "whsec_test"
+        environment["HOST"] = "127.0.0.1"
+        environment["PORT"] = String(try ServerProcess.freePort())
+        environment["DATABASE_URL"] = TestDatabase.ownerURL
+        let asOwner = try await serve(environment)
+        #expect(asOwner.exitStatus == 78)
+        #expect(asOwner.output.contains("can change the schema"))
+
+        environment["DATABASE_URL"] = TestDatabase.url
+        let asRuntimeRole = try await serve(environment)
+        #expect(asRuntimeRole.exitStatus == nil, "\(asRuntimeRole.output)")
+        #expect(asRuntimeRole.served)
+    }
+
+    /// Runs `hourglass serve` until it exits or says it is serving (then stops it).
+    private func serve(_ environment: [String: String]) async throws -> (exitStatus: Int32?, served: Bool, output: String) {
+        let process = Process()
+        process.executableURL = ServerProcess.executable
+        process.arguments = ["serve"]
+        process.environment = environment
+        process.currentDirectoryURL = TestServer.repositoryRoot
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        func output() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        let deadline = ContinuousClock.now + .seconds(30)
+        // Output to a file is block-buffered: whether it serves is asked of the port itself.
+        let port = UInt16(environment["PORT"] ?? "") ?? 0
+        func answers() async -> Bool {
+            guard let client = try? TestConnection(port: port) else { return false }
+            return (try? await client.request("GET", "/health/live").status) == 200
+        }
+        while process.isRunning, ContinuousClock.now < deadline, await !answers() {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let running = process.isRunning
+        let served = running ? await answers() : false
+        if running {
+            process.terminate()
+            await Task.detached { process.waitUntilExit() }.value
+        }
+        return (running ? nil : process.terminationStatus, served, output())
+    }
 }

@@ -34,4 +34,18 @@ import Testing
         let references = text.components(separatedBy: "#/components/schemas/").dropFirst().map { $0.prefix { $0 != "\"" } }
         for name in Set(references) { #expect(schemas[String(name)] != nil, "missing schema \(name)") }
     }
+
+    /// docs/openapi.json and docs/api.md are what this build serves: a route changed without
+    /// running scripts/api-reference fails here.
+    @Test func theCommittedReferenceIsCurrent() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let client = try TestConnection(port: server.port)
+        let served = try JSONDecoder().decode(JSONValue.self, from: Data(try await client.request("GET", "/openapi.json").body))
+        let docs = TestServer.repositoryRoot.appendingPathComponent("docs")
+        let committed = try JSONDecoder().decode(JSONValue.self, from: try Data(contentsOf: docs.appendingPathComponent("openapi.json")))
+        #expect(served == committed, "docs/openapi.json is stale: run scripts/api-reference")
+        let reference = try String(contentsOf: docs.appendingPathComponent("api.md"), encoding: .utf8)
+        #expect(APIReference.markdown(served) == reference, "docs/api.md is stale: run scripts/api-reference")
+    }
 }
