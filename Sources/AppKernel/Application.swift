@@ -202,11 +202,30 @@ public final class Application: HTTPResponder {
         var validated: [UInt8]?
         switch endpoint.body {
         case .json(let schema)?: validated = try Self.validateJSON(request, schema)
+        case .form(let schema)?: validated = try Self.validateForm(request, schema)
         case .bytes?, nil: validated = nil
         }
         let response = try await endpoint.handler(Call(request: request, context: requestContext, validatedBody: validated))
         if checksResponses { return checked(response, of: endpoint, logger: requestContext.logger) }
         return response
+    }
+
+    /// A form body, checked field by field against the endpoint's schema; handed to the
+    /// handler as the equivalent JSON object (so `call.body(_:)` reads it).
+    static func validateForm(_ request: HTTPRequest, _ schema: Schema) throws(AppError) -> [UInt8] {
+        let contentType = request.headers["content-type"]?.lowercased() ?? ""
+        guard contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == "application/x-www-form-urlencoded" else {
+            throw .unsupportedMediaType("send the form as application/x-www-form-urlencoded")
+        }
+        var fields: [String: JSONValue] = [:]
+        var errors: [FieldError] = []
+        for (name, value) in QueryParameters.pairs(String(decoding: request.body, as: UTF8.self)) {
+            if fields[name] != nil { errors.append(FieldError(field: name, message: "may be given only once")) }
+            fields[name] = .string(value)
+        }
+        let checked = schema.validateInput(.object(fields), errors: &errors)
+        if !errors.isEmpty { throw .invalid(errors.count == 1 ? "a field is invalid" : "some fields are invalid", fields: errors) }
+        return (try? JSON.encode(checked)) ?? []
     }
 
     /// The JSON body, checked against the endpoint's schema: 415 for another media type, 400
@@ -254,7 +273,7 @@ public final class Application: HTTPResponder {
             }
             var fieldErrors: [FieldError] = []
             let json: JSONValue = switch parameter.schema {
-            case .integer: Int64(value).map(JSONValue.integer) ?? .string(value)
+            case .integer: QueryParameters.integer(value).map(JSONValue.integer) ?? .string(value)
             case .boolean: value == "true" ? .bool(true) : value == "false" ? .bool(false) : .string(value)
             default: .string(value)
             }

@@ -27,7 +27,7 @@ struct SandboxBankModule: AppModule {
                      tag: "sandbox", access: .anyone, pathSchemas: intent,
                      responses: [page, ResponseSpec(404, "No such payment", .media(["text/html"]))], handler: forward),
             Endpoint(.post, "/sandbox/sca/{intent}", id: "sandboxBankAnswer", "Sandbox only: Authenticate (result=pass) or Fail",
-                     tag: "sandbox", access: .anyone, body: .bytes(["application/x-www-form-urlencoded"]), bodyLimit: 1024,
+                     tag: "sandbox", access: .anyone, body: .form(.object(.required("result", .oneOf(["pass", "fail"]), "the button pressed"))), bodyLimit: 1024,
                      pathSchemas: intent,
                      responses: [page, ResponseSpec(409, "The payment is not waiting for authentication", .media(["text/html"]))],
                      handler: forward),

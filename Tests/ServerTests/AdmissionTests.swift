@@ -62,10 +62,17 @@ import Testing
             #expect(response.header("x-request-id") == (try response.json()["request_id"] as? String))
         }
         let unknownMethod = try TestConnection(port: server.port, timeout: 5)
-        try await unknownMethod.send("QUERY /v1/quotes HTTP/1.1\r\nHost: a\r\n\r\n")
+        try await unknownMethod.send("BREW /v1/quotes HTTP/1.1\r\nHost: a\r\n\r\n")
         let answer = try await unknownMethod.readResponse()
         #expect(answer.status == 501)
         #expect(answer.header("content-type") == "application/problem+json")
         #expect((try answer.json()["request_id"] as? String)?.isEmpty == false)
+        // QUERY is a method we know and no resource takes: 405 naming what the resource takes.
+        let query = try TestConnection(port: server.port, timeout: 5)
+        try await query.send("QUERY /v1/quotes HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}")
+        let refused = try await query.readResponse()
+        #expect(refused.status == 405)
+        #expect(refused.header("allow") == "POST")
+        #expect(refused.header("content-type") == "application/problem+json")
     }
 }

@@ -202,3 +202,74 @@ import Testing
         #expect(fine.status == 201)
     }
 }
+
+/// What schemathesis found (scripts/bench/schemathesis): where the document and the server
+/// disagreed about what a request may be. Each check failed before its fix.
+@Suite(.tags(.database)) struct DocumentedInputTests {
+    /// Any cursor of the documented shape is a position, and is accepted; anything else is 400.
+    /// Before, `?cursor=` (empty, allowed by `type: string`) was 400.
+    @Test func aCursorTheDocumentAllowsIsAccepted() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let cursor = "1764590400000000_\(UUID().uuidString.lowercased())"
+        #expect(cursor.range(of: PageRequest.cursorPattern, options: .regularExpression) != nil)
+        #expect(try await driver.client.json("GET", "/v1/policies?cursor=\(cursor)", token: driver.token).status == 200)
+        for bad in ["", "abc", "1764590400000000_\(UUID().uuidString)"] {
+            #expect(try await driver.client.json("GET", "/v1/policies?cursor=\(bad)", token: driver.token).status == 400, "\(bad)")
+        }
+        // A limit past 64 bits is not an int64 (400); one within is capped at 200.
+        #expect(try await driver.client.json("GET", "/v1/policies?limit=9223372036854775808", token: driver.token).status == 400)
+        #expect(try await driver.client.json("GET", "/v1/policies?limit=9223372036854775807", token: driver.token).status == 200)
+    }
+
+    /// Text rules apply to what was sent: control characters are refused before trimming (a
+    /// trailing newline was trimmed away and accepted, though the document refuses it), the
+    /// length limit counts the surrounding space, and a claim's account may span lines.
+    @Test func textIsCheckedAsSentAndClaimsMaySpanLines() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let client = try TestConnection(port: server.port)
+        for name in ["Amira Khan\n", "Amira\u{7}Khan", String(repeating: "a", count: 100) + " "] {
+            let response = try await client.json("POST", "/v1/drivers", signUpBody(["full_name": name]))
+            #expect(response.status == 422, "\(name.debugDescription)")
+            #expect(((try response.json()["errors"] as? [[String: Any]]) ?? []).first?["field"] as? String == "full_name")
+        }
+        #expect(try await client.json("POST", "/v1/drivers", signUpBody(["full_name": "  Amira Khan  "])).status == 201)
+
+        let (clocks, clockID) = try await TestClock.make(server, frozenAt: "2026-09-01T09:00:00Z")
+        let driver = try await TestDriver.make(server, ["test_clock_id": clockID])
+        let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": try await driver.quote().json()["id"]!],
+                                                  token: driver.token).json()["id"] as! String
+        #expect(try await driver.topUp(2000, card: try await driver.addCard("tok_visa")).status == 201)
+        _ = try await driver.client.json("POST", "/v1/policies/\(policy)/sessions", token: driver.token)
+        _ = try await clocks.json("POST", "/v1/test-clocks/\(clockID)/advance", ["frozen_time": "2026-09-01T09:30:00Z"])
+        var claim: [String: Any] = ["policy_id": policy, "occurred_at": "2026-09-01T09:15:00Z", "type": "accident",
+                                    "description": "Rear-ended at a junction.\nThe other driver stopped.\r\n\tNo injuries.",
+                                    "location": "Commercial Road, E1"]
+        let created = try await driver.client.json("POST", "/v1/claims", claim, token: driver.token)
+        #expect(created.status == 201, "\(created.text)")
+        #expect((try created.json()["description"] as? String)?.contains("\nThe other driver") == true)
+        claim["description"] = "A bell\u{7} rang"
+        #expect(try await driver.client.json("POST", "/v1/claims", claim, token: driver.token).status == 422)
+        claim["description"] = "Fine"
+        claim["location"] = "Two\nlines"
+        #expect(try await driver.client.json("POST", "/v1/claims", claim, token: driver.token).status == 422)
+    }
+
+    /// The sandbox bank's form is validated like any body: 415 for another media type, 422
+    /// for a result that is neither pass nor fail (it used to count as "fail").
+    @Test func theSandboxBankFormIsValidated() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let payment = try await driver.topUp(1000, card: try await driver.addCard("tok_sca_required")).json()
+        let path = try #require(URLComponents(string: (payment["next_action"] as? [String: Any])?["redirect_url"] as? String ?? "")?.path)
+        let form = [("Content-Type", "application/x-www-form-urlencoded")]
+        #expect(try await driver.client.request("POST", path, headers: form, body: Array("result=maybe".utf8)).status == 422)
+        #expect(try await driver.client.request("POST", path, headers: [("Content-Type", "text/plain")], body: Array("result=pass".utf8)).status == 415)
+        #expect(try await driver.client.request("POST", path, headers: form, body: Array("result=pass".utf8)).status == 200)
+        let confirmed = try await driver.client.json("POST", "/v1/payments/\(payment["id"]!)/confirm", token: driver.token).json()
+        #expect(confirmed["status"] as? String == "succeeded")
+    }
+}

@@ -42,6 +42,9 @@ public enum RequestBody: Sendable {
     case json(Schema)
     /// Raw bytes of one of these media types (photos, PDFs), or `multipart/form-data` when listed.
     case bytes([String])
+    /// An HTML form (`application/x-www-form-urlencoded`), each field a string, validated
+    /// against the schema like a JSON body (422 naming every invalid field).
+    case form(Schema)
 }
 
 /// A query parameter an endpoint reads. Any other parameter is a 400.
@@ -62,7 +65,7 @@ public struct QueryParameter: Sendable {
     /// `limit` and `cursor` (PRODUCT.md's list contract).
     public static let pagination: [QueryParameter] = [
         QueryParameter("limit", .integer(minimum: 1, maximum: nil), "page size: default 50, larger values are capped at 200"),
-        QueryParameter("cursor", .string, "the next_cursor of the previous page"),
+        QueryParameter("cursor", .string(.init(pattern: PageRequest.cursorPattern)), "the next_cursor of the previous page"),
     ]
 }
 
@@ -179,9 +182,14 @@ public struct Endpoint: Sendable {
             add(422, "Invalid fields, each named in `errors`")
         }
         if case .bytes = body { add(415, "A media type this endpoint does not take") }
+        if case .form = body {
+            add(415, "The body is not application/x-www-form-urlencoded")
+            add(422, "Invalid fields, each named in `errors`")
+        }
         if body != nil { add(413, "The body is larger than this endpoint takes") }
         if !query.isEmpty { add(400, "An unknown or invalid query parameter") }
         if idempotent {
+            add(400, "The Idempotency-Key is not 1 to 255 visible ASCII characters")
             add(409, "A request with this Idempotency-Key is still in flight")
             add(422, "This Idempotency-Key was used with a different request")
         }

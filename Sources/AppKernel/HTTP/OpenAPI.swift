@@ -56,10 +56,10 @@ public enum OpenAPI {
         operation["security"] = security
         var parameters: [JSONValue] = endpoint.pathParameters.map { name in
             .object(["name": .string(name), "in": .string("path"), "required": .bool(true),
-                     "schema": render(endpoint.pathSchema(name), components: &components)])
+                     "schema": render(endpoint.pathSchema(name), components: &components, input: true)])
         }
         for query in endpoint.query {
-            var schema = render(query.schema, components: &components)
+            var schema = render(query.schema, components: &components, input: true)
             if query.repeatable { schema = .object(["type": .string("array"), "items": schema]) }
             var parameter: [String: JSONValue] = ["name": .string(query.name), "in": .string("query"), "required": .bool(false),
                                                   "description": .string(query.description), "schema": schema]
@@ -78,7 +78,7 @@ public enum OpenAPI {
         switch endpoint.body {
         case .json(let schema)?:
             operation["requestBody"] = .object(["required": .bool(true), "content": .object([
-                "application/json": .object(["schema": render(schema, components: &components)])])])
+                "application/json": .object(["schema": render(schema, components: &components, input: true)])])])
         case .bytes(let types)?:
             var content: [String: JSONValue] = [:]
             for type in types {
@@ -86,9 +86,12 @@ public enum OpenAPI {
                     ? .object(["schema": .object(["type": .string("object"), "properties": .object([
                         "file": .object(["type": .string("string"), "contentMediaType": .string("application/octet-stream")])]),
                         "required": .array([.string("file")])])])
-                    : .object(["schema": .object(["type": .string("string"), "contentMediaType": .string(type)])])
+                    : .object(["schema": .object(["type": .string("string"), "contentMediaType": .string(type), "minLength": .integer(1)])])
             }
             operation["requestBody"] = .object(["required": .bool(true), "content": .object(content)])
+        case .form(let schema)?:
+            operation["requestBody"] = .object(["required": .bool(true), "content": .object([
+                "application/x-www-form-urlencoded": .object(["schema": render(schema, components: &components, input: true)])])])
         case nil:
             break
         }
@@ -110,8 +113,32 @@ public enum OpenAPI {
         return .object(operation)
     }
 
+    /// Characters no request text may hold (Unicode category Cc), and those that also count
+    /// as the whitespace trimmed from text fields (Swift's whitespacesAndNewlines), as regex
+    /// classes, so the document states the rules `SchemaCheck` applies to every input string.
+    static let control = "\\u0000-\\u001F\\u007F-\\u009F"
+    static let space = "\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+    static let controlButBreaks = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F"
+    /// A trimmed field's pattern applies after surrounding space is dropped: the document says
+    /// that space may be there.
+    static func surroundedBySpace(_ pattern: String) -> String {
+        var inner = Substring(pattern)
+        if inner.hasPrefix("^") { inner = inner.dropFirst() }
+        if inner.hasSuffix("$") { inner = inner.dropLast() }
+        return "^[\(space)]*(?:\(inner))[\(space)]*$"
+    }
+
+    static func textPattern(_ rules: Schema.StringRules) -> String {
+        let refused = rules.multiline ? controlButBreaks : control
+        guard rules.trimmed, (rules.minLength ?? 0) > 0 else { return "^[^\(refused)]*$" }
+        // At least one character that is neither refused nor trimmed away.
+        return "^[^\(refused)]*[^\(control)\(space)][^\(refused)]*$"
+    }
+
     /// A schema as JSON Schema 2020-12; named ones go to `components` and are referenced.
-    static func render(_ schema: Schema, components: inout [String: JSONValue]) -> JSONValue {
+    /// `input`: a request's schema, whose free text also states the control-character and
+    /// trimming rules (responses are what we wrote, so their text needs no such pattern).
+    static func render(_ schema: Schema, components: inout [String: JSONValue], input: Bool = false) -> JSONValue {
         switch schema {
         case .component(let component):
             if components[component.name] == nil {
@@ -125,7 +152,7 @@ public enum OpenAPI {
             }
             return .object(["$ref": .string("#/components/schemas/\(component.name)")])
         case .nullable(let inner):
-            let rendered = render(inner, components: &components)
+            let rendered = render(inner, components: &components, input: input)
             guard case .object(var members) = rendered, case .string(let type)? = members["type"] else {
                 return .object(["anyOf": .array([rendered, .object(["type": .string("null")])])])
             }
@@ -147,18 +174,22 @@ public enum OpenAPI {
             var members: [String: JSONValue] = ["type": .string("string")]
             if let minimum = rules.minLength { members["minLength"] = .integer(Int64(minimum)) }
             if let maximum = rules.maxLength { members["maxLength"] = .integer(Int64(maximum)) }
-            if let pattern = rules.pattern { members["pattern"] = .string(pattern) }
+            if let pattern = rules.pattern {
+                members["pattern"] = .string(input && rules.trimmed ? surroundedBySpace(pattern) : pattern)
+            } else if input, rules.values == nil, rules.format == nil {
+                members["pattern"] = .string(textPattern(rules))
+            }
             if let format = rules.format { members["format"] = .string(format.rawValue) }
             if let values = rules.values { members["enum"] = .array(values.map(JSONValue.string)) }
             return .object(members)
         case .array(let items, let maxItems):
-            var members: [String: JSONValue] = ["type": .string("array"), "items": render(items, components: &components)]
+            var members: [String: JSONValue] = ["type": .string("array"), "items": render(items, components: &components, input: input)]
             if let maxItems { members["maxItems"] = .integer(Int64(maxItems)) }
             return .object(members)
         case .object(let object):
             var properties: [String: JSONValue] = [:]
             for property in object.properties {
-                var rendered = render(property.schema, components: &components)
+                var rendered = render(property.schema, components: &components, input: input)
                 if let description = property.description, case .object(var members) = rendered, members["$ref"] == nil {
                     members["description"] = .string(description)
                     rendered = .object(members)
@@ -169,7 +200,7 @@ public enum OpenAPI {
             let required = object.properties.filter(\.required).map { JSONValue.string($0.name) }
             if !required.isEmpty { members["required"] = .array(required) }
             if let values = object.values {
-                members["additionalProperties"] = render(values, components: &components)
+                members["additionalProperties"] = render(values, components: &components, input: input)
             } else {
                 members["additionalProperties"] = .bool(object.additionalProperties)
             }

@@ -21,10 +21,10 @@ public struct PageRequest: Sendable {
         let parameters = QueryParameters(query)
         var limit = 50
         if let text = parameters["limit"] {
-            guard let value = Int(text), value >= 1 else {
+            guard let value = QueryParameters.integer(text), value >= 1 else {
                 throw .badRequest("limit must be a positive integer", fields: [FieldError(field: "limit", message: "must be a positive integer")])
             }
-            limit = min(value, 200)
+            limit = Int(min(value, 200))
         }
         self.limit = limit
         if let text = parameters["cursor"] {
@@ -54,17 +54,18 @@ public struct PageRequest: Sendable {
         return (shown, Self.encode(cursor(shown[shown.count - 1])))
     }
 
+    /// `<microseconds since 1970>_<lower-case id>`: every string of that shape (the documented
+    /// pattern) is a valid position, so a cursor the document allows is never refused.
+    public static let cursorPattern = "^[0-9]{1,16}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
     static func encode(_ cursor: Cursor) -> String {
         let micros = Int64((cursor.createdAt.timeIntervalSince1970 * 1_000_000).rounded())
-        return Data("\(micros):\(cursor.id.uuidString.lowercased())".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "\(max(micros, 0))_\(cursor.id.uuidString.lowercased())"
     }
 
     static func decode(_ text: String) -> Cursor? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
-        let parts = plain.split(separator: ":")
+        guard text.range(of: cursorPattern, options: .regularExpression) != nil else { return nil }
+        let parts = text.split(separator: "_")
         guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
         return Cursor(createdAt: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: id)
     }
@@ -112,6 +113,14 @@ public struct QueryParameters: Sendable {
     }
 
     public subscript(name: String) -> String? { values.first { $0.name == name }?.value }
+
+    /// An integer in decimal digits (optionally `-`) that fits in 64 bits, as the document's
+    /// `format: int64` says; `+5`, `5.0` and longer numbers are not.
+    public static func integer(_ text: String) -> Int64? {
+        let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        return Int64(text)
+    }
 
     /// Every value given for a repeatable parameter (`?status=a&status=b`).
     public func all(_ name: String) -> [String] { values.filter { $0.name == name }.map(\.value) }

@@ -28,15 +28,22 @@ public indirect enum Schema: Sendable {
         public var values: [String]?
         /// Surrounding whitespace is removed before the rules apply (and in what the handler gets).
         public var trimmed: Bool
+        /// Line breaks and tabs are allowed (a claim's account of what happened); every other
+        /// control character is refused, as in all request text.
+        public var multiline: Bool
+        /// What to tell a client whose text does not match `pattern` ("must be a UK postcode").
+        public var mismatch: String?
 
         public init(minLength: Int? = nil, maxLength: Int? = nil, pattern: String? = nil, format: Format? = nil,
-                    values: [String]? = nil, trimmed: Bool = false) {
+                    values: [String]? = nil, trimmed: Bool = false, multiline: Bool = false, mismatch: String? = nil) {
             self.minLength = minLength
             self.maxLength = maxLength
             self.pattern = pattern
             self.format = format
             self.values = values
             self.trimmed = trimmed
+            self.multiline = multiline
+            self.mismatch = mismatch
         }
     }
 
@@ -59,8 +66,12 @@ public indirect enum Schema: Sendable {
     // MARK: - Building
 
     /// Text: trimmed, at least one character, at most `maxLength`.
-    public static func text(maxLength: Int, pattern: String? = nil) -> Schema {
-        .string(StringRules(minLength: 1, maxLength: maxLength, pattern: pattern, trimmed: true))
+    public static func text(maxLength: Int, pattern: String? = nil, mismatch: String? = nil) -> Schema {
+        .string(StringRules(minLength: 1, maxLength: maxLength, pattern: pattern, trimmed: true, mismatch: mismatch))
+    }
+    /// Free text over several lines (tabs and line breaks kept), trimmed, at most `maxLength`.
+    public static func paragraphs(maxLength: Int) -> Schema {
+        .string(StringRules(minLength: 1, maxLength: maxLength, trimmed: true, multiline: true))
     }
     public static let string = Schema.string(StringRules())
     public static let uuid = Schema.string(StringRules(format: .uuid))

@@ -63,7 +63,13 @@ struct SchemaCheck {
             guard case .string(var text) = value else {
                 return fail(value == .null ? "must not be null" : Self.expectation(of: schema))
             }
-            if mode == .input, rules.trimmed { text = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if mode == .input, rules.trimmed {
+                // Control characters and the length limit apply to what was sent (as the
+                // document's pattern and maxLength say); only then is surrounding space dropped.
+                if text.unicodeScalars.contains(where: { Self.isRefused($0, rules) }) { return fail(Self.controlMessage(rules)) }
+                if let maximum = rules.maxLength, text.unicodeScalars.count > maximum { return fail("must be at most \(maximum) characters") }
+                text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
             if let message = Self.problem(with: text, rules: rules, input: mode == .input) { return fail(message) }
             return .string(text)
         case .array(let items, let maxItems):
@@ -112,13 +118,23 @@ struct SchemaCheck {
         }
     }
 
+    /// Unicode category Cc (U+0000–U+001F, U+007F–U+009F): never accepted in request text.
+    /// Line breaks and tabs are allowed where the rules say the text is multiline.
+    static func isRefused(_ scalar: Unicode.Scalar, _ rules: Schema.StringRules) -> Bool {
+        scalar.properties.generalCategory == .control && !(rules.multiline && ["\n", "\r", "\t"].contains(scalar))
+    }
+
+    static func controlMessage(_ rules: Schema.StringRules) -> String {
+        rules.multiline ? "must not contain control characters other than line breaks and tabs" : "must not contain control characters"
+    }
+
     /// What is wrong with `text` under `rules`, in words a client can act on; nil when fine.
     static func problem(with text: String, rules: Schema.StringRules, input: Bool) -> String? {
         let length = text.unicodeScalars.count
         if let minimum = rules.minLength, length < minimum { return minimum == 1 ? "must not be empty" : "must be at least \(minimum) characters" }
         if let maximum = rules.maxLength, length > maximum { return "must be at most \(maximum) characters" }
-        if input, text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{0}" }) {
-            return "must not contain control characters"
+        if input, text.unicodeScalars.contains(where: { isRefused($0, rules) }) {
+            return controlMessage(rules)
         }
         if let values = rules.values, !values.contains(text) { return "must be one of \(values.joined(separator: ", "))" }
         switch rules.format {
@@ -130,7 +146,7 @@ struct SchemaCheck {
         case nil: break
         }
         if let pattern = rules.pattern, text.range(of: pattern, options: .regularExpression) == nil {
-            return "is not in the expected format"
+            return rules.mismatch ?? "is not in the expected format"
         }
         return nil
     }

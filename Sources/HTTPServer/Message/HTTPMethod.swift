@@ -3,6 +3,10 @@
 public enum HTTPMethod: String, Sendable, Hashable, CaseIterable {
     case get = "GET", head = "HEAD", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
     case options = "OPTIONS", trace = "TRACE", connect = "CONNECT"
+    /// The safe, idempotent method with a body (IETF httpbis "QUERY"): recognised, so a
+    /// resource that does not take it answers 405 with `Allow`; a method we do not recognise
+    /// at all (`BREW`) is 501 (RFC 9110 §15.6.2).
+    case query = "QUERY"
 
     init?(bytes: UnsafeBufferPointer<UInt8>) {
         // Fast path for the common methods without building a String.

@@ -102,7 +102,9 @@ struct ClaimRoutes: Sendable {
         guard AttachmentKind.types.contains(contentType) else {
             throw AppError.unsupportedMediaType("send a JPEG, PNG, HEIC photo or a PDF with its Content-Type")
         }
-        guard !request.body.isEmpty else { throw AppError.badRequest("the attachment is empty") }
+        guard !request.body.isEmpty else {
+            throw AppError.invalid("the attachment is empty", fields: [FieldError(field: "body", message: "must not be empty")])
+        }
         guard AttachmentKind.sniff(request.body) == contentType else {
             throw AppError.invalid("the file is not a \(contentType): its bytes say otherwise",
                                    fields: [FieldError(field: "body", message: "does not match its Content-Type")])

@@ -13,7 +13,7 @@ public enum ClaimSchemas {
         .required("policy_id", .uuid),
         .required("occurred_at", .dateTime, "when it happened: the policy must have covered that instant"),
         .required("type", .oneOf(types)),
-        .required("description", .text(maxLength: 5000)),
+        .required("description", .paragraphs(maxLength: 5000)),
         .required("location", .text(maxLength: 500)),
         .optional("third_parties", Schema.array(of: thirdParty, maxItems: 20).orNull))
 

@@ -3,12 +3,12 @@ public import AppKernel
 /// The JSON the drivers module speaks.
 public enum DriverSchemas {
     static let signUp = Schema.object(
-        .required("email", .text(maxLength: 254)),
+        .required("email", .text(maxLength: 254, pattern: UKFormats.emailPattern, mismatch: "must be a valid email address")),
         .required("password", .string(.init(minLength: 10, maxLength: 128)), "10 to 128 characters"),
         .required("full_name", .text(maxLength: 100)),
         .required("date_of_birth", .date),
         .required("phone", .text(maxLength: 30), "a UK number, e.g. 07700 900123"),
-        .required("postcode", .text(maxLength: 10), "a UK postcode, e.g. SW1A 1AA"),
+        .required("postcode", .text(maxLength: 10, pattern: UKFormats.postcodePattern, mismatch: "must be a UK postcode, e.g. SW1A 1AA"), "a UK postcode, e.g. SW1A 1AA"),
         .required("licence_number", .text(maxLength: 30)),
         .required("licence_type", .oneOf(LicenceType.self)),
         .required("licence_issued_on", .date),

@@ -2,17 +2,16 @@
 enum UKFormats {
     /// `sw1a1aa` → `SW1A 1AA`; nil unless a valid UK postcode shape (plus GIR 0AA).
     static func postcode(_ input: String) -> String? {
-        let compact = input.uppercased().filter { !$0.isWhitespace }
-        if compact == "GIR0AA" { return "GIR 0AA" }
-        guard (5...7).contains(compact.count), compact.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
-        let outward = Array(compact.dropLast(3))
-        let inward = Array(compact.suffix(3))
-        guard inward[0].isNumber, inward[1].isLetter, inward[2].isLetter else { return nil }
-        // Outward code: A9, A99, AA9, AA99, A9A, AA9A.
-        let shape = String(outward.map { $0.isLetter ? "A" : "9" })
-        guard ["A9", "A99", "AA9", "AA99", "A9A", "AA9A"].contains(shape) else { return nil }
-        return String(outward) + " " + String(inward)
+        let text = input.trimmingCharacters(in: .whitespaces).uppercased()
+        if text.range(of: "^GIR *0AA$", options: .regularExpression) != nil { return "GIR 0AA" }
+        guard text.range(of: "^[A-Z]{1,2}[0-9][A-Z0-9]? *[0-9][A-Z]{2}$", options: .regularExpression) != nil else { return nil }
+        let compact = text.filter { $0 != " " }
+        return String(compact.dropLast(3)) + " " + String(compact.suffix(3))
     }
+
+    /// What `postcode` accepts, for the API document: outward code (A9, A99, AA9, AA99, A9A,
+    /// AA9A), spaces, inward code (9AA), any case; or GIR 0AA.
+    static let postcodePattern = "^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *[0-9][A-Za-z]{2}|[Gg][Ii][Rr] *0[Aa][Aa])$"
 
     /// The outward code (district) of a normalised postcode: `SW1A 1AA` → `SW1A`.
     static func district(of postcode: String) -> String { String(postcode.split(separator: " ")[0]) }
@@ -58,17 +57,14 @@ enum UKFormats {
     /// A plausible email address, lowercased: one `@`, a dotted domain, no spaces.
     static func email(_ input: String) -> String? {
         let email = input.trimmingCharacters(in: .whitespaces).lowercased()
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.utf8.count <= 254, parts.count == 2, (1...64).contains(parts[0].count),
-              !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
-        else { return nil }
-        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ label in
-            !label.isEmpty && label.count <= 63 && label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
-                && label.first != "-" && label.last != "-"
-        }) else { return nil }
+        guard email.unicodeScalars.count <= 254, email.range(of: emailPattern, options: .regularExpression) != nil else { return nil }
         return email
     }
+
+    /// A local part of 1 to 64 characters without spaces, controls or `@`, then a domain of at
+    /// least two labels of ASCII letters, digits and inner hyphens (at most 63 each).
+    static let emailPattern = "^[^@\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]{1,64}"
+        + "@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 }
 
 import Foundation

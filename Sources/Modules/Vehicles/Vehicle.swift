@@ -53,8 +53,10 @@ public struct Vehicle: Sendable, Equatable, Encodable {
 
     /// A UK registration mark without spaces, uppercased: `ab12 cde` → `AB12CDE`. Accepts the
     /// current and older formats: 2–8 letters and digits with at least one of each.
+    static let registrationPattern = "^[A-Za-z0-9 -]+$"
+
     static func normalizedRegistration(_ input: String) -> String? {
-        let compact = input.uppercased().filter { !$0.isWhitespace && $0 != "-" }
+        let compact = input.uppercased().filter { $0 != " " && $0 != "-" }
         guard (2...8).contains(compact.count), compact.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
               compact.contains(where: \.isLetter), compact.contains(where: \.isNumber)
         else { return nil }
