@@ -5,9 +5,9 @@ public import Cover
 /// instant, then adds photos or PDFs.
 public struct ClaimsModule: AppModule {
     public static let name = "claims"
-    let routes: ClaimRoutes
+    let routes: ClaimsRoutes
 
-    public init(app: AppContext, cover: CoverService) { routes = ClaimRoutes(app: app, cover: cover) }
+    public init(app: AppContext, cover: CoverService) { routes = ClaimsRoutes(app: app, cover: cover) }
 
     public var endpoints: [Endpoint] { routes.endpoints }
 }

@@ -43,12 +43,12 @@ public struct Documents: Sendable {
                at instant: Date, on database: any PostgresQueryable) async throws -> StoredDocument {
         let document = StoredDocument(id: UUID(), contentType: contentType, body: body, sha256: Digest.sha256(body).hexString,
                                       createdAt: instant)
-        try await DocumentStore(database: database).insert(document, subjectID: subjectID, kind: kind, period: period, revision: revision)
+        try await DocumentsStore(database: database).insert(document, subjectID: subjectID, kind: kind, period: period, revision: revision)
         return document
     }
 
     func find(subjectID: UUID, kind: String, period: String, contentTypePrefix: String? = nil) async throws -> StoredDocument? {
-        try await DocumentStore(database: app.database).newest(subjectID: subjectID, kind: kind, period: period,
+        try await DocumentsStore(database: app.database).newest(subjectID: subjectID, kind: kind, period: period,
                                                                contentTypePrefix: contentTypePrefix)
     }
 }

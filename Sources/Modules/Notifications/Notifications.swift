@@ -10,7 +10,7 @@ public struct Notifications: Sendable {
     /// Tells the driver something. `cause` identifies the event: telling twice is a no-op.
     public func notify(_ driverID: UUID, kind: String, title: String, body: String, cause: String, at instant: Date,
                        on database: (any PostgresQueryable)? = nil) async throws {
-        try await NotificationStore(database: database ?? app.database)
+        try await NotificationsStore(database: database ?? app.database)
             .insert(driverID: driverID, kind: kind, title: title, body: body, cause: cause, at: instant)
     }
 }

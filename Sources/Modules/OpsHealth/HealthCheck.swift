@@ -28,11 +28,11 @@ final class HealthCheck: Sendable {
         var healthy = false
         do {
             if version == nil {
-                let current = try await HealthStore(database: app.database).schemaVersion(timeout: app.config.healthDatabaseTimeout)
+                let current = try await OpsHealthStore(database: app.database).schemaVersion(timeout: app.config.healthDatabaseTimeout)
                 knownVersion.withLock { $0 = (current, ContinuousClock.now) }
                 version = current
             } else {
-                try await HealthStore(database: app.database).ping(timeout: app.config.healthDatabaseTimeout)
+                try await OpsHealthStore(database: app.database).ping(timeout: app.config.healthDatabaseTimeout)
             }
             database = #"{"duration_ms":\#(Self.milliseconds(since: start)),"status":"ok"}"#
             healthy = true

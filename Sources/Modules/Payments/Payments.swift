@@ -51,26 +51,26 @@ public struct Payments: Sendable {
     }
 
     public func card(_ id: UUID, ownedBy driverID: UUID) async throws -> PaymentMethod? {
-        try await PaymentStore(database: app.database).card(id: id, driverID: driverID)
+        try await PaymentsStore(database: app.database).card(id: id, driverID: driverID)
     }
 
     public func defaultCard(of driverID: UUID) async throws -> PaymentMethod? {
-        try await PaymentStore(database: app.database).defaultCard(driverID: driverID)
+        try await PaymentsStore(database: app.database).defaultCard(driverID: driverID)
     }
 
     public func payment(_ id: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Payment? {
-        try await PaymentStore(database: database ?? app.database).payment(id: id)
+        try await PaymentsStore(database: database ?? app.database).payment(id: id)
     }
 
     /// A payment of this purpose created in the last 10 minutes that has not ended yet.
     public func hasPaymentInProgress(driverID: UUID, purpose: PaymentPurpose, on database: any PostgresQueryable) async throws -> Bool {
-        try await PaymentStore(database: database).inProgress(driverID: driverID, purpose: purpose)
+        try await PaymentsStore(database: database).inProgress(driverID: driverID, purpose: purpose)
     }
 
     /// Records a new payment (status `processing`) inside the caller's transaction.
     public func createPayment(id: UUID = UUID(), driverID: UUID, purpose: PaymentPurpose, amount: Int64, card: PaymentMethod,
                               relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws -> UUID {
-        try await PaymentStore(database: transaction).insertPayment(
+        try await PaymentsStore(database: transaction).insertPayment(
             id: id, driverID: driverID, purpose: purpose, amount: amount, paymentMethodID: card.id, relatedID: relatedID, at: instant)
         return id
     }
@@ -78,7 +78,7 @@ public struct Payments: Sendable {
     /// Charges the card at the processor and records the outcome. Safe to call again for the
     /// same payment: the processor call is keyed by the payment id, and settling is once-only.
     public func execute(paymentID: UUID, offSession: Bool) async throws -> Payment {
-        let store = PaymentStore(database: app.database)
+        let store = PaymentsStore(database: app.database)
         guard let payment = try await store.payment(id: paymentID) else { throw AppError.notFound("no payment \(paymentID)") }
         if payment.status.isFinal || payment.pspIntentID != nil { return try await refresh(payment) }
         let cards = try await store.cards(driverID: payment.driverID)
@@ -109,7 +109,7 @@ public struct Payments: Sendable {
     /// final state, runs the purpose's outcome handler there too. A payment we marked as never
     /// received by the processor still takes a later success (the money was taken after all).
     func settle(paymentID: UUID, with intent: GatewayIntent, on transaction: PostgresConnection) async throws -> Payment {
-        let store = PaymentStore(database: transaction)
+        let store = PaymentsStore(database: transaction)
         guard let current = try await store.payment(id: paymentID, forUpdate: true) else {
             throw AppError.notFound("no payment \(paymentID)")
         }
@@ -130,7 +130,7 @@ public struct Payments: Sendable {
     /// `driverIDs` limits it to those drivers' payments (tests sharing one database).
     public func recoverUnsettled(olderThan age: Duration, driverIDs: [UUID]? = nil) async {
         do {
-            let stale = try await PaymentStore(database: app.database).unsettled(olderThanSeconds: Int(age.components.seconds),
+            let stale = try await PaymentsStore(database: app.database).unsettled(olderThanSeconds: Int(age.components.seconds),
                                                                                    driverIDs: driverIDs)
             for payment in stale {
                 do {
@@ -156,7 +156,7 @@ public struct Payments: Sendable {
         } else {
             app.logger.notice("payment never reached the processor: failed", metadata: ["payment.id": "\(id)"])
             try await app.database.withTransaction { transaction in
-                let store = PaymentStore(database: transaction)
+                let store = PaymentsStore(database: transaction)
                 guard let current = try await store.payment(id: payment.id, forUpdate: true), !current.status.isFinal,
                       current.pspIntentID == nil else { return }
                 let now = try await Identity(app: app).now(for: current.driverID, on: transaction)

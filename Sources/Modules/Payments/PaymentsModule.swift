@@ -5,11 +5,11 @@ public import Identity
 /// Installs the card processor's signature check for its webhook.
 public struct PaymentsModule: AppModule {
     public static let name = "payments"
-    let routes: PaymentRoutes
+    let routes: PaymentsRoutes
     let webhookSecret: String
 
     public init(payments: Payments, identity: Identity, webhookSecret: String) {
-        routes = PaymentRoutes(payments: payments, identity: identity)
+        routes = PaymentsRoutes(payments: payments, identity: identity)
         self.webhookSecret = webhookSecret
     }
 

@@ -1,19 +1,17 @@
 public import AppKernel
-public import Foundation
-public import Postgres
 public import Identity
 public import Payments
-import Synchronization
+public import Postgres
 public import Wallet
 
 /// Policies (PRODUCT.md: policies): binding quotes, paying for hourly blocks, cancelling with
 /// refunds, certificates.
 public struct PoliciesModule: AppModule {
     public static let name = "policies"
-    let routes: PolicyRoutes
+    let routes: PoliciesRoutes
 
     public init(app: AppContext, identity: Identity, wallet: Wallet, endings: PolicyEndings) {
-        routes = PolicyRoutes(app: app, identity: identity, wallet: wallet, endings: endings)
+        routes = PoliciesRoutes(app: app, identity: identity, wallet: wallet, endings: endings)
     }
 
     /// A block's card payment ended (inside the transaction recording it): see `PolicyIssuance`.
@@ -22,42 +20,4 @@ public struct PoliciesModule: AppModule {
     }
 
     public var endpoints: [Endpoint] { routes.endpoints }
-}
-
-/// What other modules do when a policy stops covering (the cover module ends a PAYG policy's
-/// running session at that instant and charges it). Called inside the cancelling transaction,
-/// after the policy row is locked and marked, so the whole cancellation commits or none of it.
-public final class PolicyEndings: Sendable {
-    public typealias Handler = @Sendable (_ policy: Policy, _ endedAt: Date, PostgresConnection) async throws -> Void
-    private let handlers = Mutex<[Handler]>([])
-
-    public init() {}
-
-    public func register(_ handler: @escaping Handler) { handlers.withLock { $0.append(handler) } }
-
-    func run(_ policy: Policy, at instant: Date, on transaction: PostgresConnection) async throws {
-        for handler in handlers.withLock({ $0 }) { try await handler(policy, instant, transaction) }
-    }
-}
-
-/// The policies module's public API for other modules.
-public struct Policies: Sendable {
-    let app: AppContext
-    public init(app: AppContext) { self.app = app }
-
-    /// The driver's PAYG policy in force (`active`, shown `paused` when cover is paused for
-    /// money), if any: at most one exists. Pass the caller's transaction to read under its locks.
-    public func paygInForce(of driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Policy? {
-        try await PolicyStore(database: database ?? app.database).paygInForce(driverID: driverID)
-    }
-
-    /// The driver's policy, or nil (another driver's policy does not exist for them).
-    public func policy(_ id: UUID, of driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Policy? {
-        try await PolicyStore(database: database ?? app.database).find(id: id, driverID: driverID)
-    }
-
-    /// The driver's paid hourly blocks in force at `instant`.
-    public func blocks(of driverID: UUID, covering instant: Date) async throws -> [Policy] {
-        try await PolicyStore(database: app.database).blocks(driverID: driverID, covering: instant)
-    }
 }

@@ -33,7 +33,7 @@ struct PolicyIssuance: Sendable {
     /// ledger posting; failed → the policy is cancelled (nothing was taken, nothing covered).
     func blockPaymentSettled(_ payment: Payment, on transaction: PostgresConnection) async throws {
         let issuance = self
-        let store = PolicyStore(database: transaction)
+        let store = PoliciesStore(database: transaction)
         guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID) else { return }
         guard policy.status == .pendingPayment else {
             // The driver cancelled while the bank was still asking for authentication, and

@@ -55,7 +55,7 @@ public struct Refunds: Sendable {
         guard let id = gatewayRefund.metadata["refund_id"].flatMap(UUID.init(uuidString:)) else { return }
         switch gatewayRefund.status {
         case "succeeded": try await book(id, processorRefundID: gatewayRefund.id, on: transaction)
-        case "failed", "canceled": try await RefundStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
+        case "failed", "canceled": try await RefundsStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
         default: return
         }
     }
@@ -65,7 +65,7 @@ public struct Refunds: Sendable {
     public func toWallet(driverID: UUID, subjectID: UUID, amount: Int64, purchaseCause: String, description: String,
                          at instant: Date, on transaction: PostgresConnection) async throws {
         let id = UUID()
-        try await RefundStore(database: transaction).insert(
+        try await RefundsStore(database: transaction).insert(
             id: id, driverID: driverID, subjectID: subjectID, paymentID: nil, amount: amount, destination: "wallet",
             state: "succeeded", reason: description, at: instant)
         try await wallet.refund(driverID: driverID, amount: amount, purchase: .posting(cause: purchaseCause), description: description,
@@ -78,7 +78,7 @@ public struct Refunds: Sendable {
     public func owedToCard(payment: Payment, subjectID: UUID, amount: Int64, description: String, at instant: Date,
                            on transaction: PostgresConnection) async throws -> UUID {
         let id = UUID()
-        try await RefundStore(database: transaction).insert(
+        try await RefundsStore(database: transaction).insert(
             id: id, driverID: payment.driverID, subjectID: subjectID, paymentID: payment.id, amount: amount, destination: "card",
             state: "pending", reason: description, at: instant)
         return id
@@ -87,13 +87,13 @@ public struct Refunds: Sendable {
     /// Sends an owed card refund to the processor (keyed by the refund id, so a retry never
     /// refunds twice), then books it. Does nothing for a refund no longer pending.
     public func complete(_ refundID: UUID) async throws {
-        guard let refund = try await RefundStore(database: app.database).find(refundID), refund.state == "pending",
+        guard let refund = try await RefundsStore(database: app.database).find(refundID), refund.state == "pending",
               let paymentID = refund.paymentID, let payment = try await wallet.payments.payment(paymentID)
         else { return }
         let sent = try await wallet.payments.refund(payment, amount: refund.amount, refundID: refund.id)
         try await app.database.withTransaction { transaction in
             switch sent.status {
-            case "failed", "canceled": try await RefundStore(database: transaction).markFailed(refund.id, processorRefundID: sent.id)
+            case "failed", "canceled": try await RefundsStore(database: transaction).markFailed(refund.id, processorRefundID: sent.id)
             default: try await book(refund.id, processorRefundID: sent.id, on: transaction)
             }
         }
@@ -102,10 +102,10 @@ public struct Refunds: Sendable {
     /// Marks a pending card refund succeeded and posts it (card money back out of PSP
     /// clearing), dated at the driver's "now". Once only: a second call finds it done.
     func book(_ refundID: UUID, processorRefundID: String, on transaction: PostgresConnection) async throws {
-        guard let refund = try await RefundStore(database: transaction).find(refundID, forUpdate: true), refund.state == "pending"
+        guard let refund = try await RefundsStore(database: transaction).find(refundID, forUpdate: true), refund.state == "pending"
         else { return }
         let now = try await Identity(app: app).now(for: refund.driverID, on: transaction)
-        try await RefundStore(database: transaction).markSucceeded(refundID, processorRefundID: processorRefundID, at: now)
+        try await RefundsStore(database: transaction).markSucceeded(refundID, processorRefundID: processorRefundID, at: now)
         try await Ledger().post(LedgerPosting(
             causedBy: "refund:\(refund.id.uuidString.lowercased())", kind: .refund, driverID: refund.driverID,
             description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",
@@ -119,7 +119,7 @@ public struct Refunds: Sendable {
     /// (a test clock's drivers, when it advances).
     public func completePending(driverIDs: [UUID]? = nil) async {
         do {
-            for id in try await RefundStore(database: app.database).pending(driverIDs: driverIDs) {
+            for id in try await RefundsStore(database: app.database).pending(driverIDs: driverIDs) {
                 do { try await complete(id) } catch {
                     app.logger.error("refund could not be completed", metadata: ["refund.id": "\(id)", "error": "\(error)"])
                 }
@@ -130,6 +130,6 @@ public struct Refunds: Sendable {
     }
 
     public func refund(for subjectID: UUID) async throws -> Refund? {
-        try await RefundStore(database: app.database).refund(forSubject: subjectID)
+        try await RefundsStore(database: app.database).refund(forSubject: subjectID)
     }
 }

@@ -28,7 +28,7 @@ struct WalletRoutes: Sendable {
             Endpoint(.post, "/v1/wallet/top-ups", id: "topUp", "Top up by card (a declined card is a 201 payment with status failed)",
                      tag: "wallet", access: .driver, body: .json(WalletSchemas.topUp), bodyLimit: 16 * 1024, idempotent: true,
                      responses: [.json(201, "The payment: succeeded, failed, or requires_action with the page to authenticate at",
-                                       PaymentSchemas.payment.ref),
+                                       PaymentsSchemas.payment.ref),
                                  .problem(404, "No such card of yours"),
                                  .problem(502, "The card processor refused the request")],
                      handler: { try await routes.topUp($0) }),

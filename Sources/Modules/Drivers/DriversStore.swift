@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `drivers` schema.
-struct DriverStore: Sendable {
+struct DriversStore: Sendable {
     let database: any PostgresQueryable
 
     func insert(_ profile: DriverProfile) async throws {

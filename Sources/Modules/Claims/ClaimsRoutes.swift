@@ -7,10 +7,10 @@ import Policies
 import Postgres
 
 /// `POST/GET /v1/claims`, `GET /v1/claims/{id}`, `POST /v1/claims/{id}/attachments`.
-struct ClaimRoutes: Sendable {
+struct ClaimsRoutes: Sendable {
     let app: AppContext
     let cover: CoverService
-    var store: ClaimStore { ClaimStore(database: app.database) }
+    var store: ClaimsStore { ClaimsStore(database: app.database) }
 
     static let maxAttachmentBytes = 10 * 1024 * 1024
     /// Per claim: enough for a scene's photos and the paperwork, not a storage service.
@@ -19,22 +19,22 @@ struct ClaimRoutes: Sendable {
 
     var endpoints: [Endpoint] {
         let routes = self
-        let claim = ClaimSchemas.claim.ref
+        let claim = ClaimsSchemas.claim.ref
         return [
             Endpoint(.post, "/v1/claims", id: "reportClaim", "Report a claim (the policy must have covered that instant)", tag: "claims",
-                     access: .driver, body: .json(ClaimSchemas.newClaim), bodyLimit: 64 * 1024,
+                     access: .driver, body: .json(ClaimsSchemas.newClaim), bodyLimit: 64 * 1024,
                      responses: [.json(201, "The claim", claim), .problem(404, "No such policy of yours"),
                                  .problem(422, "Invalid fields, or the policy did not cover that instant (/no-cover)")],
                      handler: { try await routes.create($0) }),
             Endpoint(.get, "/v1/claims", id: "listClaims", "The driver's claims, newest first", tag: "claims", access: .driver,
-                     query: QueryParameter.pagination, responses: [.json(200, "A page of claims", .page(of: ClaimSchemas.claim))],
+                     query: QueryParameter.pagination, responses: [.json(200, "A page of claims", .page(of: ClaimsSchemas.claim))],
                      handler: { try await routes.list($0) }),
             Endpoint(.get, "/v1/claims/{id}", id: "getClaim", "One claim", tag: "claims", access: .driver,
                      responses: [.json(200, "The claim", claim)], handler: { try await routes.show($0) }),
             Endpoint(.post, "/v1/claims/{id}/attachments", id: "attachToClaim",
                      "Attach a photo or PDF: the raw body with its Content-Type, 10 MB at most (20 files, 50 MB per claim)",
                      tag: "claims", access: .driver, body: .bytes(Array(AttachmentKind.types).sorted()), bodyLimit: Self.maxAttachmentBytes,
-                     responses: [.json(201, "The attachment", ClaimSchemas.attachment.ref),
+                     responses: [.json(201, "The attachment", ClaimsSchemas.attachment.ref),
                                  .problem(400, "An empty body"),
                                  .problem(409, "The claim has as many attachments as it may"),
                                  .problem(422, "The bytes are not the type the Content-Type says")],
@@ -112,7 +112,7 @@ struct ClaimRoutes: Sendable {
         let attachmentID = UUID()
         let sha256 = Digest.sha256(request.body).hexString
         try await app.database.withTransaction { transaction in
-            let store = ClaimStore(database: transaction)
+            let store = ClaimsStore(database: transaction)
             guard let totals = try await store.attachmentTotals(claimID: id, driverID: call.driverID) else {
                 throw AppError.notFound("no claim \(id.uuidString.lowercased())")
             }

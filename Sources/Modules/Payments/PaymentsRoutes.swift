@@ -6,26 +6,26 @@ import Logging
 import Postgres
 
 /// Cards, payments, and the processor's webhooks.
-struct PaymentRoutes: Sendable {
+struct PaymentsRoutes: Sendable {
     let payments: Payments
     let identity: Identity
     var app: AppContext { payments.app }
-    var store: PaymentStore { PaymentStore(database: app.database) }
+    var store: PaymentsStore { PaymentsStore(database: app.database) }
 
     struct CardBody: Decodable { let token: String? }
 
     var endpoints: [Endpoint] {
         let routes = self
-        let payment = PaymentSchemas.payment.ref
+        let payment = PaymentsSchemas.payment.ref
         return [
             Endpoint(.post, "/v1/payment-methods", id: "addCard", "Save a card from the processor's token (the first is the default)",
-                     tag: "payments", access: .driver, body: .json(PaymentSchemas.newCard), bodyLimit: 16 * 1024,
-                     responses: [.json(201, "The saved card", PaymentSchemas.paymentMethod.ref),
+                     tag: "payments", access: .driver, body: .json(PaymentsSchemas.newCard), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "The saved card", PaymentsSchemas.paymentMethod.ref),
                                  .problem(502, "The card processor refused the request")],
                      handler: { try await routes.addCard($0) }),
             Endpoint(.get, "/v1/payment-methods", id: "listCards", "The driver's saved cards, newest first", tag: "payments",
                      access: .driver, query: QueryParameter.pagination,
-                     responses: [.json(200, "A page of cards", .page(of: PaymentSchemas.paymentMethod))],
+                     responses: [.json(200, "A page of cards", .page(of: PaymentsSchemas.paymentMethod))],
                      handler: { try await routes.listCards($0) }),
             Endpoint(.get, "/v1/payments/{id}", id: "getPayment", "One payment", tag: "payments", access: .driver,
                      responses: [.json(200, "The payment", payment)], handler: { try await routes.show($0) }),
@@ -35,8 +35,8 @@ struct PaymentRoutes: Sendable {
                      handler: { try await routes.confirm($0) }),
             Endpoint(.post, "/v1/webhooks/psp", id: "processorWebhook",
                      "Signed card processor events: payments, refunds, payouts (PSP-Signature over the raw body)", tag: "payments",
-                     access: .cardProcessor, body: .json(PaymentSchemas.event), bodyLimit: 256 * 1024,
-                     responses: [.json(200, "Recorded and applied (or a replay)", PaymentSchemas.receipt),
+                     access: .cardProcessor, body: .json(PaymentsSchemas.event), bodyLimit: 256 * 1024,
+                     responses: [.json(200, "Recorded and applied (or a replay)", PaymentsSchemas.receipt),
                                  .problem(503, "Not applied now: nothing was recorded, deliver it again")],
                      handler: { try await routes.webhook($0) }),
         ]
@@ -102,7 +102,7 @@ struct PaymentRoutes: Sendable {
         }
         do {
             let fresh = try await app.database.withTransaction { transaction in
-                guard try await PaymentStore(database: transaction).recordEvent(id: header.id, type: header.type) else { return false }
+                guard try await PaymentsStore(database: transaction).recordEvent(id: header.id, type: header.type) else { return false }
                 try await apply(transaction)
                 return true
             }
@@ -123,7 +123,7 @@ struct PaymentRoutes: Sendable {
             let intent = try PSPWire.decode(PSPWire.Event<PSPWire.Intent>.self, from: body).data.object.gatewayIntent
             return { transaction in
                 // Not one of ours (another integration on the same account): acknowledged, nothing to do.
-                guard let paymentID = try await PaymentStore(database: transaction)
+                guard let paymentID = try await PaymentsStore(database: transaction)
                     .paymentID(forIntent: intent.id, metadataPaymentID: intent.metadata["payment_id"]) else { return }
                 _ = try await payments.settle(paymentID: paymentID, with: intent, on: transaction)
             }
@@ -136,7 +136,7 @@ struct PaymentRoutes: Sendable {
         }
         if type.hasPrefix("payout.") {
             let payout = try PSPWire.decode(PSPWire.Event<PSPWire.Payout>.self, from: body).data.object
-            return { transaction in try await PaymentStore(database: transaction).upsertPayout(payout, eventType: type) }
+            return { transaction in try await PaymentsStore(database: transaction).upsertPayout(payout, eventType: type) }
         }
         return { _ in }  // a type we do not act on: recorded so a replay stays a no-op
     }

@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `notifications` schema.
-struct NotificationStore: Sendable {
+struct NotificationsStore: Sendable {
     let database: any PostgresQueryable
 
     func insert(driverID: UUID, kind: String, title: String, body: String, cause: String, at instant: Date) async throws {

@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `payments` schema.
-struct PaymentStore: Sendable {
+struct PaymentsStore: Sendable {
     let database: any PostgresQueryable
 
     func insertCard(id: UUID, driverID: UUID, card: GatewayCard, at instant: Date) async throws -> PaymentMethod {

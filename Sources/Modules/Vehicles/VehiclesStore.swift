@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `vehicles` schema.
-struct VehicleStore: Sendable {
+struct VehiclesStore: Sendable {
     let database: any PostgresQueryable
 
     func insert(_ vehicle: Vehicle) async throws {

@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `policies` schema.
-struct PolicyStore: Sendable {
+struct PoliciesStore: Sendable {
     let database: any PostgresQueryable
 
     func insert(_ policy: Policy) async throws {

@@ -4,24 +4,24 @@ import HTTPServer
 import Identity
 
 /// `POST /v1/vehicles`, `GET /v1/vehicles`, `GET /v1/vehicles/{id}`.
-struct VehicleRoutes: Sendable {
+struct VehiclesRoutes: Sendable {
     let app: AppContext
     let identity: Identity
-    var store: VehicleStore { VehicleStore(database: app.database) }
+    var store: VehiclesStore { VehiclesStore(database: app.database) }
 
     var endpoints: [Endpoint] {
         let routes = self
         return [
             Endpoint(.post, "/v1/vehicles", id: "addVehicle", "Add a vehicle", tag: "vehicles", access: .driver,
-                     body: .json(VehicleSchemas.newVehicle), bodyLimit: 16 * 1024,
-                     responses: [.json(201, "The vehicle", VehicleSchemas.vehicle.ref),
+                     body: .json(VehiclesSchemas.newVehicle), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "The vehicle", VehiclesSchemas.vehicle.ref),
                                  .problem(409, "You already have a vehicle with that registration")],
                      handler: { try await routes.create($0) }),
             Endpoint(.get, "/v1/vehicles", id: "listVehicles", "The driver's vehicles, newest first", tag: "vehicles", access: .driver,
-                     query: QueryParameter.pagination, responses: [.json(200, "A page of vehicles", .page(of: VehicleSchemas.vehicle))],
+                     query: QueryParameter.pagination, responses: [.json(200, "A page of vehicles", .page(of: VehiclesSchemas.vehicle))],
                      handler: { try await routes.list($0) }),
             Endpoint(.get, "/v1/vehicles/{id}", id: "getVehicle", "One vehicle", tag: "vehicles", access: .driver,
-                     responses: [.json(200, "The vehicle", VehicleSchemas.vehicle.ref)],
+                     responses: [.json(200, "The vehicle", VehiclesSchemas.vehicle.ref)],
                      handler: { try await routes.show($0) }),
         ]
     }

@@ -1,7 +1,7 @@
 public import AppKernel
 
 /// The JSON the claims module speaks.
-public enum ClaimSchemas {
+public enum ClaimsSchemas {
     static let types = ["accident", "theft", "damage", "injury"]
     static let thirdParty = Schema.object(
         .optional("name", Schema.text(maxLength: 200).orNull),

@@ -16,22 +16,22 @@ import Wallet
 
 /// `POST /v1/policies`, `GET /v1/policies`, `GET /v1/policies/{id}`, `POST /v1/policies/{id}/cancel`,
 /// `GET /v1/policies/{id}/certificate`.
-struct PolicyRoutes: Sendable {
+struct PoliciesRoutes: Sendable {
     let app: AppContext
     let identity: Identity
     let wallet: Wallet
     let endings: PolicyEndings
     var payments: Payments { wallet.payments }
     var refunds: Refunds { Refunds(app: app, wallet: wallet) }
-    var store: PolicyStore { PolicyStore(database: app.database) }
+    var store: PoliciesStore { PoliciesStore(database: app.database) }
     var issuance: PolicyIssuance { PolicyIssuance(app: app, refunds: refunds) }
 
     var endpoints: [Endpoint] {
         let routes = self
-        let policy = PolicySchemas.policy.ref
+        let policy = PoliciesSchemas.policy.ref
         return [
             Endpoint(.post, "/v1/policies", id: "bindQuote", "Bind a quote: PAYG is active at once; a block is paid up front",
-                     tag: "policies", access: .driver, body: .json(PolicySchemas.bind), bodyLimit: 16 * 1024, idempotent: true,
+                     tag: "policies", access: .driver, body: .json(PoliciesSchemas.bind), bodyLimit: 16 * 1024, idempotent: true,
                      responses: [.json(201, "The policy (a block paying by card may be pending_payment with its payment)", policy),
                                  .problem(404, "No such quote or card of yours"),
                                  .problem(409, "The quote is already bound, or a PAYG policy is already in force"),
@@ -39,7 +39,7 @@ struct PolicyRoutes: Sendable {
                                  .problem(502, "The card processor refused the request")],
                      handler: { try await routes.create($0) }),
             Endpoint(.get, "/v1/policies", id: "listPolicies", "The driver's policies, newest first", tag: "policies", access: .driver,
-                     query: QueryParameter.pagination, responses: [.json(200, "A page of policies", .page(of: PolicySchemas.policy))],
+                     query: QueryParameter.pagination, responses: [.json(200, "A page of policies", .page(of: PoliciesSchemas.policy))],
                      handler: { try await routes.list($0) }),
             Endpoint(.get, "/v1/policies/{id}", id: "getPolicy", "One policy", tag: "policies", access: .driver,
                      responses: [.json(200, "The policy", policy)], handler: { try await routes.show($0) }),
@@ -88,7 +88,7 @@ struct PolicyRoutes: Sendable {
                     let paymentID = try await payments.createPayment(
                         driverID: call.driverID, purpose: .blockPurchase, amount: policy.totalAmount, card: card,
                         relatedID: policy.id, at: now, on: transaction)
-                    try await PolicyStore(database: transaction).attachPayment(paymentID, to: policy.id)
+                    try await PoliciesStore(database: transaction).attachPayment(paymentID, to: policy.id)
                     return paymentID
                 },
                 complete: { paymentID in
@@ -109,7 +109,7 @@ struct PolicyRoutes: Sendable {
                                        at: now, on: transaction)
                 // Paid now: cover runs from the quoted start, or from now if that has passed.
                 let (start, end) = PolicyIssuance.period(of: policy, paidAt: now)
-                policy = try await PolicyStore(database: transaction).markPaid(policy.id, paidAt: now, startsAt: start, endsAt: end)
+                policy = try await PoliciesStore(database: transaction).markPaid(policy.id, paidAt: now, startsAt: start, endsAt: end)
             }
             try await issuance.issueCertificate(for: policy, at: now, on: transaction)
             return try .json(PolicyDTO(policy, now: now), status: .created)
@@ -123,7 +123,7 @@ struct PolicyRoutes: Sendable {
                       on transaction: PostgresConnection) async throws -> Policy {
         let quote = try await Quotes().bind(quoteID: quoteID, driverID: driverID, at: now, on: transaction)
         let isHourly = quote.product == .hourly
-        if !isHourly, let existing = try await PolicyStore(database: transaction).paygInForce(driverID: driverID) {
+        if !isHourly, let existing = try await PoliciesStore(database: transaction).paygInForce(driverID: driverID) {
             throw Self.paygInForce(existing.number)
         }
         // A number is 40 random bits: should one be taken, draw again (in a savepoint, so the
@@ -135,7 +135,7 @@ struct PolicyRoutes: Sendable {
                 startsAt: isHourly ? quote.startsAt! : now, endsAt: isHourly ? quote.endsAt : nil,
                 hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now, funding: funding)
             do {
-                try await transaction.withTransaction { savepoint in try await PolicyStore(database: savepoint).insert(policy) }
+                try await transaction.withTransaction { savepoint in try await PoliciesStore(database: savepoint).insert(policy) }
                 return policy
             } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "policies_one_payg_in_force" {
                 throw Self.paygInForce(nil)
@@ -179,7 +179,7 @@ struct PolicyRoutes: Sendable {
         return try await Idempotency(database: app.database).runWithExternalCall(
             scope: "driver:\(call.driverID.uuidString.lowercased())", request: request, requestID: context.requestID,
             begin: { transaction in
-                let store = PolicyStore(database: transaction)
+                let store = PoliciesStore(database: transaction)
                 guard let policy = try await store.find(id: id, driverID: call.driverID, forUpdate: true) else {
                     throw AppError.notFound("no policy \(id.uuidString.lowercased())")
                 }

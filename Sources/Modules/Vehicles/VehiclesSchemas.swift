@@ -1,7 +1,7 @@
 public import AppKernel
 
 /// The JSON the vehicles module speaks.
-public enum VehicleSchemas {
+public enum VehiclesSchemas {
     static let newVehicle = Schema.object(
         .required("registration", .text(maxLength: 12, pattern: Vehicle.registrationPattern, mismatch: "must be a UK registration mark, e.g. AB12 CDE"),
                   "a UK registration mark, e.g. AB12 CDE: 2 to 8 letters and digits (at least one of each), spaces and hyphens ignored"),

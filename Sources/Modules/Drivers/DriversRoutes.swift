@@ -5,7 +5,7 @@ import Identity
 import Postgres
 
 /// `POST /v1/drivers` (sign up) and `GET /v1/me`.
-struct DriverRoutes: Sendable {
+struct DriversRoutes: Sendable {
     let app: AppContext
     let identity: Identity
 
@@ -13,13 +13,13 @@ struct DriverRoutes: Sendable {
         let routes = self
         return [
             Endpoint(.post, "/v1/drivers", id: "signUp", "Sign up: the driver and a bearer token", tag: "drivers", access: .anyone,
-                     body: .json(DriverSchemas.signUp), bodyLimit: 16 * 1024,
-                     responses: [.json(201, "Signed up", DriverSchemas.signedUp.ref),
+                     body: .json(DriversSchemas.signUp), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "Signed up", DriversSchemas.signedUp.ref),
                                  .problem(409, "That email is already registered"),
                                  .problem(429, "Too many sign-ups from this address")],
                      handler: { try await routes.signUp($0) }),
             Endpoint(.get, "/v1/me", id: "getMe", "The driver's profile", tag: "drivers", access: .driver,
-                     responses: [.json(200, "The driver", DriverSchemas.driver.ref)],
+                     responses: [.json(200, "The driver", DriversSchemas.driver.ref)],
                      handler: { try await routes.me($0) }),
         ]
     }
@@ -54,7 +54,7 @@ struct DriverRoutes: Sendable {
         let token = try await app.database.withTransaction { transaction in
             try await identity.createAccount(id: profile.id, email: signUp.email, passwordHash: passwordHash,
                                              testClockID: signUp.testClockID, on: transaction)
-            try await DriverStore(database: transaction).insert(profile)
+            try await DriversStore(database: transaction).insert(profile)
             return try await identity.issueToken(for: profile.id, on: transaction)
         }
         let driver = DriverDTO(profile, email: signUp.email, testClockID: signUp.testClockID)
@@ -62,7 +62,7 @@ struct DriverRoutes: Sendable {
     }
 
     func me(_ call: Call) async throws -> HTTPResponse {
-        guard let profile = try await DriverStore(database: app.database).find(id: call.driverID),
+        guard let profile = try await DriversStore(database: app.database).find(id: call.driverID),
               let account = try await identity.account(call.driverID)
         else { throw AppError.notFound("no driver profile for this account") }
         return try .json(DriverDTO(profile, email: account.email, testClockID: account.testClockID))

@@ -3,7 +3,7 @@ import Postgres
 
 /// Owns every SQL statement against the `jobs` schema. Times here are the database's (real
 /// time): leases and recurring slots are about processes, not any driver's clock.
-struct JobStore: Sendable {
+struct JobsStore: Sendable {
     let database: any PostgresQueryable
     let queue: String
 

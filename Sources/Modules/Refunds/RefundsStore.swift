@@ -4,7 +4,7 @@ import Postgres
 import Rating
 
 /// Owns every SQL statement against the `refunds` schema.
-struct RefundStore: Sendable {
+struct RefundsStore: Sendable {
     let database: any PostgresQueryable
 
     func insert(id: UUID, driverID: UUID, subjectID: UUID, paymentID: UUID?, amount: Int64, destination: String,

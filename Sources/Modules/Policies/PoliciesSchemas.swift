@@ -2,7 +2,7 @@ public import AppKernel
 import Payments
 
 /// The JSON the policies module speaks.
-public enum PolicySchemas {
+public enum PoliciesSchemas {
     static let bind = Schema.object(
         .required("quote_id", .uuid),
         .optional("payment_method_id", Schema.uuid.orNull, "hourly blocks only: pay by this card (else from the wallet)"))
@@ -29,5 +29,5 @@ public enum PolicySchemas {
         .required("created_at", .dateTime),
         .required("cancelled_at", Schema.dateTime.orNull),
         .required("paid_at", Schema.dateTime.orNull, "when a block's payment succeeded; null for PAYG and unpaid blocks"),
-        .required("payment", PaymentSchemas.payment.ref.orNull, "the card payment while it waits for SCA")))
+        .required("payment", PaymentsSchemas.payment.ref.orNull, "the card payment while it waits for SCA")))
 }

@@ -52,11 +52,11 @@ public final class JobQueue: Sendable {
     @discardableResult
     public func enqueue(_ kind: String, payload: PostgresJSON = PostgresJSON(text: "{}"), uniqueKey: String? = nil,
                         runAt: Date? = nil, maxAttempts: Int = 10, on database: any PostgresQueryable) async throws -> Bool {
-        try await JobStore(database: database, queue: name)
+        try await JobsStore(database: database, queue: name)
             .insert(kind: kind, payload: payload, uniqueKey: uniqueKey, runAt: runAt, maxAttempts: maxAttempts)
     }
 
-    private var store: JobStore { JobStore(database: database, queue: name) }
+    private var store: JobsStore { JobsStore(database: database, queue: name) }
 
     /// Claims the next due job (or one whose worker's lease ran out) for `worker`, among the
     /// kinds this process has handlers for (so an older build never claims a newer kind).

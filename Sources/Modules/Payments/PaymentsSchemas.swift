@@ -1,7 +1,7 @@
 public import AppKernel
 
 /// The JSON the payments module speaks.
-public enum PaymentSchemas {
+public enum PaymentsSchemas {
     static let newCard = Schema.object(
         .required("token", .text(maxLength: 200), "a card token from the processor (sandbox: tok_visa, tok_sca_required, tok_declined, tok_insufficient_funds)"))
 

@@ -3,9 +3,9 @@ import Foundation
 import HTTPServer
 
 /// `GET /v1/notifications` (the in-app feed) and `POST /v1/notifications/{id}/read`.
-struct NotificationRoutes: Sendable {
+struct NotificationsRoutes: Sendable {
     let app: AppContext
-    var store: NotificationStore { NotificationStore(database: app.database) }
+    var store: NotificationsStore { NotificationsStore(database: app.database) }
 
     static let notification = SchemaComponent("Notification", description: "Something we told the driver", .object(
         .required("id", .uuid),

@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 
 /// The readiness check's statements: one round trip each, under the check's deadline.
-struct HealthStore: Sendable {
+struct OpsHealthStore: Sendable {
     let database: any PostgresQueryable
 
     func ping(timeout: Duration) async throws {

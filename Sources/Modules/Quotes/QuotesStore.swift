@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `quotes` schema.
-struct QuoteStore: Sendable {
+struct QuotesStore: Sendable {
     let database: any PostgresQueryable
 
     func insert(_ quote: Quote) async throws {

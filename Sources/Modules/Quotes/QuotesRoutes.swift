@@ -8,7 +8,7 @@ import Underwriting
 import Vehicles
 
 /// `POST /v1/quotes` and `GET /v1/quotes/{id}`.
-struct QuoteRoutes: Sendable {
+struct QuotesRoutes: Sendable {
     let app: AppContext
     let identity: Identity
 
@@ -21,13 +21,13 @@ struct QuoteRoutes: Sendable {
         let routes = self
         return [
             Endpoint(.post, "/v1/quotes", id: "createQuote", "Get a quote: underwritten and priced", tag: "quotes", access: .driver,
-                     body: .json(QuoteSchemas.newQuote), bodyLimit: 16 * 1024,
-                     responses: [.json(201, "The quote", QuoteSchemas.quote.ref),
+                     body: .json(QuotesSchemas.newQuote), bodyLimit: 16 * 1024,
+                     responses: [.json(201, "The quote", QuotesSchemas.quote.ref),
                                  .problem(404, "No such vehicle of yours"),
                                  .problem(422, "Invalid fields, or declined (type ends /declined, every reason in `reasons`)")],
                      handler: { try await routes.create($0) }),
             Endpoint(.get, "/v1/quotes/{id}", id: "getQuote", "One quote", tag: "quotes", access: .driver,
-                     responses: [.json(200, "The quote", QuoteSchemas.quote.ref)],
+                     responses: [.json(200, "The quote", QuotesSchemas.quote.ref)],
                      handler: { try await routes.show($0) }),
         ]
     }
@@ -84,13 +84,13 @@ struct QuoteRoutes: Sendable {
             at: now)
         let quote = Quote(id: UUID(), driverID: call.driverID, vehicleID: vehicle.id, product: product, usage: usage,
                           hours: hours, startsAt: startsAt, price: price, underwritingVersion: underwritingVersion, now: now)
-        try await QuoteStore(database: app.database).insert(quote)
+        try await QuotesStore(database: app.database).insert(quote)
         return try .json(QuoteDTO(quote, now: now), status: .created)
     }
 
     func show(_ call: Call) async throws -> HTTPResponse {
         let id = try call.id()
-        guard let quote = try await QuoteStore(database: app.database).find(id: id, driverID: call.driverID) else {
+        guard let quote = try await QuotesStore(database: app.database).find(id: id, driverID: call.driverID) else {
             throw AppError.notFound("no quote \(id.uuidString.lowercased())")
         }
         return try .json(QuoteDTO(quote, now: call.now))

@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `documents` schema.
-struct DocumentStore: Sendable {
+struct DocumentsStore: Sendable {
     let database: any PostgresQueryable
 
     /// Stores a document once; the same subject, kind, period, format and revision again keeps the first.

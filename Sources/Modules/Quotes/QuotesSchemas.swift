@@ -1,7 +1,7 @@
 public import AppKernel
 
 /// The JSON the quotes module speaks.
-public enum QuoteSchemas {
+public enum QuotesSchemas {
     static let newQuote = Schema.object(
         .required("vehicle_id", .uuid),
         .required("product", .oneOf(Product.self)),

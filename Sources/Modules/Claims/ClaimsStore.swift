@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Owns every SQL statement against the `claims` schema.
-struct ClaimStore: Sendable {
+struct ClaimsStore: Sendable {
     let database: any PostgresQueryable
 
     /// Inserts the claim; nil when `reference` is taken (the caller draws another).

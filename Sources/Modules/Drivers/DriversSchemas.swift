@@ -1,7 +1,7 @@
 public import AppKernel
 
 /// The JSON the drivers module speaks.
-public enum DriverSchemas {
+public enum DriversSchemas {
     static let signUp = Schema.object(
         .required("email", .text(maxLength: 254, pattern: UKFormats.emailPattern, mismatch: "must be a valid email address")),
         .required("password", .string(.init(minLength: 10, maxLength: 128)), "10 to 128 characters"),
