@@ -15,7 +15,8 @@ public final class Application: HTTPResponder {
     /// Every declared endpoint, in registration order (for the OpenAPI document).
     public let endpoints: [Endpoint]
     /// The OpenAPI document served at `/openapi.json` (and rendered into docs/api.md).
-    public let openAPIDocument: JSONValue
+    public var openAPIDocument: JSONValue { document.value }
+    private let document: DocumentBox
     private let authenticators: [Access: any Authenticator]
     private let requestIDs = RequestIDGenerator()
     private let checksResponses: Bool
@@ -48,14 +49,14 @@ public final class Application: HTTPResponder {
             endpoints += module.endpoints
         }
         // The OpenAPI document describes every endpoint, itself included; built once.
+        // Built on first use (a request for it, or docs generation), not at every start-up.
         let document = DocumentBox()
         endpoints.append(Endpoint(
             .get, "/openapi.json", id: "openAPI", "This API's OpenAPI 3.1 document, generated from the endpoints the server runs",
             tag: "ops", access: .anyone, responses: [ResponseSpec(200, "OpenAPI 3.1", .media(["application/json"]))],
             handler: { _ in HTTPResponse(status: .ok, contentType: "application/json", body: document.bytes) }))
-        let openAPIDocument = OpenAPI.document(Self.info, endpoints: endpoints)
-        document.bytes = (try? JSON.encode(openAPIDocument)) ?? []
-        self.openAPIDocument = openAPIDocument
+        document.prepare { [endpoints] in OpenAPI.document(Self.info, endpoints: endpoints) }
+        self.document = document
         var router = Router<Routed>()
         for endpoint in endpoints {
             precondition(endpoint.access == .anyone || authenticators[endpoint.access] != nil,
@@ -343,8 +344,33 @@ extension Application {
 }
 
 /// Written once while the application is built, then only read.
-private final class DocumentBox: @unchecked Sendable {
-    var bytes: [UInt8] = []
+/// The OpenAPI document, built once on first use. The builder is handed over after the
+/// endpoint that serves the document exists (it describes itself too).
+private final class DocumentBox: Sendable {
+    private enum State {
+        case waiting(@Sendable () -> JSONValue)
+        case built(value: JSONValue, bytes: [UInt8])
+    }
+    private let state = Mutex<State>(.waiting({ .null }))
+
+    func prepare(_ build: @escaping @Sendable () -> JSONValue) { state.withLock { $0 = .waiting(build) } }
+
+    private var built: (value: JSONValue, bytes: [UInt8]) {
+        state.withLock { state in
+            switch state {
+            case .built(let value, let bytes):
+                return (value, bytes)
+            case .waiting(let build):
+                let value = build()
+                let bytes = (try? JSON.encode(value)) ?? []
+                state = .built(value: value, bytes: bytes)
+                return (value, bytes)
+            }
+        }
+    }
+
+    var value: JSONValue { built.value }
+    var bytes: [UInt8] { built.bytes }
 }
 
 /// Request ids: the caller's `X-Request-ID` when it is sane (a load balancer's trace id), else a

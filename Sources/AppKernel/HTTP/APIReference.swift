@@ -215,7 +215,7 @@ public enum APIReference {
                 case let (minimum?, nil): rules.append("≥ \(minimum) chars")
                 default: break
                 }
-                if let pattern = schema["pattern"]?.text { rules.append("pattern `\(pattern)`") }
+                if let pattern = schema["pattern"]?.text { rules.append(OpenAPI.describe(pattern: pattern) ?? "pattern `\(pattern)`") }
                 if !rules.isEmpty { text += " (" + rules.joined(separator: ", ") + ")" }
             }
         case "integer":

@@ -128,6 +128,23 @@ public enum OpenAPI {
         return "^[\(space)]*(?:\(inner))[\(space)]*$"
     }
 
+    /// The generated text patterns in words, for the Markdown reference; nil for a field's own.
+    static func describe(pattern: String) -> String? {
+        for multiline in [false, true] {
+            for visible in [false, true] {
+                let rules = Schema.StringRules(minLength: visible ? 1 : nil, trimmed: visible, multiline: multiline)
+                guard textPattern(rules) == pattern else { continue }
+                return (multiline ? "line breaks and tabs allowed, no other control characters" : "no control characters")
+                    + (visible ? ", not blank" : "")
+            }
+        }
+        let prefix = "^[\(space)]*(?:", suffix = ")[\(space)]*$"
+        if pattern.hasPrefix(prefix), pattern.hasSuffix(suffix) {
+            return "pattern `^\(pattern.dropFirst(prefix.count).dropLast(suffix.count))$`, surrounding spaces ignored"
+        }
+        return nil
+    }
+
     static func textPattern(_ rules: Schema.StringRules) -> String {
         let refused = rules.multiline ? controlButBreaks : control
         guard rules.trimmed, (rules.minLength ?? 0) > 0 else { return "^[^\(refused)]*$" }
