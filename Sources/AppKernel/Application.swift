@@ -54,7 +54,8 @@ public final class Application: HTTPResponder {
         endpoints.append(Endpoint(
             .get, "/openapi.json", id: "openAPI", "This API's OpenAPI 3.1 document, generated from the endpoints the server runs",
             tag: "ops", access: .anyone, responses: [ResponseSpec(200, "OpenAPI 3.1", .media(["application/json"]))],
-            handler: { _ in HTTPResponse(status: .ok, contentType: "application/json", body: document.bytes) }))
+            // Weak: the document's builder holds the endpoints, this handler among them.
+            handler: { [weak document] _ in HTTPResponse(status: .ok, contentType: "application/json", body: document?.bytes ?? []) }))
         document.prepare { [endpoints] in OpenAPI.document(Self.info, endpoints: endpoints) }
         self.document = document
         var router = Router<Routed>()
@@ -316,6 +317,13 @@ public final class Application: HTTPResponder {
             if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
             return ProblemDetails.response(for: error, requestID: requestID)
         }
+        if let error = error as? PostgresError, error.code == .checkViolation, let constraint = error.constraint {
+            // A table CHECK caught a value validation let through: our miss, logged as one, but
+            // the client's input all the same (a trigger's RAISE has no constraint: still a 500).
+            logger.error("validation missed a CHECK", metadata: ["constraint": "\(constraint)", "error": "\(error)"])
+            let field = error.column.map { [FieldError(field: $0, message: "is not acceptable")] } ?? []
+            return ProblemDetails.response(for: AppError.invalid("a value is not acceptable", fields: field), requestID: requestID)
+        }
         if let error = error as? PostgresError, error.code == .invalidParameter {
             // Input that slipped past validation but cannot be stored: the client's fault, not ours.
             logger.warning("unstorable input", metadata: ["error": "\(error)"])
@@ -345,7 +353,8 @@ extension Application {
 
 /// Written once while the application is built, then only read.
 /// The OpenAPI document, built once on first use. The builder is handed over after the
-/// endpoint that serves the document exists (it describes itself too).
+/// endpoint that serves the document exists (it describes itself too). It runs outside the
+/// lock (two first requests may both build; one result is kept) and is dropped once built.
 private final class DocumentBox: Sendable {
     private enum State {
         case waiting(@Sendable () -> JSONValue)
@@ -356,16 +365,18 @@ private final class DocumentBox: Sendable {
     func prepare(_ build: @escaping @Sendable () -> JSONValue) { state.withLock { $0 = .waiting(build) } }
 
     private var built: (value: JSONValue, bytes: [UInt8]) {
-        state.withLock { state in
-            switch state {
-            case .built(let value, let bytes):
-                return (value, bytes)
-            case .waiting(let build):
-                let value = build()
-                let bytes = (try? JSON.encode(value)) ?? []
-                state = .built(value: value, bytes: bytes)
-                return (value, bytes)
-            }
+        let build: @Sendable () -> JSONValue
+        switch state.withLock({ $0 }) {
+        case .built(let value, let bytes): return (value, bytes)
+        case .waiting(let builder): build = builder
+        }
+        let value = build()
+        // JSONValue always encodes (its numbers are finite by construction); never serve nothing.
+        let bytes = (try? JSON.encode(value)) ?? Array(#"{"openapi":"3.1.0"}"#.utf8)
+        return state.withLock { state in
+            if case .built(let kept, let keptBytes) = state { return (kept, keptBytes) }
+            state = .built(value: value, bytes: bytes)
+            return (value, bytes)
         }
     }
 

@@ -6,7 +6,8 @@ import Postgres
 
 /// `hourglass api-reference`: writes the OpenAPI document and its Markdown rendering from the
 /// endpoints this build installs (sandbox mode, so the sandbox-only routes are listed too).
-/// Nothing connects to the database or listens for clients.
+/// Nothing connects to the database or serves clients (the in-process sandbox card processor
+/// it builds listens on loopback for the moment it runs).
 struct APIReferenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api-reference",

@@ -25,7 +25,7 @@ struct MigrateCommand: AsyncParsableCommand {
                 print("database version \(state.currentVersion); \(state.applied.count) applied, \(state.pending.count) pending")
                 for migration in state.pending { print("pending \(migration.fileName)") }
             } else {
-                try await Startup.migrate(migrations, on: connection, runtimeRole: config.runtimeRole)
+                try await Startup.migrate(migrations, on: connection, runtimeRole: config.runtimeRole, environment: config.environment)
             }
         } catch let error as MigrationError {
             Startup.printError("hourglass: \(error)")

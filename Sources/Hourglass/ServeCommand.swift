@@ -85,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
             let owner = try await Startup.connectAsOwner(config)
             defer { owner.closeSoon() }
             do {
-                try await Startup.migrate(migrations, on: owner, runtimeRole: config.runtimeRole)
+                try await Startup.migrate(migrations, on: owner, runtimeRole: config.runtimeRole, environment: config.environment)
             } catch let error as MigrationError {
                 Startup.printError("hourglass: \(error)")
                 throw ExitCode.failure
@@ -107,15 +107,7 @@ struct ServeCommand: AsyncParsableCommand {
             Startup.printError("hourglass: \(error)")
             throw ExitCode.failure
         }
-        if try await Startup.canChangeSchema(connection) {
-            let message = "DATABASE_URL connects as a role that can change the schema (its owner or a superuser); "
-                + "the server should run as the runtime role (\(config.runtimeRole)), and only `hourglass migrate` as the owner"
-            guard config.environment.isSandbox else {
-                Startup.printError("hourglass: \(message)")
-                throw ExitCode(78)
-            }
-            Startup.printError("hourglass: warning: \(message)")
-        }
+        try await Startup.checkRuntimeRole(config, on: connection)
     }
 }
 

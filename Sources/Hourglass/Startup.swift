@@ -61,10 +61,11 @@ enum Startup {
         }
     }
 
-    /// Applies pending migrations, printing each one.
     /// Applies pending migrations (as the schema owner), then grants the runtime role what it
-    /// may do: rows, never schema, never rewriting history (migration 0030).
-    static func migrate(_ migrations: [Migration], on connection: PostgresConnection, runtimeRole: String) async throws {
+    /// may do: rows, never schema, never rewriting history (migration 0030). In production a
+    /// missing runtime role is an error: the server would have no safe role to run as.
+    static func migrate(_ migrations: [Migration], on connection: PostgresConnection, runtimeRole: String,
+                        environment: AppEnvironment) async throws {
         let applied = try await Migrator(migrations: migrations).migrate(on: connection) { migration, elapsed in
             print("applied \(migration.fileName) in \(elapsed.formatted(.units(allowed: [.milliseconds])))")
         }
@@ -74,18 +75,55 @@ enum Startup {
         if exists, !isSelf {
             _ = try await connection.query("SELECT kernel.grant_runtime_privileges(\(runtimeRole))")
             print("granted \(runtimeRole) row access (no schema changes, append-only history)")
-        } else if !exists {
+        } else if environment == .production {
+            printError(isSelf
+                ? "hourglass: MIGRATION_DATABASE_URL connects as the runtime role \(runtimeRole); migrate as the schema owner"
+                : "hourglass: no role \(runtimeRole) (DATABASE_RUNTIME_ROLE): create it, e.g. CREATE ROLE \(runtimeRole) LOGIN PASSWORD '…', and migrate again")
+            throw ExitCode(78)
+        } else {
             print("note: no role \(runtimeRole); the server runs with the owner's rights until one exists (see README)")
         }
     }
 
-    /// Whether this connection's role could alter or drop what migrations made: a superuser,
-    /// or the owner of the schema the migrations table lives beside (`ledger`).
-    static func canChangeSchema(_ connection: PostgresConnection) async throws -> Bool {
-        try await connection.queryValue("""
-            SELECT r.rolsuper OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = 'ledger' AND n.nspowner = r.oid)
-            FROM pg_roles r WHERE r.rolname = current_user
-            """, as: Bool.self)
+    /// What this connection's role could do to the schema that the runtime role must not, in
+    /// words, or nil when it can do none of it: be a superuser, create roles (and so grant
+    /// itself anything), own or be a member of the owner of the database, of a schema or of a
+    /// table (membership inherits or can SET ROLE to the owner's rights), create objects in any
+    /// schema, or switch triggers off through session_replication_role.
+    static func schemaPowers(_ connection: PostgresConnection) async throws -> String? {
+        let powers = try await connection.queryValue("""
+            SELECT concat_ws(', ',
+                CASE WHEN r.rolsuper THEN 'is a superuser' END,
+                CASE WHEN r.rolcreaterole THEN 'may create roles' END,
+                CASE WHEN pg_has_role(current_user, d.datdba, 'MEMBER') THEN 'owns the database' END,
+                (SELECT 'owns schema ' || min(n.nspname) FROM pg_namespace n
+                 WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND n.nspname <> 'public'
+                   AND pg_has_role(current_user, n.nspowner, 'MEMBER')),
+                (SELECT 'owns table ' || min(c.oid::regclass::text) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                   AND pg_has_role(current_user, c.relowner, 'MEMBER')),
+                (SELECT 'may create in schema ' || min(n.nspname) FROM pg_namespace n
+                 WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                   AND has_schema_privilege(current_user, n.oid, 'CREATE')),
+                CASE WHEN has_parameter_privilege(current_user, 'session_replication_role', 'SET')
+                     THEN 'may switch triggers off (session_replication_role)' END)
+            FROM pg_roles r, pg_database d
+            WHERE r.rolname = current_user AND d.datname = current_database()
+            """, as: String.self)
+        return powers.isEmpty ? nil : powers
+    }
+
+    /// Serving and job workers run as the runtime role: in production a role with any power
+    /// over the schema is refused (fail closed); in development and test it is a warning.
+    static func checkRuntimeRole(_ config: AppConfig, on connection: PostgresConnection) async throws {
+        guard let powers = try await schemaPowers(connection) else { return }
+        let message = "DATABASE_URL connects as a role that can change the schema (it \(powers)); "
+            + "run the server as the runtime role (\(config.runtimeRole)), and only `hourglass migrate` as the owner"
+        guard config.environment.isSandbox else {
+            printError("hourglass: \(message)")
+            throw ExitCode(78)
+        }
+        printError("hourglass: warning: \(message)")
     }
 
     /// A connection as the schema owner (for migrations).

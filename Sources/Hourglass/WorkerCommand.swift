@@ -20,6 +20,9 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try Startup.loadConfig(options)
         let logger = Startup.makeLogger(config)
+        let connection = try await Startup.connect(config)
+        try await Startup.checkRuntimeRole(config, on: connection)
+        connection.closeSoon()
         let pool = PostgresPool(configuration: Startup.databaseConfiguration(config),
                                 options: .init(maxConnections: max(2, count + 1), acquireTimeout: config.databaseAcquireTimeout))
         let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)

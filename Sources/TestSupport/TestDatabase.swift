@@ -22,7 +22,6 @@ public enum TestDatabase {
     /// Lets the runtime role (the one tests run as) use a table the owner just made.
     public static func grantRows(on table: String) async throws {
         guard ownerURL != url else { return }
-        try await ownerPool.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON \(unsafeRaw: table) TO CURRENT_USER")
         let runtime = URLComponents(string: url)?.user ?? "hourglass_app"
         try await ownerPool.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON \(unsafeRaw: table) TO \(unsafeRaw: runtime)")
     }

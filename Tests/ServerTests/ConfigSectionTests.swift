@@ -2,6 +2,7 @@ import AppKernel
 import Foundation
 @testable import Hourglass
 import Payments
+import Postgres
 import TestSupport
 import Testing
 import WorkProviders
@@ -97,6 +98,21 @@ struct ConfigSectionTests {
         let asOwner = try await serve(environment)
         #expect(asOwner.exitStatus == 78)
         #expect(asOwner.output.contains("can change the schema"))
+
+        // A role that is a member of the owner has the owner's rights (inherited or by SET ROLE).
+        try await TestDatabase.ownerPool.execute("""
+            DO $$ BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hourglass_member') THEN CREATE ROLE hourglass_member LOGIN; END IF;
+            END $$
+            """)
+        let owner = try await TestDatabase.ownerPool.queryValue("SELECT current_user::text", as: String.self)
+        try await TestDatabase.ownerPool.execute("GRANT \(unsafeRaw: owner) TO hourglass_member")
+        var member = URLComponents(string: TestDatabase.url)!
+        member.user = "hourglass_member"
+        environment["DATABASE_URL"] = member.string!
+        let asMember = try await serve(environment)
+        #expect(asMember.exitStatus == 78, "\(asMember.output)")
+        #expect(asMember.output.contains("owns schema"), "\(asMember.output)")
 
         environment["DATABASE_URL"] = TestDatabase.url
         let asRuntimeRole = try await serve(environment)

@@ -166,12 +166,30 @@ struct MoneyStorm {
             "TRUNCATE kernel.idempotency_keys",
             "INSERT INTO public.schema_migrations (version, name, sha256) VALUES (9999, 'x', 'y')",
             "SET session_replication_role = replica",
+            // Derived and reference data: balances come only from entries, rates from migrations.
+            "UPDATE ledger.balance_shards SET balance = balance + 100000",
+            "INSERT INTO rating.rate_tables (version) VALUES (999)",
+            "DELETE FROM underwriting.rules",
+            "SELECT kernel.grant_runtime_privileges('hourglass_app')",
         ] {
-            await #expect(throws: PostgresError.self, "\(statement)") {
+            // Refused for want of the right (42501), not for some other reason.
+            let error = await #expect(throws: PostgresError.self, "\(statement)") {
                 try await TestDatabase.pool.withTransaction { transaction in try await transaction.execute(statement) }
             }
+            #expect(error?.sqlState == "42501", "\(statement): \(error?.message ?? "")")
         }
         // Rows it may read and write.
         #expect(try await TestDatabase.pool.queryValue("SELECT count(*) >= 0 FROM ledger.entries", as: Bool.self))
+    }
+
+    /// Granting starts from nothing: a right given by hand earlier (here TRUNCATE, which skips
+    /// row triggers) is gone after the next migrate.
+    @Test func grantsAreReappliedFromNothing() async throws {
+        guard TestDatabase.ownerURL != TestDatabase.url else { return }
+        try await TestDatabase.ownerPool.execute("GRANT ALL ON cover.sessions TO hourglass_app")
+        #expect(try await TestDatabase.pool.queryValue("SELECT has_table_privilege('cover.sessions', 'TRUNCATE')", as: Bool.self))
+        _ = try await TestDatabase.ownerPool.query("SELECT kernel.grant_runtime_privileges('hourglass_app')")
+        #expect(try await !TestDatabase.pool.queryValue("SELECT has_table_privilege('cover.sessions', 'TRUNCATE')", as: Bool.self))
+        #expect(try await TestDatabase.pool.queryValue("SELECT has_table_privilege('cover.sessions', 'INSERT')", as: Bool.self))
     }
 }

@@ -113,12 +113,13 @@ public enum OpenAPI {
         return .object(operation)
     }
 
-    /// Characters no request text may hold (Unicode category Cc), and those that also count
-    /// as the whitespace trimmed from text fields (Swift's whitespacesAndNewlines), as regex
-    /// classes, so the document states the rules `SchemaCheck` applies to every input string.
+    /// Characters no request text may hold (Unicode category Cc), and the whitespace trimmed
+    /// from text fields (Swift's whitespacesAndNewlines: Z*, tab to carriage return, U+0085),
+    /// as regex classes, so the document states the rules `SchemaCheck` applies to input.
     static let control = "\\u0000-\\u001F\\u007F-\\u009F"
-    static let space = "\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
     static let controlButBreaks = "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F"
+    static let space = "\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+
     /// A trimmed field's pattern applies after surrounding space is dropped: the document says
     /// that space may be there.
     static func surroundedBySpace(_ pattern: String) -> String {
@@ -128,28 +129,31 @@ public enum OpenAPI {
         return "^[\(space)]*(?:\(inner))[\(space)]*$"
     }
 
+    /// The rules of free text: no control characters (but line breaks and tabs where it is
+    /// multiline); trimmed text may have space around it and needs a visible character.
+    static func textPattern(_ rules: Schema.StringRules) -> String {
+        let inner = "[^\(rules.multiline ? controlButBreaks : control)]"
+        guard rules.trimmed else { return "^\(inner)*$" }
+        let visible = "[^\(control)\(space)]"
+        let body = "\(visible)(?:\(inner)*\(visible))?"
+        return (rules.minLength ?? 0) > 0 ? "^[\(space)]*\(body)[\(space)]*$" : "^[\(space)]*(?:\(body))?[\(space)]*$"
+    }
+
     /// The generated text patterns in words, for the Markdown reference; nil for a field's own.
     static func describe(pattern: String) -> String? {
         for multiline in [false, true] {
-            for visible in [false, true] {
-                let rules = Schema.StringRules(minLength: visible ? 1 : nil, trimmed: visible, multiline: multiline)
+            for trimmed in [false, true] {
+                let rules = Schema.StringRules(minLength: trimmed ? 1 : nil, trimmed: trimmed, multiline: multiline)
                 guard textPattern(rules) == pattern else { continue }
                 return (multiline ? "line breaks and tabs allowed, no other control characters" : "no control characters")
-                    + (visible ? ", not blank" : "")
+                    + (trimmed ? ", not blank, surrounding space ignored" : "")
             }
         }
         let prefix = "^[\(space)]*(?:", suffix = ")[\(space)]*$"
         if pattern.hasPrefix(prefix), pattern.hasSuffix(suffix) {
-            return "pattern `^\(pattern.dropFirst(prefix.count).dropLast(suffix.count))$`, surrounding spaces ignored"
+            return "pattern `^\(pattern.dropFirst(prefix.count).dropLast(suffix.count))$`, surrounding space ignored"
         }
         return nil
-    }
-
-    static func textPattern(_ rules: Schema.StringRules) -> String {
-        let refused = rules.multiline ? controlButBreaks : control
-        guard rules.trimmed, (rules.minLength ?? 0) > 0 else { return "^[^\(refused)]*$" }
-        // At least one character that is neither refused nor trimmed away.
-        return "^[^\(refused)]*[^\(control)\(space)][^\(refused)]*$"
     }
 
     /// A schema as JSON Schema 2020-12; named ones go to `components` and are referenced.

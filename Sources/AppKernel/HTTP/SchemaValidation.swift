@@ -64,9 +64,9 @@ struct SchemaCheck {
                 return fail(value == .null ? "must not be null" : Self.expectation(of: schema))
             }
             if mode == .input, rules.trimmed {
-                // Control characters and the length limit apply to what was sent (as the
-                // document's pattern and maxLength say); only then is surrounding space dropped.
-                if text.unicodeScalars.contains(where: { Self.isRefused($0, rules) }) { return fail(Self.controlMessage(rules)) }
+                // The length limit applies to what was sent (as the document's maxLength says);
+                // then surrounding space, tabs and line breaks (a pasted or autofilled value's
+                // trailing newline) are dropped, and the control check applies to what is left.
                 if let maximum = rules.maxLength, text.unicodeScalars.count > maximum { return fail("must be at most \(maximum) characters") }
                 text = text.trimmingCharacters(in: .whitespacesAndNewlines)
             }

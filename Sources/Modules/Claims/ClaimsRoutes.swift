@@ -35,9 +35,8 @@ struct ClaimsRoutes: Sendable {
                      "Attach a photo or PDF: the raw body with its Content-Type, 10 MB at most (20 files, 50 MB per claim)",
                      tag: "claims", access: .driver, body: .bytes(Array(AttachmentKind.types).sorted()), bodyLimit: Self.maxAttachmentBytes,
                      responses: [.json(201, "The attachment", ClaimsSchemas.attachment.ref),
-                                 .problem(400, "An empty body"),
                                  .problem(409, "The claim has as many attachments as it may"),
-                                 .problem(422, "The bytes are not the type the Content-Type says")],
+                                 .problem(422, "An empty body, or bytes that are not the type the Content-Type says")],
                      handler: { try await routes.attach($0) }),
         ]
     }

@@ -38,7 +38,7 @@ struct SignUp {
             UKFormats.email(text) ?? { validation.add("email", "must be a valid email address"); return nil }()
         }
         let password = validation.required(body.password, "password").flatMap { text -> String? in
-            guard (10...128).contains(text.count) else {
+            guard (10...128).contains(text.unicodeScalars.count) else {  // as the schema counts
                 validation.add("password", "must be 10 to 128 characters")
                 return nil
             }

@@ -1,17 +1,17 @@
 /// UK formats for driver data, normalised on the way in (one canonical spelling in the database).
 enum UKFormats {
-    /// `sw1a1aa` → `SW1A 1AA`; nil unless a valid UK postcode shape (plus GIR 0AA).
+    /// `sw1a1aa` → `SW1A 1AA`; nil unless a valid UK postcode shape.
     static func postcode(_ input: String) -> String? {
         let text = input.trimmingCharacters(in: .whitespaces).uppercased()
-        if text.range(of: "^GIR *0AA$", options: .regularExpression) != nil { return "GIR 0AA" }
         guard text.range(of: "^[A-Z]{1,2}[0-9][A-Z0-9]? *[0-9][A-Z]{2}$", options: .regularExpression) != nil else { return nil }
         let compact = text.filter { $0 != " " }
         return String(compact.dropLast(3)) + " " + String(compact.suffix(3))
     }
 
     /// What `postcode` accepts, for the API document: outward code (A9, A99, AA9, AA99, A9A,
-    /// AA9A), spaces, inward code (9AA), any case; or GIR 0AA.
-    static let postcodePattern = "^(?:[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *[0-9][A-Za-z]{2}|[Gg][Ii][Rr] *0[Aa][Aa])$"
+    /// AA9A), spaces, inward code (9AA), any case. (Not GIR 0AA, a non-geographic code no
+    /// driver lives at, which the database's CHECK refuses too.)
+    static let postcodePattern = "^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *[0-9][A-Za-z]{2}$"
 
     /// The outward code (district) of a normalised postcode: `SW1A 1AA` → `SW1A`.
     static func district(of postcode: String) -> String { String(postcode.split(separator: " ")[0]) }
