@@ -40,10 +40,13 @@ public protocol AppModule: Sendable {
     func registerRoutes(on routes: RouteCollector)
     /// The credentials this module resolves for every endpoint (Identity: driver tokens).
     var authenticators: [Access: any Authenticator] { get }
+    /// Checks that may answer before any endpoint runs (maintenance mode).
+    var requestGates: [any RequestGate] { get }
 }
 
 extension AppModule {
     public var endpoints: [Endpoint] { [] }
     public var authenticators: [Access: any Authenticator] { [:] }
+    public var requestGates: [any RequestGate] { [] }
     public func registerRoutes(on routes: RouteCollector) {}
 }

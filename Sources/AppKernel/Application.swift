@@ -18,6 +18,7 @@ public final class Application: HTTPResponder {
     public var openAPIDocument: JSONValue { document.value }
     private let document: DocumentBox
     private let authenticators: [Access: any Authenticator]
+    private let gates: [any RequestGate]
     private let requestIDs = RequestIDGenerator()
     private let checksResponses: Bool
     private let clientAddresses: ClientAddressResolver
@@ -40,6 +41,7 @@ public final class Application: HTTPResponder {
         var authenticators: [Access: any Authenticator] = [:]
         for module in modules { authenticators.merge(module.authenticators) { first, _ in first } }
         self.authenticators = authenticators
+        gates = modules.flatMap(\.requestGates)
         checksResponses = context.config.environment == .test
         clientAddresses = ClientAddressResolver(trustedProxies: context.config.trustedProxies)
         let legacy = RouteCollector()
@@ -56,7 +58,7 @@ public final class Application: HTTPResponder {
             tag: "ops", access: .anyone, responses: [ResponseSpec(200, "OpenAPI 3.1", .media(["application/json"]))],
             // Weak: the document's builder holds the endpoints, this handler among them.
             handler: { [weak document] _ in HTTPResponse(status: .ok, contentType: "application/json", body: document?.bytes ?? []) }))
-        document.prepare { [endpoints] in OpenAPI.document(Self.info, endpoints: endpoints) }
+        document.prepare { [endpoints] in OpenAPI.document(Self.info, endpoints: endpoints.filter(\.documented)) }
         self.document = document
         var router = Router<Routed>()
         for endpoint in endpoints {
@@ -87,6 +89,8 @@ public final class Application: HTTPResponder {
                                headers: ["allow": allowed.map(\.rawValue).joined(separator: ", ")])
         case .found(.legacy, _, _):
             return nil
+        case .found(.endpoint(let endpoint), _, _) where endpoint.presenter != nil:
+            return nil  // pages answer their own refusals (a login redirect, an HTML page); their bodies are small
         case .found(.endpoint(let endpoint), _, _):
             if endpoint.access != .anyone, let authenticator = authenticators[endpoint.access], !authenticator.looksPresent(in: head) {
                 refusal = endpoint.access == .driver ? .unauthorized("send Authorization: Bearer <token>")
@@ -129,7 +133,8 @@ public final class Application: HTTPResponder {
     /// from elsewhere, no framing, no referrer, forms posting only back to us.
     static func addSecurityHeaders(to response: inout HTTPResponse) {
         response.headers.replaceOrAdd(name: "x-content-type-options", value: "nosniff")
-        guard response.headers["content-type"]?.hasPrefix("text/html") == true else { return }
+        guard response.headers["content-type"]?.hasPrefix("text/html") == true,
+              response.headers["content-security-policy"] == nil else { return }  // admin pages set their own
         response.headers.replaceOrAdd(name: "content-security-policy",
                                       value: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
         response.headers.replaceOrAdd(name: "x-frame-options", value: "DENY")
@@ -168,7 +173,11 @@ public final class Application: HTTPResponder {
                 case .legacy(let route): response = try await route.handler(request, requestContext)
                 }
             } catch {
-                response = errorResponse(error, requestID: requestID, logger: logger)
+                if case .endpoint(let endpoint) = routed, let presenter = endpoint.presenter {
+                    response = presenter(describe(error, requestID: requestID, logger: logger), requestContext)
+                } else {
+                    response = errorResponse(error, requestID: requestID, logger: logger)
+                }
             }
         case .methodNotAllowed(let allowed):
             response = ProblemDetails.response(
@@ -197,9 +206,20 @@ public final class Application: HTTPResponder {
     /// Authenticates, validates, runs.
     private func run(_ endpoint: Endpoint, _ request: HTTPRequest, _ initial: RequestContext) async throws -> HTTPResponse {
         var requestContext = initial
-        if endpoint.access != .anyone, let authenticator = authenticators[endpoint.access] {
+        for gate in gates {
+            if let answer = await gate.intercept(endpoint, requestContext) { return answer }
+        }
+        if endpoint.access != .anyone {
+            guard let authenticator = authenticators[endpoint.access] else { throw AppError.unauthorized("nobody may call this") }
             requestContext = try await authenticator.authenticate(request, requestContext)
         }
+        // Whatever the handler changes is recorded as done by this caller (AuditContext).
+        return try await AuditContext.acting(as: AuditContext(requestContext)) {
+            try await handle(endpoint, request, requestContext)
+        }
+    }
+
+    private func handle(_ endpoint: Endpoint, _ request: HTTPRequest, _ requestContext: RequestContext) async throws -> HTTPResponse {
         try Self.checkQuery(request.query, against: endpoint.query)
         var validated: [UInt8]?
         switch endpoint.body {
@@ -317,29 +337,38 @@ public final class Application: HTTPResponder {
             if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
             return ProblemDetails.response(for: error, requestID: requestID)
         }
+        return ProblemDetails.response(for: describe(error, requestID: requestID, logger: logger), requestID: requestID)
+    }
+
+    /// Any error as the `AppError` a client is told (logging what it must).
+    private func describe(_ error: any Error, requestID: String, logger: Logger) -> AppError {
+        if let error = error as? AppError {
+            if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
+            return error
+        }
+        if let error = error as? any ResponseError {
+            if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
+            return AppError(status: error.status, slug: error.problemSlug, detail: error.detail, fieldErrors: error.fieldErrors)
+        }
         if let error = error as? PostgresError, error.code == .checkViolation, let constraint = error.constraint {
             // A table CHECK caught a value validation let through: our miss, logged as one, but
             // the client's input all the same (a trigger's RAISE has no constraint: still a 500).
             logger.error("validation missed a CHECK", metadata: ["constraint": "\(constraint)", "error": "\(error)"])
             let field = error.column.map { [FieldError(field: $0, message: "is not acceptable")] } ?? []
-            return ProblemDetails.response(for: AppError.invalid("a value is not acceptable", fields: field), requestID: requestID)
+            return AppError.invalid("a value is not acceptable", fields: field)
         }
         if let error = error as? PostgresError, error.code == .invalidParameter {
             // Input that slipped past validation but cannot be stored: the client's fault, not ours.
             logger.warning("unstorable input", metadata: ["error": "\(error)"])
-            return ProblemDetails.response(for: AppError.invalid("the request contains a value that cannot be stored"),
-                                           requestID: requestID)
+            return AppError.invalid("the request contains a value that cannot be stored")
         }
         if let error = error as? PostgresError, [.poolTimeout, .connectionFailed, .connectionClosed, .queryTimeout, .poolClosed].contains(error.code) {
             logger.error("database unavailable", metadata: ["error": "\(error)"])
-            return ProblemDetails.response(
-                for: AppError.unavailable("the service is temporarily unavailable; retry shortly"), requestID: requestID)
+            return AppError.unavailable("the service is temporarily unavailable; retry shortly")
         }
         logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
-        return ProblemDetails.response(
-            for: AppError(status: .internalServerError, slug: "internal-error",
-                          detail: "an unexpected error occurred; quote request id \(requestID) to support"),
-            requestID: requestID)
+        return AppError(status: .internalServerError, slug: "internal-error",
+                        detail: "an unexpected error occurred; quote request id \(requestID) to support")
     }
 }
 

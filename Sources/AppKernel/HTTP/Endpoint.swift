@@ -13,6 +13,42 @@ public enum Access: String, Sendable, CaseIterable {
     case workProvider
     /// The card processor's `PSP-Signature` over the raw body.
     case cardProcessor
+    /// A member of staff: the admin session cookie, after password and second factor.
+    case staff
+}
+
+/// A member of staff, as resolved from their admin session.
+public struct StaffCaller: Sendable, Equatable {
+    public let id: UUID
+    public let email: String
+    public let name: String
+    public let role: String
+    /// What the role may do (`AdminPermission` names); deny by default.
+    public let permissions: Set<String>
+    /// The session's id as stored (a hash, never the cookie's secret).
+    public let sessionID: String
+    /// The per-session token every POST form must carry.
+    public let csrfToken: String
+    /// When the second factor was passed in this session; nil until it is (only the MFA
+    /// page itself serves such a session).
+    public let verifiedAt: Date?
+    /// The last time a TOTP code (not a recovery code) was entered: sudo mode lasts 10 minutes.
+    public let sudoAt: Date?
+
+    public init(id: UUID, email: String, name: String, role: String, permissions: Set<String>, sessionID: String, csrfToken: String,
+                verifiedAt: Date?, sudoAt: Date?) {
+        self.id = id
+        self.email = email
+        self.name = name
+        self.role = role
+        self.permissions = permissions
+        self.sessionID = sessionID
+        self.csrfToken = csrfToken
+        self.verifiedAt = verifiedAt
+        self.sudoAt = sudoAt
+    }
+
+    public func may(_ permission: String) -> Bool { permissions.contains(permission) }
 }
 
 /// Who is calling, once resolved.
@@ -21,6 +57,7 @@ public enum Caller: Sendable, Equatable {
     case driver(UUID)
     case workProvider(String)
     case cardProcessor
+    case staff(StaffCaller)
 }
 
 /// Resolves one kind of credential: returns the context with `caller` (and, for a driver on a
@@ -124,7 +161,17 @@ public struct Call: Sendable {
     public func id(_ name: String = "id") throws(AppError) -> UUID { try context.uuidParameter(name) }
 
     public var query: QueryParameters { QueryParameters(request.query) }
+
+    /// The calling member of staff. Only endpoints with `.staff` access are called with one.
+    public var staff: StaffCaller {
+        guard case .staff(let staff) = context.caller else { preconditionFailure("a staff endpoint ran without staff") }
+        return staff
+    }
 }
+
+/// Renders an error for endpoints that do not answer in problem+json (admin pages: an HTML page,
+/// or a redirect to the login page for a missing session).
+public typealias ErrorPresenter = @Sendable (AppError, RequestContext) -> HTTPResponse
 
 /// A route, declared once: served, validated, authenticated and documented from this value.
 public struct Endpoint: Sendable {
@@ -144,11 +191,16 @@ public struct Endpoint: Sendable {
     public var responses: [ResponseSpec]
     /// Schemas of path parameters that are not UUIDs (`{provider}`, `{week}`).
     public var pathSchemas: [String: Schema]
+    /// In the OpenAPI document (the REST API); admin pages are not.
+    public var documented: Bool
+    /// How its errors are shown, when not as problem+json.
+    public var presenter: ErrorPresenter?
     public let handler: Handler
 
     public init(_ method: HTTPMethod, _ path: String, id operationID: String, _ summary: String, tag: String, access: Access,
                 body: RequestBody? = nil, bodyLimit: Int = 64 * 1024, query: [QueryParameter] = [], idempotent: Bool = false,
-                pathSchemas: [String: Schema] = [:], responses: [ResponseSpec], handler: @escaping Handler) {
+                pathSchemas: [String: Schema] = [:], responses: [ResponseSpec], documented: Bool = true,
+                presenter: ErrorPresenter? = nil, handler: @escaping Handler) {
         self.method = method
         self.path = path
         self.operationID = operationID
@@ -162,6 +214,8 @@ public struct Endpoint: Sendable {
         self.idempotent = idempotent
         self.responses = responses
         self.pathSchemas = pathSchemas
+        self.documented = documented
+        self.presenter = presenter
         self.handler = handler
     }
 

@@ -52,6 +52,7 @@ public enum OpenAPI {
         case .driver: .array([.object(["bearer": .array([])])])
         case .workProvider: .array([.object(["providerSignature": .array([])])])
         case .cardProcessor: .array([.object(["processorSignature": .array([])])])
+        case .staff: .array([.object(["staffSession": .array([])])])  // admin pages are not in the document
         }
         operation["security"] = security
         var parameters: [JSONValue] = endpoint.pathParameters.map { name in
