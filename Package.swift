@@ -12,7 +12,8 @@ let swiftSettings: [SwiftSetting] = [
 /// listed above it; SwiftPM rejects cycles and `scripts/check-imports` rejects undeclared imports.
 /// Each lives in `Sources/Modules/<Name>` and owns the Postgres schema of its snake_case name.
 let domainModules: [(name: String, dependsOn: [String])] = [
-    ("Identity", []),
+    ("Audit", []),
+    ("Identity", ["Audit"]),
     ("Drivers", ["Identity"]),
     ("Vehicles", ["Identity"]),
     ("Rating", []),
@@ -32,6 +33,9 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Policies", ["Identity", "Drivers", "Vehicles", "Rating", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
     ("Cover", ["Identity", "Jobs", "Rating", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications"]),
     ("Claims", ["Identity", "Policies", "Cover"]),
+    // The admin shell: home, search, navigation. It sees the other modules only through the
+    // admin sections they contribute (AdminUI's protocol), so it depends on none of them.
+    ("Admin", ["Audit"]),
 ]
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
@@ -55,11 +59,13 @@ var targets: [Target] = [
     .target(name: "Migrations", dependencies: ["Postgres", "Cryptography", logging], swiftSettings: swiftSettings),
     .target(name: "AppKernel", dependencies: ["HTTPServer", "Postgres", "Cryptography", logging],
             swiftSettings: swiftSettings),
+    // The admin's platform: pages, permissions, layout, forms (no domain words).
+    .target(name: "AdminUI", dependencies: ["AppKernel", "HTTPServer", "Cryptography", logging], swiftSettings: swiftSettings),
     .target(name: "TestSupport", dependencies: ["AppKernel", "Postgres", "Migrations", "HTTPServer", logging],
             swiftSettings: swiftSettings),
     .executableTarget(
         name: "Hourglass",
-        dependencies: ["AppKernel", "Postgres", "Migrations", "HTTPServer", "SandboxPSP", argumentParser, logging]
+        dependencies: ["AppKernel", "AdminUI", "Postgres", "Migrations", "HTTPServer", "SandboxPSP", "Cryptography", argumentParser, logging]
             + domainModules.map { .target(name: $0.name) },
         swiftSettings: swiftSettings),
 
@@ -75,7 +81,7 @@ var targets: [Target] = [
                 swiftSettings: swiftSettings),
     // End-to-end tests run the executable's own module list (`installedModules`).
     .testTarget(name: "ServerTests",
-                dependencies: ["AppKernel", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations", "SandboxPSP", logging]
+                dependencies: ["AppKernel", "AdminUI", "Cryptography", "HTTPServer", "Postgres", "TestSupport", "Hourglass", "Migrations", "SandboxPSP", logging]
                     + domainModules.map { .target(name: $0.name) },
                 swiftSettings: swiftSettings),
 ]
@@ -83,7 +89,7 @@ var targets: [Target] = [
 for module in domainModules {
     targets.append(.target(
         name: module.name,
-        dependencies: ["AppKernel", "HTTPServer", "Postgres", "Cryptography", logging] + module.dependsOn.map { .target(name: $0) },
+        dependencies: ["AppKernel", "AdminUI", "HTTPServer", "Postgres", "Cryptography", logging] + module.dependsOn.map { .target(name: $0) },
         path: "Sources/Modules/\(module.name)",
         swiftSettings: swiftSettings))
 }

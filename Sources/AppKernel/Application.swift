@@ -174,7 +174,7 @@ public final class Application: HTTPResponder {
                 }
             } catch {
                 if case .endpoint(let endpoint) = routed, let presenter = endpoint.presenter {
-                    response = presenter(describe(error, requestID: requestID, logger: logger), requestContext)
+                    response = presenter(describe(error, requestID: requestID, logger: logger), request, requestContext)
                 } else {
                     response = errorResponse(error, requestID: requestID, logger: logger)
                 }

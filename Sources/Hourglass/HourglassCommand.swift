@@ -11,6 +11,6 @@ struct HourglassCommand: AsyncParsableCommand {
             in that order (see README.md for every key).
             """,
         subcommands: [ServeCommand.self, MigrateCommand.self, SeedCommand.self, WorkerCommand.self, PSPSandboxCommand.self, GrantPromoCommand.self,
-                      APIReferenceCommand.self],
+                      APIReferenceCommand.self, StaffCommand.self],
         defaultSubcommand: nil)
 }

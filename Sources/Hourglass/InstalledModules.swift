@@ -1,4 +1,7 @@
+import Admin
+import AdminUI
 import AppKernel
+import Audit
 import Billing
 import Claims
 import Cover
@@ -24,6 +27,7 @@ import WorkProviders
 /// APIs they share built once here. What happens *between* modules is `Reactions.wire`.
 func installedModules(_ app: AppContext, services: Services) throws -> [any AppModule] {
     let identity = Identity(app: app)
+    let staff = StaffDirectory(app: app)
     let payments = Payments(app: app, gateway: services.gateway, outcomes: services.paymentOutcomes)
     let wallet = Wallet(app: app, payments: payments, jobs: services.jobs)
     let refunds = Refunds(app: app, wallet: wallet)
@@ -38,11 +42,12 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
               policies: policies, policyEndings: policyEndings, cover: cover, coverModule: coverModule, notices: notices,
               paymentsConfig: try app.config.section(PaymentsConfig.self)).wire()
 
-    return [
+    var modules: [any AppModule] = [
+        AuditModule(app: app),
         JobsModule(),
         OpsHealthModule(app: app, config: try app.config.section(OpsHealthConfig.self), jobs: services.jobs),
         TestClocksModule(app: app, dueWork: services.dueWork),
-        IdentityModule(identity: identity),
+        IdentityModule(identity: identity, staff: staff),
         LedgerModule(),
         DocumentsModule(),
         RatingModule(),
@@ -61,4 +66,7 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
         NotificationsModule(app: app),
         SandboxBankModule(psp: app.config.environment.isSandbox ? services.sandboxPSP : nil),
     ]
+    // The admin shell mounts what every module contributes to it, in the order above.
+    modules.append(AdminModule(app: app, sections: modules.compactMap { ($0 as? any AdminContributing)?.adminSection }))
+    return modules
 }

@@ -24,7 +24,8 @@ import Testing
         let services = try Services.make(app.config, logger: app.logger, database: TestDatabase.pool)
         let application = Application(context: app, modules: try installedModules(app, services: services))
         defer { Task { await services.stop() } }
-        let routed = Set(application.router.routes.map { "\($0.method.rawValue) \($0.pattern)" })
+        // Admin pages are HTML for staff, not the API: the only routes left out of the document.
+        let routed = Set(application.router.routes.filter { !$0.pattern.hasPrefix("/admin") }.map { "\($0.method.rawValue) \($0.pattern)" })
         #expect(routed.subtracting(documented).isEmpty, "undocumented routes: \(routed.subtracting(documented).sorted())")
         #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")
 

@@ -171,7 +171,7 @@ public struct Call: Sendable {
 
 /// Renders an error for endpoints that do not answer in problem+json (admin pages: an HTML page,
 /// or a redirect to the login page for a missing session).
-public typealias ErrorPresenter = @Sendable (AppError, RequestContext) -> HTTPResponse
+public typealias ErrorPresenter = @Sendable (AppError, HTTPRequest, RequestContext) -> HTTPResponse
 
 /// A route, declared once: served, validated, authenticated and documented from this value.
 public struct Endpoint: Sendable {

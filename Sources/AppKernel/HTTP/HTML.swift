@@ -7,6 +7,10 @@ public struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConv
     public init(stringInterpolation: StringInterpolation) { text = stringInterpolation.text }
     public var description: String { text }
 
+    /// Markup followed by markup (both already safe).
+    public static func + (left: HTML, right: HTML) -> HTML { HTML(stringLiteral: left.text + right.text) }
+    public static func += (left: inout HTML, right: HTML) { left.text += right.text }
+
     public static func escape(_ value: String) -> String {
         var out = ""
         out.reserveCapacity(value.utf8.count)

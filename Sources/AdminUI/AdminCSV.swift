@@ -1,0 +1,17 @@
+/// CSV (RFC 4180) for exports: every field quoted when it must be, and a field that a
+/// spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return) prefixed with
+/// `'` (OWASP's CSV injection advice).
+public enum AdminCSV {
+    public static func render(header: [String], rows: [[String]]) -> String {
+        ([header] + rows).map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func field(_ value: String) -> String {
+        var text = value
+        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+import Foundation

@@ -1,0 +1,23 @@
+import Foundation
+public import AdminUI
+
+/// OPS.md's roles and what each may do, deny by default. Actions on money, cover and claims
+/// (issue #12) add their own permissions to these sets.
+public enum StaffRole: String, Sendable, CaseIterable, Codable {
+    case support, seniorOps = "senior_ops", finance, claims, pricing, engineer, admin
+
+    public var permissions: Set<AdminPermission> {
+        switch self {
+        case .support: [.signedIn, .read, .revealPII]
+        case .seniorOps: [.signedIn, .read, .revealPII, .audit, .export]
+        case .finance: [.signedIn, .read, .audit, .export]
+        case .claims: [.signedIn, .read, .revealPII]
+        case .pricing: [.signedIn, .read]
+        case .engineer: [.signedIn, .read, .audit, .jobs, .flags, .maintenance]
+        // Staff and roles only: no driver, money or cover pages.
+        case .admin: [.signedIn, .staff, .audit]
+        }
+    }
+
+    public var title: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+}
