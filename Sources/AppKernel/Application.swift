@@ -228,7 +228,7 @@ public final class Application: HTTPResponder {
         case .bytes?, nil: validated = nil
         }
         let response = try await endpoint.handler(Call(request: request, context: requestContext, validatedBody: validated))
-        if checksResponses { return checked(response, of: endpoint, logger: requestContext.logger) }
+        if checksResponses, endpoint.documented { return checked(response, of: endpoint, logger: requestContext.logger) }
         return response
     }
 
