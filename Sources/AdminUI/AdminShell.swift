@@ -46,7 +46,8 @@ public struct AdminShell: Sendable {
         let document: HTML = """
             <!doctype html><html lang="en-GB"><head><meta charset="utf-8">\
             <meta name="viewport" content="width=device-width, initial-scale=1">\
-            <title>\(view.title) · Hourglass ops</title><link rel="stylesheet" href="/admin/static/admin.css"></head>\
+            <title>\(view.title) · Hourglass ops</title><link rel="icon" href="/admin/static/favicon.svg" type="image/svg+xml">\
+            <link rel="stylesheet" href="/admin/static/admin.css"></head>\
             <body>\(top)\(sandboxStrip)<div class="frame\(view.bare ? " bare" : "")">\(side)<main>\(crumbs)\(banner)<h1>\(view.title)</h1>\(view.body)</main></div></body></html>
             """
         var response = HTTPResponse(status: view.status, contentType: "text/html; charset=utf-8", body: Array(document.text.utf8))

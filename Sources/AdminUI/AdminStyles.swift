@@ -1,6 +1,12 @@
 /// The admin's one stylesheet, served by us at `/admin/static/admin.css` (no CDN, no build
 /// step). Readable at 1366 px, usable at 390 px: the navigation folds above the content.
 public enum AdminStyles {
+    /// An hourglass, so tabs are told apart (and no browser asks for a missing /favicon.ico).
+    public static let favicon = """
+    <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#14213d"/>\
+    <path d="M4 3h8v2l-3 3 3 3v2H4v-2l3-3-3-3z" fill="#ffd166"/></svg>
+    """
+
     public static let css = """
     :root { --ink: #1b1f24; --muted: #5b6570; --line: #d8dde3; --bg: #f5f7f9; --card: #fff; --accent: #0b5cad;
             --good: #1a7f37; --good-bg: #dff3e4; --warn: #8a5a00; --warn-bg: #fdf0d5; --bad: #b42318; --bad-bg: #fde4e1;

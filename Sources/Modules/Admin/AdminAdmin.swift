@@ -22,6 +22,11 @@ struct AdminAdmin: AdminSection {
                 response.headers.add(name: "x-content-type-options", value: "nosniff")
                 return .raw(response)
             },
+            AdminPage(.get, "/admin/static/favicon.svg", .signedOut) { _ in
+                var response = HTTPResponse(status: .ok, contentType: "image/svg+xml", body: Array(AdminStyles.favicon.utf8))
+                response.headers.add(name: "cache-control", value: "public, max-age=86400")
+                return .raw(response)
+            },
         ]
     }
 

@@ -125,7 +125,7 @@ public struct IdentityAdmin: AdminSection {
             \(message)<form class="stack card" method="post" action="/admin/mfa" data-action="mfa">\
             <input type="hidden" name="csrf" value="\(request.staff.csrfToken)"><input type="hidden" name="next" value="\(next)">\
             <label>Code from your authenticator app <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" \
-            pattern="[0-9A-Za-z -]{6,12}" required autofocus></label>\
+            minlength="6" maxlength="12" required autofocus></label>\
             <p class="muted">No phone? Type one of your recovery codes instead (each works once).</p>\
             <button type="submit">Sign in</button></form>\
             <form method="post" action="/admin/logout" data-action="logout"><input type="hidden" name="csrf" value="\(request.staff.csrfToken)">\
