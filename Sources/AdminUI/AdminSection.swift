@@ -10,12 +10,52 @@ public protocol AdminSection: Sendable {
     func search(_ query: AdminSearchQuery) async throws -> [AdminSearchHit]
     /// Counts for the ops home page, for this member of staff.
     func homeItems(for staff: StaffCaller) async throws -> [AdminHomeItem]
+    /// What this module adds to driver 360 (`/admin/drivers/{id}`): header facts, badges and
+    /// sections. Each module shows its own data; no module reaches into another's.
+    func driver360(_ driverID: UUID, _ request: AdminRequest) async throws -> AdminDriverContribution
 }
 
 extension AdminSection {
     public var navigation: [AdminNavItem] { [] }
     public func search(_ query: AdminSearchQuery) async throws -> [AdminSearchHit] { [] }
     public func homeItems(for staff: StaffCaller) async throws -> [AdminHomeItem] { [] }
+    public func driver360(_ driverID: UUID, _ request: AdminRequest) async throws -> AdminDriverContribution { AdminDriverContribution() }
+}
+
+/// One module's part of driver 360.
+public struct AdminDriverContribution: Sendable {
+    /// Facts for the header (`data-field` hooks where they show an API field).
+    public var facts: [AdminHTML.Field]
+    public var badges: [HTML]
+    public var panels: [AdminPanel]
+    /// A strip above the page (a test clock's sandbox banner).
+    public var banner: HTML?
+    /// The driver's name, from the module that owns it.
+    public var title: String?
+
+    public init(facts: [AdminHTML.Field] = [], badges: [HTML] = [], panels: [AdminPanel] = [], banner: HTML? = nil, title: String? = nil) {
+        self.facts = facts
+        self.badges = badges
+        self.panels = panels
+        self.banner = banner
+        self.title = title
+    }
+}
+
+/// A section of driver 360, placed by `order` (OPS.md's order: cover timeline 10, policies 20,
+/// vehicles 30, quotes 40, money 50, payments and refunds 60, provider links 70, claims 80,
+/// documents 90, notifications 100, notes 110, history 120).
+public struct AdminPanel: Sendable {
+    public let order: Int
+    public let body: HTML
+    /// Across the whole page (the timeline, money) rather than one column of the grid.
+    public let wide: Bool
+
+    public init(order: Int, wide: Bool = false, _ body: HTML) {
+        self.order = order
+        self.wide = wide
+        self.body = body
+    }
 }
 
 /// A module whose admin section the shell should mount.

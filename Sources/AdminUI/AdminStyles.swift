@@ -38,7 +38,8 @@ public enum AdminStyles {
     .crumbs { font-size: 13px; color: var(--muted); }
     .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 0 0 14px; }
     .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 14px; align-items: start; }
-    .grid > .card { margin: 0; }
+    .grid > .card, .grid > .wide > .card { margin: 0; }
+    .grid > .wide { grid-column: 1 / -1; }
     dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
     dl.fields dt { color: var(--muted); }
     dl.fields dd { margin: 0; overflow-wrap: anywhere; }

@@ -16,6 +16,7 @@ struct AdminAdmin: AdminSection {
             .get("/admin", .signedIn) { _ in .redirect("/admin/") },
             .get("/admin/", .signedIn) { try await home($0) },
             .get("/admin/search", .read) { try await search($0) },
+            .get("/admin/drivers/{id}", .read) { try await driver360($0) },
             AdminPage(.get, "/admin/static/admin.css", .signedOut) { _ in
                 var response = HTTPResponse(status: .ok, contentType: "text/css; charset=utf-8", body: Array(AdminStyles.css.utf8))
                 response.headers.add(name: "cache-control", value: "public, max-age=300")
@@ -43,6 +44,29 @@ struct AdminAdmin: AdminSection {
         let body: HTML = AdminHTML.section("Right now", grid(.now)) + AdminHTML.section("Queues", grid(.queue))
             + "<p class=\"muted\">As of \(AdminFormat.time(request.now)). Reload for fresh numbers.</p>"
         return .page(AdminView(title: "Ops home", body: body))
+    }
+
+    /// Driver 360: the header from the drivers module, badges and facts and sections from every
+    /// module that has something about this driver, gathered side by side.
+    func driver360(_ request: AdminRequest) async throws -> AdminResponse {
+        let id = try request.id()
+        let parts = try await withThrowingTaskGroup(of: (Int, AdminDriverContribution).self) { group in
+            for (index, section) in sections.enumerated() {
+                group.addTask { (index, try await section.driver360(id, request)) }
+            }
+            var parts: [(Int, AdminDriverContribution)] = []
+            for try await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        guard let title = parts.compactMap(\.title).first else { throw AppError.notFound("no driver \(id.uuidString.lowercased())") }
+        let badges = parts.flatMap(\.badges)
+        let facts = parts.flatMap(\.facts)
+        let panels = parts.flatMap(\.panels).sorted { $0.order < $1.order }
+        let header: HTML = "<section class=\"card\" id=\"summary\">"
+            + (badges.isEmpty ? "" : "<div class=\"badges\">\(badges)</div>") + AdminHTML.fields(facts) + "</section>"
+        let grid = HTML(stringLiteral: panels.map { panel in panel.wide ? "<div class=\"wide\">\(panel.body.text)</div>" : panel.body.text }.joined())
+        return .page(AdminView(title: title, body: header + "<div class=\"grid\">\(grid)</div>", crumbs: [("Drivers", "/admin/drivers")],
+                               banner: parts.compactMap(\.banner).first))
     }
 
     static func slug(_ label: String) -> String {

@@ -1,7 +1,7 @@
 public import AdminUI
 import HTTPServer
 public import AppKernel
-import Foundation
+public import Foundation
 public import Postgres
 
 /// `/admin/audit`: the trail, searchable by actor, object, action and date (a search is itself
@@ -17,6 +17,12 @@ public struct AuditAdmin: AdminSection {
             .get("/admin/audit", .audit) { try await search($0) },
             .get("/admin/audit/{id}", .audit) { try await show($0) },
         ]
+    }
+
+    /// Driver 360's History: events on the driver and on everything the driver owns.
+    public func driver360(_ driverID: UUID, _ request: AdminRequest) async throws -> AdminDriverContribution {
+        AdminDriverContribution(panels: [AdminPanel(order: 120, wide: true,
+                                                    try await Audit.historySection(of: [("driver", driverID.uuidString.lowercased())], on: app.database))])
     }
 
     func search(_ request: AdminRequest) async throws -> AdminResponse {

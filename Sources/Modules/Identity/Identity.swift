@@ -52,6 +52,11 @@ public struct Identity: Sendable {
         try await IdentityStore(database: database ?? app.database).account(id: id)
     }
 
+    /// The accounts of several drivers at once (lists in the admin).
+    public func accounts(_ ids: [UUID], on database: (any PostgresQueryable)? = nil) async throws -> [UUID: Account] {
+        try await IdentityStore(database: database ?? app.database).accounts(ids: ids)
+    }
+
     /// The account registered with `email` (case-insensitive), if any.
     public func accountID(email: String) async throws -> UUID? {
         try await IdentityStore(database: app.database).credentials(email: email.trimmingCharacters(in: .whitespaces).lowercased())?.userID

@@ -78,6 +78,14 @@ struct IdentityStore: Sendable {
         }
     }
 
+    func accounts(ids: [UUID]) async throws -> [UUID: Account] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await database.queryAll("SELECT id, email, test_clock_id FROM identity.users WHERE id = ANY(\(ids))") {
+            (try $0.decode(UUID.self, at: 0), Account(email: try $0.decode(String.self, at: 1), testClockID: try $0.decode(UUID?.self, at: 2)))
+        }
+        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+    }
+
     func userIDs(onTestClock clockID: UUID) async throws -> [UUID] {
         try await database.queryAll("SELECT id FROM identity.users WHERE test_clock_id = \(clockID)") { try $0.decode(UUID.self, at: 0) }
     }
