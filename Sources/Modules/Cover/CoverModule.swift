@@ -1,3 +1,4 @@
+public import AdminUI
 public import AppKernel
 import Foundation
 import HTTPServer
@@ -9,7 +10,7 @@ import WorkProviders
 
 /// PAYG cover sessions (PRODUCT.md: cover): driven by work-provider shifts or by hand, per
 /// policy; and the cover lookup over sessions and paid hourly blocks.
-public struct CoverModule: AppModule {
+public struct CoverModule: AppModule, AdminContributing {
     public static let name = "cover"
     let service: CoverService
     let identity: Identity
@@ -37,4 +38,6 @@ public struct CoverModule: AppModule {
     }
 
     public var endpoints: [Endpoint] { CoverRoutes(service: service).endpoints }
+
+    public var adminSection: any AdminSection { CoverAdmin(service: service) }
 }

@@ -67,4 +67,14 @@ public struct ProviderShiftEvent: Sendable, Equatable {
     public let shiftID: String?
     public let started: Bool
     public let occurredAt: Date
+    /// The provider's own id for the event (the admin's event inspector shows it).
+    public let eventID: String
+
+    public init(provider: String, shiftID: String?, started: Bool, occurredAt: Date, eventID: String) {
+        self.provider = provider
+        self.shiftID = shiftID
+        self.started = started
+        self.occurredAt = occurredAt
+        self.eventID = eventID
+    }
 }

@@ -96,12 +96,13 @@ struct WorkProvidersStore: Sendable {
     /// The driver's events from every actively linked provider since `since`.
     func shiftEvents(driverID: UUID, since: Date) async throws -> [ProviderShiftEvent] {
         try await database.queryAll("""
-            SELECT e.provider, e.shift_id, e.type, e.occurred_at FROM work_providers.events e
+            SELECT e.provider, e.shift_id, e.type, e.occurred_at, e.event_id FROM work_providers.events e
             JOIN work_providers.links l ON l.provider = e.provider AND l.provider_driver_id = e.provider_driver_id
             WHERE l.driver_id = \(driverID) AND l.status = 'active' AND e.occurred_at >= \(since)
             """) {
             ProviderShiftEvent(provider: try $0.decode(String.self, at: 0), shiftID: try $0.decode(String?.self, at: 1),
-                               started: try $0.decode(String.self, at: 2) == "shift_started", occurredAt: try $0.decode(Date.self, at: 3))
+                               started: try $0.decode(String.self, at: 2) == "shift_started", occurredAt: try $0.decode(Date.self, at: 3),
+                               eventID: try $0.decode(String.self, at: 4))
         }
     }
 }
