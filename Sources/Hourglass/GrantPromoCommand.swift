@@ -35,12 +35,13 @@ struct GrantPromoCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let wallet = Wallet(app: app, payments: Payments(app: app, gateway: UnavailableGateway(), outcomes: PaymentOutcomes()))
-        let granted = try await pool.withTransaction { transaction in
+        let operator_ = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+        let granted = try await AuditContext.acting(as: AuditContext(actor: "cli:\(operator_)")) { try await pool.withTransaction { transaction in
             // Dated on the driver's clock, like every posting (a test clock in sandbox).
             let now = try await Identity(app: app).now(for: driverID, on: transaction)
             return try await wallet.grantPromo(driverID: driverID, amount: amount, description: reason,
                                                causedBy: "promo:\(reference)", at: now, on: transaction)
-        }
+        } }
         await pool.close()
         print(granted ? "granted \(Money.pence(amount)) to \(email)" : "reference \(reference) was already granted; nothing changed")
     }

@@ -52,7 +52,11 @@ public struct TestClocksModule: AppModule {
                              try await store.advance(id: id, to: body.frozenTime, on: transaction)
                          }
                          // Everything that fell due runs before we answer, so the caller sees its effects.
-                         try await dueWork.runAll(ClockAdvance(clockID: id, from: previous, to: body.frozenTime), database: app.database)
+                         var actor = AuditContext.current
+                         actor.actor = "system:test_clock_advance"
+                         try await AuditContext.acting(as: actor) {
+                             try await dueWork.runAll(ClockAdvance(clockID: id, from: previous, to: body.frozenTime), database: app.database)
+                         }
                          guard let clock = try await store.find(id: id) else { throw AppError.notFound("no test clock \(id.uuidString.lowercased())") }
                          return try .json(clock)
                      }),

@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import Policies
 import Postgres
+import Audit
 
 /// `POST/GET /v1/claims`, `GET /v1/claims/{id}`, `POST /v1/claims/{id}/attachments`.
 struct ClaimsRoutes: Sendable {
@@ -68,12 +69,19 @@ struct ClaimsRoutes: Sendable {
         // A reference is 32 random bits: should one be taken, draw again.
         for _ in 0..<5 {
             let reference = "CL-" + Digest.randomBytes(4).hexString.uppercased()
-            if let claim = try await store.insert(id: UUID(), reference: reference, driverID: call.driverID, policyID: policy.id,
-                                                  sessionID: coverage.sessionID, occurredAt: body.occurredAt, type: body.type,
-                                                  description: body.description, location: body.location, thirdParties: thirdParties,
-                                                  at: call.now) {
-                return try .json(claim, status: .created)
+            let id = UUID()
+            let inserted = try await app.database.withTransaction { transaction -> Claim? in
+                guard let claim = try await ClaimsStore(database: transaction).insert(
+                    id: id, reference: reference, driverID: call.driverID, policyID: policy.id, sessionID: coverage.sessionID,
+                    occurredAt: body.occurredAt, type: body.type, description: body.description, location: body.location,
+                    thirdParties: thirdParties, at: call.now) else { return nil }
+                try await Audit.record("claims.reported", AuditObject("claim", id, driver: call.driverID),
+                                       after: .object(["reference": .string(reference), "type": .string(body.type),
+                                                       "policy_id": .string(policy.id.uuidString.lowercased()),
+                                                       "occurred_at": .string(RFC3339.format(body.occurredAt))]), on: transaction)
+                return claim
             }
+            if let claim = inserted { return try .json(claim, status: .created) }
         }
         throw AppError.unavailable("could not draw a claim reference; retry")
     }
@@ -120,6 +128,9 @@ struct ClaimsRoutes: Sendable {
             }
             try await store.insertAttachment(id: attachmentID, claimID: id, contentType: contentType, body: request.body, sha256: sha256,
                                              at: call.now)
+            try await Audit.record("claims.attachment_added", AuditObject("claim", id, driver: call.driverID),
+                                   after: .object(["attachment_id": .string(attachmentID.uuidString.lowercased()), "content_type": .string(contentType),
+                                                   "size_bytes": .integer(Int64(request.body.count)), "sha256": .string(sha256)]), on: transaction)
         }
         return try .json(ClaimAttachment(id: attachmentID, contentType: contentType, sizeBytes: request.body.count, sha256: sha256),
                          status: .created)

@@ -10,6 +10,7 @@ public import Postgres
 import Rating
 public import Wallet
 public import WorkProviders
+import Audit
 
 /// Who or what covered an instant: a PAYG policy's session, or a paid hourly block.
 public struct Coverage: Sendable, Equatable {
@@ -98,6 +99,8 @@ public struct CoverService: Sendable {
                 }
             }
             try await store.startManualShift(driverID: driverID, policyID: policy.id, at: now)
+            try await Audit.record("cover.started_by_hand", AuditObject("policy", policy.id, driver: driverID),
+                                   after: .object(["at": .string(RFC3339.format(now))]), on: transaction)
             try await reconcile(policy, now: now, endingAt: nil, on: transaction)
             guard let session = try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) else {
                 throw AppError(status: .unprocessableContent, slug: "cover-not-started",
@@ -114,6 +117,8 @@ public struct CoverService: Sendable {
             let store = CoverStore(database: transaction)
             try await store.lockDriver(driverID)
             try await store.endManualShifts(driverID: driverID, at: now)
+            try await Audit.record("cover.ended_by_hand", AuditObject.driver(driverID), after: .object(["at": .string(RFC3339.format(now))]),
+                                   on: transaction)
             guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction) else { return }
             try await reconcile(policy, now: now, endingAt: nil, on: transaction)
         }
@@ -154,6 +159,11 @@ public struct CoverService: Sendable {
         for session in sessions {
             let previous = before[session.start]
             let record = try await store.upsert(driverID: driverID, policyID: policy.id, session: session, rate: policy.hourlyRateAmount)
+            if previous == nil || (session.isClosed && previous?.isClosed != true) {
+                try await Audit.record(previous == nil ? "cover.session_opened" : "cover.session_closed",
+                                       AuditObject("session", record.id, driver: driverID),
+                                       before: previous.map(Self.auditSnapshot), after: Self.auditSnapshot(record), on: transaction)
+            }
             // Open: the first hour, bought up front. Closed: the whole session.
             let due = session.isClosed ? session.charge(hourlyRateAmount: record.hourlyRateAmount) : record.hourlyRateAmount
             try await charge(record, to: due, adjusting: previous?.isClosed == true, now: now, on: transaction)
@@ -173,6 +183,8 @@ public struct CoverService: Sendable {
                                         at: now, on: transaction)
             }
             try await store.supersede(stale.id)
+            try await Audit.record("cover.session_superseded", AuditObject("session", stale.id, driver: driverID),
+                                   before: Self.auditSnapshot(stale), after: .object(["status": .string("superseded")]), on: transaction)
         }
     }
 
@@ -230,6 +242,14 @@ public struct CoverService: Sendable {
                 + "Start a new shift to be covered again.",
             cause: key, at: now, on: transaction)
         try await notices.tell(driverID: record.driverID, type: "cover_cut", key: key, at: session.cutAt, on: transaction)
+    }
+
+    /// What the audit trail keeps of a session.
+    static func auditSnapshot(_ record: SessionRecord) -> JSONValue {
+        .object(["status": .string(record.status), "started_at": .string(RFC3339.format(record.startedAt)),
+                 "ended_at": record.endedAt.map { .string(RFC3339.format($0)) } ?? .null,
+                 "covered_until": .string(RFC3339.format(record.coveredUntil)), "billed_minutes": .integer(Int64(record.billedMinutes)),
+                 "charged_amount": .integer(record.chargedAmount), "was_cut": .bool(record.wasCut)])
     }
 
     static func chargeCause(_ sessionID: UUID, total: Int64) -> String {

@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Identity
 import Postgres
+import Audit
 
 /// `POST /v1/drivers` (sign up) and `GET /v1/me`.
 struct DriversRoutes: Sendable {
@@ -55,6 +56,14 @@ struct DriversRoutes: Sendable {
             try await identity.createAccount(id: profile.id, email: signUp.email, passwordHash: passwordHash,
                                              testClockID: signUp.testClockID, on: transaction)
             try await DriversStore(database: transaction).insert(profile)
+            // The new driver is the one acting (the request came in signed out).
+            var actor = AuditContext.current
+            actor.actor = "driver:\(profile.id.uuidString.lowercased())"
+            try await AuditContext.acting(as: actor) {
+                try await Audit.record("drivers.signed_up", AuditObject.driver(profile.id),
+                                       after: try Audit.snapshot(DriverDTO(profile, email: signUp.email, testClockID: signUp.testClockID)),
+                                       on: transaction)
+            }
             return try await identity.issueToken(for: profile.id, on: transaction)
         }
         let driver = DriverDTO(profile, email: signUp.email, testClockID: signUp.testClockID)

@@ -1,3 +1,4 @@
+import AppKernel
 public import Foundation
 public import Logging
 public import Postgres
@@ -95,7 +96,10 @@ public final class JobQueue: Sendable {
     private func run(_ job: Job, worker: String) async throws {
         guard let handler = handlers.withLock({ $0[job.kind] }) else { return }
         do {
-            try await handler(job)
+            // What a job changes is on the audit trail as done by the system, naming the job.
+            try await AuditContext.acting(as: AuditContext(actor: "system:\(job.kind)", requestID: "job:\(job.id)")) {
+                try await handler(job)
+            }
             try await store.succeeded(job.id, worker: worker)
         } catch {
             logger.warning("job failed", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "error": "\(error)"])

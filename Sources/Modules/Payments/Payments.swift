@@ -5,6 +5,7 @@ import Identity
 public import Postgres
 import Synchronization
 import Logging
+import Audit
 
 /// What other modules do when one of their payments reaches a final state (a top-up credits
 /// the wallet, a block purchase activates the policy), and when the processor reports a refund.
@@ -72,6 +73,10 @@ public struct Payments: Sendable {
                               relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws -> UUID {
         try await PaymentsStore(database: transaction).insertPayment(
             id: id, driverID: driverID, purpose: purpose, amount: amount, paymentMethodID: card.id, relatedID: relatedID, at: instant)
+        try await Audit.record("payments.created", AuditObject("payment", id, driver: driverID),
+                               after: .object(["amount": .integer(amount), "purpose": .string(purpose.rawValue),
+                                               "card": .string(card.id.uuidString.lowercased()),
+                                               "related_id": relatedID.map { .string($0.uuidString.lowercased()) } ?? .null]), on: transaction)
         return id
     }
 
@@ -117,6 +122,12 @@ public struct Payments: Sendable {
         if current.status.isFinal && !lateSuccess { return current }
         let now = try await Identity(app: app).now(for: current.driverID, on: transaction)
         let updated = try await store.record(intent, for: paymentID, at: now)
+        if updated.status != current.status {
+            try await Audit.record("payments.\(updated.status.rawValue)", AuditObject("payment", paymentID, driver: current.driverID),
+                                   before: .object(["status": .string(current.status.rawValue)]),
+                                   after: .object(["status": .string(updated.status.rawValue), "failure_code": updated.failureCode.map(JSONValue.string) ?? .null,
+                                                   "psp_intent_id": .string(intent.id)]), on: transaction)
+        }
         if updated.status.isFinal, let handler = outcomes.handler(for: updated.purpose) {
             try await handler(updated, transaction)
         }
@@ -161,6 +172,9 @@ public struct Payments: Sendable {
                       current.pspIntentID == nil else { return }
                 let now = try await Identity(app: app).now(for: current.driverID, on: transaction)
                 let failed = try await store.markFailed(payment.id, code: Self.noRecordAtProcessor, at: now)
+                try await Audit.record("payments.failed", AuditObject("payment", payment.id, driver: current.driverID),
+                                       before: .object(["status": .string(current.status.rawValue)]),
+                                       after: .object(["status": .string("failed"), "failure_code": .string(Self.noRecordAtProcessor)]), on: transaction)
                 try await outcomes.handler(for: failed.purpose)?(failed, transaction)
             }
         }

@@ -4,6 +4,7 @@ import HTTPServer
 import Identity
 import Logging
 import Postgres
+import Audit
 
 /// Cards, payments, and the processor's webhooks.
 struct PaymentsRoutes: Sendable {
@@ -57,7 +58,12 @@ struct PaymentsRoutes: Sendable {
             throw error.code == "unreachable" ? AppError.unavailable("the card processor is unavailable; retry shortly")
                 : AppError(status: .badGateway, slug: "payment-provider-error", detail: "the card processor refused the request")
         }
-        let method = try await store.insertCard(id: UUID(), driverID: call.driverID, card: card, at: call.now)
+        let method = try await app.database.withTransaction { transaction in
+            let method = try await PaymentsStore(database: transaction).insertCard(id: UUID(), driverID: call.driverID, card: card, at: call.now)
+            try await Audit.record("payments.card_added", AuditObject("card", method.id, driver: call.driverID),
+                                   after: .object(["brand": .string(card.brand), "last4": .string(card.last4)]), on: transaction)
+            return method
+        }
         return try .json(method, status: .created)
     }
 

@@ -109,7 +109,9 @@ struct PoliciesRoutes: Sendable {
                                        at: now, on: transaction)
                 // Paid now: cover runs from the quoted start, or from now if that has passed.
                 let (start, end) = PolicyIssuance.period(of: policy, paidAt: now)
+                let unpaid = policy
                 policy = try await PoliciesStore(database: transaction).markPaid(policy.id, paidAt: now, startsAt: start, endsAt: end)
+                try await policy.audit("policies.paid", before: unpaid, on: transaction)
             }
             try await issuance.issueCertificate(for: policy, at: now, on: transaction)
             return try .json(PolicyDTO(policy, now: now), status: .created)
@@ -136,6 +138,7 @@ struct PoliciesRoutes: Sendable {
                 hourlyRateAmount: quote.hourlyRateAmount, totalAmount: quote.totalAmount, createdAt: now, funding: funding)
             do {
                 try await transaction.withTransaction { savepoint in try await PoliciesStore(database: savepoint).insert(policy) }
+                try await policy.audit("policies.bound", on: transaction)
                 return policy
             } catch let error as PostgresError where error.isUniqueViolation && error.constraint == "policies_one_payg_in_force" {
                 throw Self.paygInForce(nil)
@@ -210,6 +213,9 @@ struct PoliciesRoutes: Sendable {
                 case .cancelled, .expired, .deactivated:
                     throw AppError(status: .conflict, slug: "policy-not-cancellable",
                                    detail: "the policy is already \(policy.status(at: now).rawValue)")
+                }
+                if let cancelled = try await store.find(id: id, driverID: call.driverID) {
+                    try await cancelled.audit("policies.cancelled", before: policy, on: transaction)
                 }
                 return id
             },

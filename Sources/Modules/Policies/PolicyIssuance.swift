@@ -56,13 +56,16 @@ struct PolicyIssuance: Sendable {
                                                   description: "Refund: cover \(policy.number) expired before it was paid",
                                                   at: payment.updatedAt, on: transaction)
             try await store.expireUnpaid(policy.id, refundAmount: payment.amount)
+            if let expired = try await store.find(id: policy.id) { try await expired.audit("policies.expired_unpaid", before: policy, on: transaction) }
         } else if payment.status == .succeeded {
             let (start, end) = Self.period(of: policy, paidAt: payment.updatedAt)
             let paid = try await store.markPaid(policy.id, paidAt: payment.updatedAt, startsAt: start, endsAt: end)
+            try await paid.audit("policies.paid", before: policy, on: transaction)
             try await issuance.bookCapture(of: payment, for: paid, on: transaction)
             try await issuance.issueCertificate(for: paid, at: payment.updatedAt, on: transaction)
         } else {
-            _ = try await store.cancel(id: policy.id, at: payment.updatedAt)
+            let cancelled = try await store.cancel(id: policy.id, at: payment.updatedAt)
+            try await cancelled.audit("policies.cancelled_unpaid", before: policy, on: transaction)
         }
     }
 

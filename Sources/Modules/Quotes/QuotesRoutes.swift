@@ -6,6 +6,8 @@ import Identity
 import Rating
 import Underwriting
 import Vehicles
+import Audit
+import Postgres
 
 /// `POST /v1/quotes` and `GET /v1/quotes/{id}`.
 struct QuotesRoutes: Sendable {
@@ -77,14 +79,33 @@ struct QuotesRoutes: Sendable {
             age: driver.dateOfBirth.wholeYears(until: coverDay), licenceType: driver.licenceType.rawValue,
             licenceYears: licenceYears, postcodeDistrict: driver.postcodeDistrict, vehicleType: vehicle.type.rawValue,
             vehicleAgeYears: max(0, coverDay.year - vehicle.year), vehicleValueAmount: vehicle.valueAmount)
-        let underwritingVersion = try await Underwriting(app: app).assess(applicant, at: now)
+        let underwritingVersion: Int
+        do {
+            underwritingVersion = try await Underwriting(app: app).assess(applicant, at: now)
+        } catch let declined as Declined {
+            // Kept with every reason, and on the trail, before the driver is told.
+            let declineID = UUID()
+            try await app.database.withTransaction { transaction in
+                try await QuotesStore(database: transaction).insertDecline(
+                    id: declineID, driverID: call.driverID, vehicleID: vehicle.id, product: product.rawValue, usage: usage.rawValue,
+                    reasons: declined.reasons, at: now)
+                try await Audit.record("quotes.declined", AuditObject("quote_decline", declineID, driver: call.driverID),
+                                       after: .object(["reasons": .array(declined.reasons.map { .string($0.code) }),
+                                                       "vehicle_id": .string(vehicle.id.uuidString.lowercased())]), on: transaction)
+            }
+            throw declined
+        }
         let price = try await Rating(app: app).price(
             RatingFacts(vehicleType: vehicle.type.rawValue, age: applicant.age, licenceYears: licenceYears,
                         postcodeDistrict: driver.postcodeDistrict, usage: usage.rawValue, declaredClaims: driver.declaredClaims),
             at: now)
         let quote = Quote(id: UUID(), driverID: call.driverID, vehicleID: vehicle.id, product: product, usage: usage,
                           hours: hours, startsAt: startsAt, price: price, underwritingVersion: underwritingVersion, now: now)
-        try await QuotesStore(database: app.database).insert(quote)
+        try await app.database.withTransaction { transaction in
+            try await QuotesStore(database: transaction).insert(quote)
+            try await Audit.record("quotes.created", AuditObject("quote", quote.id, driver: call.driverID),
+                                   after: try Audit.snapshot(QuoteDTO(quote, now: now)), on: transaction)
+        }
         return try .json(QuoteDTO(quote, now: now), status: .created)
     }
 

@@ -6,6 +6,7 @@ import Logging
 public import Payments
 public import Postgres
 public import Wallet
+import Audit
 
 /// A refund owed or made.
 public struct Refund: Sendable, Equatable {
@@ -55,9 +56,17 @@ public struct Refunds: Sendable {
         guard let id = gatewayRefund.metadata["refund_id"].flatMap(UUID.init(uuidString:)) else { return }
         switch gatewayRefund.status {
         case "succeeded": try await book(id, processorRefundID: gatewayRefund.id, on: transaction)
-        case "failed", "canceled": try await RefundsStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
+        case "failed", "canceled":
+            try await RefundsStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
+            try await Self.auditFailure(id, processorRefundID: gatewayRefund.id, on: transaction)
         default: return
         }
+    }
+
+    static func auditFailure(_ id: UUID, processorRefundID: String, on transaction: PostgresConnection) async throws {
+        guard let refund = try await RefundsStore(database: transaction).find(id) else { return }
+        try await Audit.record("refunds.failed", AuditObject("refund", id, driver: refund.driverID),
+                               after: .object(["state": .string("failed"), "psp_refund_id": .string(processorRefundID)]), on: transaction)
     }
 
     /// Refunds a wallet-paid purchase into the wallet, inside the caller's transaction
@@ -68,6 +77,9 @@ public struct Refunds: Sendable {
         try await RefundsStore(database: transaction).insert(
             id: id, driverID: driverID, subjectID: subjectID, paymentID: nil, amount: amount, destination: "wallet",
             state: "succeeded", reason: description, at: instant)
+        try await Audit.record("refunds.to_wallet", AuditObject("refund", id, driver: driverID),
+                               after: .object(["amount": .integer(amount), "subject_id": .string(subjectID.uuidString.lowercased()),
+                                               "reason": .string(description)]), on: transaction)
         try await wallet.refund(driverID: driverID, amount: amount, purchase: .posting(cause: purchaseCause), description: description,
                                 causedBy: "refund:\(id.uuidString.lowercased())", relatedID: subjectID, at: instant, on: transaction)
     }
@@ -81,6 +93,10 @@ public struct Refunds: Sendable {
         try await RefundsStore(database: transaction).insert(
             id: id, driverID: payment.driverID, subjectID: subjectID, paymentID: payment.id, amount: amount, destination: "card",
             state: "pending", reason: description, at: instant)
+        try await Audit.record("refunds.owed_to_card", AuditObject("refund", id, driver: payment.driverID),
+                               after: .object(["amount": .integer(amount), "payment_id": .string(payment.id.uuidString.lowercased()),
+                                               "subject_id": .string(subjectID.uuidString.lowercased()), "reason": .string(description)]),
+                               on: transaction)
         return id
     }
 
@@ -93,7 +109,9 @@ public struct Refunds: Sendable {
         let sent = try await wallet.payments.refund(payment, amount: refund.amount, refundID: refund.id)
         try await app.database.withTransaction { transaction in
             switch sent.status {
-            case "failed", "canceled": try await RefundsStore(database: transaction).markFailed(refund.id, processorRefundID: sent.id)
+            case "failed", "canceled":
+                try await RefundsStore(database: transaction).markFailed(refund.id, processorRefundID: sent.id)
+                try await Self.auditFailure(refund.id, processorRefundID: sent.id, on: transaction)
             default: try await book(refund.id, processorRefundID: sent.id, on: transaction)
             }
         }
@@ -106,6 +124,10 @@ public struct Refunds: Sendable {
         else { return }
         let now = try await Identity(app: app).now(for: refund.driverID, on: transaction)
         try await RefundsStore(database: transaction).markSucceeded(refundID, processorRefundID: processorRefundID, at: now)
+        try await Audit.record("refunds.succeeded", AuditObject("refund", refundID, driver: refund.driverID),
+                               before: .object(["state": .string("pending")]),
+                               after: .object(["state": .string("succeeded"), "psp_refund_id": .string(processorRefundID), "amount": .integer(refund.amount)]),
+                               on: transaction)
         try await Ledger().post(LedgerPosting(
             causedBy: "refund:\(refund.id.uuidString.lowercased())", kind: .refund, driverID: refund.driverID,
             description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",

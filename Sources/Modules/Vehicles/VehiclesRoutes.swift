@@ -2,6 +2,8 @@ import AppKernel
 import Foundation
 import HTTPServer
 import Identity
+import Audit
+import Postgres
 
 /// `POST /v1/vehicles`, `GET /v1/vehicles`, `GET /v1/vehicles/{id}`.
 struct VehiclesRoutes: Sendable {
@@ -54,7 +56,11 @@ struct VehiclesRoutes: Sendable {
         guard let registration, let type, let make, let model, let year, let value else { throw AppError.invalid("invalid vehicle") }
         let vehicle = Vehicle(id: UUID(), driverId: call.driverID, registration: registration, type: type, make: make,
                               model: model, year: year, valueAmount: value, createdAt: call.now)
-        try await store.insert(vehicle)
+        try await app.database.withTransaction { transaction in
+            try await VehiclesStore(database: transaction).insert(vehicle)
+            try await Audit.record("vehicles.added", AuditObject("vehicle", vehicle.id, driver: call.driverID),
+                                   after: try Audit.snapshot(vehicle), on: transaction)
+        }
         return try .json(vehicle, status: .created)
     }
 

@@ -10,6 +10,7 @@ import Synchronization
 public import Payments
 public import Postgres
 import Rating
+import Audit
 
 /// Auto top-up settings (PRODUCT.md: on by default, threshold £10, amount £20).
 public struct AutoTopUp: Sendable, Equatable, Codable {
@@ -76,6 +77,9 @@ public struct Wallet: Sendable {
             entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
             // Money is dated when it moves, so a finished week's statement never changes.
             createdAt: payment.updatedAt), on: transaction)
+        try await Audit.record("wallet.topped_up", AuditObject("wallet", payment.driverID, driver: payment.driverID),
+                               after: .object(["amount": .integer(payment.amount), "payment_id": .string(payment.id.uuidString.lowercased()),
+                                               "purpose": .string(payment.purpose.rawValue)]), on: transaction)
         try await updateCoverPause(payment.driverID, at: payment.updatedAt, on: transaction)
     }
 
@@ -134,7 +138,12 @@ public struct Wallet: Sendable {
             funding: "promo", relatedID: nil, entries: [(.promoFunding, amount), (.driverPromo(driverID), -amount)],
             createdAt: instant), on: transaction)
         // Promotional credit counts towards the £10 that lifts a pause, like a top-up.
-        if granted { try await updateCoverPause(driverID, at: instant, on: transaction) }
+        if granted {
+            try await Audit.record("wallet.promo_granted", AuditObject("wallet", driverID, driver: driverID),
+                                   after: .object(["amount": .integer(amount), "description": .string(description), "cause": .string(causedBy)]),
+                                   on: transaction)
+            try await updateCoverPause(driverID, at: instant, on: transaction)
+        }
         return granted
     }
 
@@ -174,6 +183,11 @@ public struct Wallet: Sendable {
         let nowPaused = paused ? cash + promo < 1000 : cash < 0
         guard nowPaused != paused else { return }
         try await WalletStore(database: transaction).setCoverPaused(nowPaused, driverID: driverID, at: instant)
+        // `at` is the driver's time (a test clock's in sandbox): the cover timeline draws it there.
+        try await Audit.record(nowPaused ? "wallet.cover_paused" : "wallet.cover_resumed", AuditObject("wallet", driverID, driver: driverID),
+                               before: .object(["paused": .bool(paused)]),
+                               after: .object(["paused": .bool(nowPaused), "balance_amount": .integer(cash + promo), "at": .string(RFC3339.format(instant))]),
+                               on: transaction)
         let key = "cover:\(driverID.uuidString.lowercased()):\(nowPaused ? "paused" : "resumed"):\(Int(instant.timeIntervalSince1970 * 1000))"
         if nowPaused {
             try await Notifications(app: app).notify(

@@ -3,6 +3,8 @@ import Foundation
 import HTTPServer
 import Identity
 import Payments
+import Audit
+import Postgres
 
 /// `GET /v1/wallet`, `PATCH /v1/wallet`, `POST /v1/wallet/top-ups`.
 struct WalletRoutes: Sendable {
@@ -51,11 +53,16 @@ struct WalletRoutes: Sendable {
     func update(_ call: Call) async throws -> HTTPResponse {
         let body = try call.body(PatchBody.self)
         guard let patch = body.autoTopUp else { throw AppError.invalid("auto_top_up is required") }
-        var settings = try await wallet.settings(of: call.driverID)
+        let before = try await wallet.settings(of: call.driverID)
+        var settings = before
         if let enabled = patch.enabled { settings.enabled = enabled }
         if let threshold = patch.thresholdAmount { settings.thresholdAmount = threshold }
         if let amount = patch.amount { settings.amount = amount }
-        try await WalletStore(database: app.database).save(settings, driverID: call.driverID)
+        try await app.database.withTransaction { transaction in
+            try await WalletStore(database: transaction).save(settings, driverID: call.driverID)
+            try await Audit.record("wallet.auto_top_up_changed", AuditObject("wallet", call.driverID, driver: call.driverID),
+                                   before: before, after: settings, on: transaction)
+        }
         return try await render(call.driverID)
     }
 

@@ -5,6 +5,7 @@ import HTTPServer
 import Identity
 import Jobs
 import Postgres
+import Audit
 
 /// Links (`POST/GET /v1/work-provider-links`, the provider's signed confirmation) and the
 /// signed shift-event inbox.
@@ -73,9 +74,13 @@ struct WorkProvidersRoutes: Sendable {
                 throw AppError.conflict("this \(body.provider) account is already linked to a driver")
             }
             try await store.expirePending(provider: body.provider, providerDriverID: body.providerDriverId, driverID: call.driverID, at: call.now)
-            return try await store.insertPending(id: UUID(), provider: body.provider, providerDriverID: body.providerDriverId,
-                                                 driverID: call.driverID, codeHash: Self.hash(code),
-                                                 expiresAt: call.now.addingTimeInterval(Self.codeLifetime), at: call.now)
+            let link = try await store.insertPending(id: UUID(), provider: body.provider, providerDriverID: body.providerDriverId,
+                                                     driverID: call.driverID, codeHash: Self.hash(code),
+                                                     expiresAt: call.now.addingTimeInterval(Self.codeLifetime), at: call.now)
+            try await Audit.record("work_providers.link_requested", AuditObject("link", link.id, driver: call.driverID),
+                                   after: .object(["provider": .string(body.provider), "provider_driver_id": .string(body.providerDriverId)]),
+                                   on: transaction)
+            return link
         }
         return try .json(LinkDTO(link, now: call.now, code: code), status: .created)
     }
@@ -114,6 +119,9 @@ struct WorkProvidersRoutes: Sendable {
                     let active = try await transaction.withTransaction { savepoint in
                         try await WorkProvidersStore(database: savepoint).activate(candidate.link.id, at: now)
                     }
+                    try await Audit.record("work_providers.link_confirmed", AuditObject("link", active.id, driver: active.driverID),
+                                           before: .object(["status": .string("pending")]), after: .object(["status": .string("active")]),
+                                           on: transaction)
                     // Events kept for this account before the link now apply to the driver.
                     try await jobs.enqueue(WorkProviders.eventJob, payload: try PostgresJSON(encoding: [
                         "provider": provider, "provider_driver_id": body.providerDriverId]), on: transaction)
@@ -123,6 +131,8 @@ struct WorkProvidersRoutes: Sendable {
                 }
             }
             try await store.recordFailedAttempt(provider: provider, providerDriverID: body.providerDriverId)
+            try await Audit.record("work_providers.link_code_refused", AuditObject("provider_account", "\(provider):\(body.providerDriverId)"),
+                                   on: transaction)
             return .wrongCode
         }
         switch outcome {
@@ -162,6 +172,13 @@ struct WorkProvidersRoutes: Sendable {
             guard try await WorkProvidersStore(database: transaction).insertEvent(
                 provider: provider, eventID: body.eventId, providerDriverID: body.providerDriverId, type: body.type,
                 shiftID: body.shiftId, occurredAt: body.occurredAt) else { return false }
+            let driverID = try await WorkProvidersStore(database: transaction).activeLink(provider: provider, providerDriverID: body.providerDriverId)?.driverID
+            try await Audit.record("work_providers.event_received",
+                                   AuditObject("provider_event", "\(provider):\(body.eventId)",
+                                               owner: driverID.map { ("driver", $0.uuidString.lowercased()) }),
+                                   after: .object(["type": .string(body.type), "provider_driver_id": .string(body.providerDriverId),
+                                                   "occurred_at": .string(RFC3339.format(body.occurredAt)),
+                                                   "shift_id": body.shiftId.map(JSONValue.string) ?? .null]), on: transaction)
             try await jobs.enqueue(WorkProviders.eventJob,
                                    payload: try PostgresJSON(encoding: ["provider": provider, "provider_driver_id": body.providerDriverId]),
                                    uniqueKey: "event:\(provider):\(body.eventId)", on: transaction)
