@@ -13,19 +13,20 @@ let swiftSettings: [SwiftSetting] = [
 /// Each lives in `Sources/Modules/<Name>` and owns the Postgres schema of its snake_case name.
 let domainModules: [(name: String, dependsOn: [String])] = [
     ("Audit", []),
+    ("FeatureFlags", ["Audit"]),
     ("Identity", ["Audit"]),
-    ("Drivers", ["Audit", "Identity"]),
+    ("Drivers", ["Audit", "Identity", "FeatureFlags"]),
     ("Vehicles", ["Audit", "Identity"]),
     ("Rating", ["Audit"]),
     ("Underwriting", ["Audit"]),
     ("Documents", ["Audit"]),
     ("Ledger", ["Audit"]),
     ("Jobs", ["Audit"]),
-    ("OpsHealth", ["Audit", "Jobs"]),
+    ("OpsHealth", ["Audit", "Jobs", "FeatureFlags"]),
     
     ("Notifications", ["Audit", "Identity"]),
     ("Payments", ["Audit", "Identity"]),
-    ("Wallet", ["Audit", "Identity", "Rating", "Ledger", "Payments", "Notifications", "Jobs"]),
+    ("Wallet", ["Audit", "Identity", "Rating", "Ledger", "Payments", "Notifications", "Jobs", "FeatureFlags"]),
     ("Billing", ["Audit", "Identity", "Ledger", "Documents"]),
     ("Refunds", ["Audit", "Identity", "Rating", "Ledger", "Payments", "Wallet"]),
     ("WorkProviders", ["Audit", "Identity", "Jobs", "Wallet"]),

@@ -22,11 +22,15 @@ import Underwriting
 import Vehicles
 import Wallet
 import WorkProviders
+import FeatureFlags
 
 /// The one list of installed modules (Django's INSTALLED_APPS; STYLE.md C9), with the module
 /// APIs they share built once here. What happens *between* modules is `Reactions.wire`.
 func installedModules(_ app: AppContext, services: Services) throws -> [any AppModule] {
     let identity = Identity(app: app)
+    // One flags cache per process; every module declares what it reads.
+    let flags = FeatureFlags.shared(app: app)
+    flags.declare(OpsHealthFlags.all + WalletFlags.all + DriversFlags.all)
     let staff = StaffDirectory(app: app)
     let payments = Payments(app: app, gateway: services.gateway, outcomes: services.paymentOutcomes)
     let wallet = Wallet(app: app, payments: payments, jobs: services.jobs)
@@ -44,8 +48,9 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
 
     var modules: [any AppModule] = [
         AuditModule(app: app),
+        FeatureFlagsModule(flags: flags),
         JobsModule(),
-        OpsHealthModule(app: app, config: try app.config.section(OpsHealthConfig.self), jobs: services.jobs),
+        OpsHealthModule(app: app, config: try app.config.section(OpsHealthConfig.self), jobs: services.jobs, flags: flags),
         TestClocksModule(app: app, dueWork: services.dueWork),
         IdentityModule(identity: identity, staff: staff),
         LedgerModule(),

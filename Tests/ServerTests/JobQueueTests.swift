@@ -99,3 +99,34 @@ import Testing
         #expect(try await TestDatabase.pool.queryValue("SELECT count(*) FROM public.test_job_effects WHERE job_id = \(id)", as: Int.self) == 1)
     }
 }
+
+/// Regression: idle workers wait. A shared AsyncStream was finished by the first poll timeout
+/// (cancelling its iteration), after which every wait returned at once and two idle workers ran
+/// about 1,400 claim queries a second.
+@Suite(.tags(.database)) struct IdleWorkerTests {
+    @Test func idleWorkersClaimOncePerPollNotInALoop() async throws {
+        let queue = JobQueue(database: TestDatabase.pool, logger: .init(label: "test"), name: "idle-\(UUID().uuidString)")
+        queue.register("idle.test") { _ in }
+        let workers = JobWorkers(queue: queue, count: 2, pollInterval: .milliseconds(200))
+        workers.start()
+        try await Task.sleep(for: .seconds(2))
+        let claims = queue.claimAttempts
+        workers.stop()
+        // Two workers, a claim per 200 ms each for 2 s: about 20 (a wake-up from a NOTIFY of
+        // other tests queueing jobs meanwhile adds some: every NOTIFY wakes every listener). When they
+        // spun it was about 2,800.
+        #expect(claims >= 4 && claims <= 400, "\(claims) claims in 2 s")
+        // And a job queued meanwhile still runs at once (the wake-up works).
+        let ran = Mutex(false)
+        queue.register("idle.wake") { _ in ran.withLock { $0 = true } }
+        let again = JobWorkers(queue: queue, count: 1, pollInterval: .seconds(30))
+        again.start()
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await queue.enqueue("idle.wake", on: TestDatabase.pool)
+        let start = ContinuousClock.now
+        while !ran.withLock({ $0 }), ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+        again.stop()
+        #expect(ran.withLock { $0 })
+        #expect(ContinuousClock.now - start < .seconds(3), "woken by the NOTIFY, not the 30 s poll")
+    }
+}

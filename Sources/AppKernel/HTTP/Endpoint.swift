@@ -249,7 +249,7 @@ public struct Endpoint: Sendable {
         }
         if access != .anyone { add(401, access == .driver ? "Missing, invalid or expired bearer token" : "Missing, wrong or stale signature") }
         if !pathParameters.isEmpty { add(404, "Nothing with that id for this caller") }
-        add(503, "The database or the card processor is unavailable; retry shortly")
+        add(503, "Maintenance (type /maintenance, with Retry-After), or the database or the card processor is unavailable; retry shortly")
         return all.sorted { $0.status < $1.status }
     }
 }

@@ -4,6 +4,7 @@ import HTTPServer
 import Identity
 import Postgres
 import Audit
+import FeatureFlags
 
 /// `POST /v1/drivers` (sign up) and `GET /v1/me`.
 struct DriversRoutes: Sendable {
@@ -17,7 +18,8 @@ struct DriversRoutes: Sendable {
                      body: .json(DriversSchemas.signUp), bodyLimit: 16 * 1024,
                      responses: [.json(201, "Signed up", DriversSchemas.signedUp.ref),
                                  .problem(409, "That email is already registered"),
-                                 .problem(429, "Too many sign-ups from this address")],
+                                 .problem(429, "Too many sign-ups from this address"),
+                                 .problem(503, "Sign-ups are paused (the sign_ups_open setting), or the database is unavailable")],
                      handler: { try await routes.signUp($0) }),
             Endpoint(.get, "/v1/me", id: "getMe", "The driver's profile", tag: "drivers", access: .driver,
                      responses: [.json(200, "The driver", DriversSchemas.driver.ref)],
@@ -32,6 +34,10 @@ struct DriversRoutes: Sendable {
     }
 
     func signUp(_ call: Call) async throws -> HTTPResponse {
+        guard await FeatureFlags.shared(app: app).bool(DriversFlags.signUpsOpen) else {
+            throw AppError(status: .serviceUnavailable, slug: "sign-ups-paused", detail: "sign-ups are paused for now; try again later",
+                           headers: ["retry-after": "3600"])
+        }
         let body = try call.body(SignUpBody.self)
         try await RateLimiter(database: app.database).hit("sign-up:\(call.context.clientAddress)", limit: try app.config.section(DriversConfig.self).signUpsPerAddressPerHour,
                                                           window: 3600, what: "sign-ups")

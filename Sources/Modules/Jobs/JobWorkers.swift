@@ -13,22 +13,20 @@ public final class JobWorkers: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let listener: PostgresListener
-    private let wakeups: AsyncStream<Void>.Continuation
-    private let wakeupStream: AsyncStream<Void>
+    private let wakeups = WakeUps()
 
     public init(queue: JobQueue, count: Int, pollInterval: Duration = .seconds(1)) {
         self.queue = queue
         self.count = count
         self.pollInterval = pollInterval
         listener = PostgresListener(configuration: queue.database.configuration, channels: [JobQueue.channel])
-        (wakeupStream, wakeups) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     public func start() {
         let name = ProcessInfo.processInfo.hostName + ":" + String(ProcessInfo.processInfo.processIdentifier)
         var started: [Task<Void, Never>] = []
         started.append(Task { [listener, wakeups] in
-            for await _ in listener.events { wakeups.yield() }
+            for await _ in listener.events { wakeups.signal() }
         })
         for index in 0..<count {
             let worker = "\(name):\(index)"
@@ -51,12 +49,8 @@ public final class JobWorkers: Sendable {
                 queue.logger.error("job worker error", metadata: ["worker": "\(worker)", "error": "\(error)"])
             }
             // Nothing due: wait for a NOTIFY or the poll interval, whichever comes first.
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { [wakeupStream] in for await _ in wakeupStream { return } }
-                group.addTask { [pollInterval] in try? await Task.sleep(for: pollInterval) }
-                await group.next()
-                group.cancelAll()
-            }
+            queue.idleWaits.add(1, ordering: .relaxed)
+            await wakeups.wait(upTo: pollInterval)
         }
     }
 

@@ -29,6 +29,12 @@ public final class JobQueue: Sendable {
     /// Per process: the run-at-start jobs have been queued.
     private let startedUp = Atomic<Bool>(false)
     private let processKey = UUID().uuidString.lowercased()
+    /// Claim queries run by this process's workers (`/metrics`: an idle worker claims about
+    /// once per poll interval; many more means they are not waiting).
+    private let claims = Atomic<Int>(0)
+    /// Times a worker found nothing due and waited.
+    let idleWaits = Atomic<Int>(0)
+    public var claimAttempts: Int { claims.load(ordering: .relaxed) }
 
     public init(database: PostgresPool, logger: Logger, name: String = "default") {
         self.database = database
@@ -64,6 +70,7 @@ public final class JobQueue: Sendable {
     func claim(worker: String, lease: TimeInterval) async throws -> Job? {
         let kinds = handlers.withLock { Array($0.keys) }
         guard !kinds.isEmpty else { return nil }
+        claims.add(1, ordering: .relaxed)
         return try await store.claimNext(kinds: kinds, worker: worker, lease: lease)
     }
 

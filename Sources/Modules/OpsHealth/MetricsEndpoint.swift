@@ -18,6 +18,10 @@ struct MetricsEndpoint: Sendable {
         text += "hourglass_db_pool_waiters \(pool.waiting)\n"
         text += "# HELP hourglass_db_pool_nested_acquisitions_total Connections taken while holding one (should stay 0).\n"
         text += "# TYPE hourglass_db_pool_nested_acquisitions_total counter\nhourglass_db_pool_nested_acquisitions_total \(pool.nestedAcquisitions)\n"
+        if let jobs {
+            text += "# HELP hourglass_job_claims_total Claim queries run by this process's job workers.\n# TYPE hourglass_job_claims_total counter\n"
+            text += "hourglass_job_claims_total \(jobs.claimAttempts)\n"
+        }
         if let jobs, let counts = try? await jobs.statusCounts() {
             text += "# HELP hourglass_jobs Jobs by status.\n# TYPE hourglass_jobs gauge\n"
             for status in ["queued", "running", "succeeded", "dead"] {

@@ -1,21 +1,29 @@
+public import AdminUI
 public import AppKernel
 import Cryptography
+public import FeatureFlags
 import HTTPServer
 public import Jobs
 
 /// Health endpoints for the load balancer (PRODUCT.md): liveness without the database and
 /// readiness with a real `SELECT 1` under a short deadline; Prometheus metrics.
-public struct OpsHealthModule: AppModule {
+public struct OpsHealthModule: AppModule, AdminContributing {
     public static let name = "ops_health"
     let app: AppContext
     let jobs: JobQueue?
     let config: OpsHealthConfig
+    let flags: FeatureFlags
 
-    public init(app: AppContext, config: OpsHealthConfig, jobs: JobQueue? = nil) {
+    public init(app: AppContext, config: OpsHealthConfig, jobs: JobQueue? = nil, flags: FeatureFlags? = nil) {
         self.app = app
         self.config = config
         self.jobs = jobs
+        self.flags = flags ?? FeatureFlags.shared(app: app)
     }
+
+    public var requestGates: [any RequestGate] { [MaintenanceGate(flags: flags)] }
+
+    public var adminSection: any AdminSection { OpsHealthAdmin(app: app, flags: flags) }
 
     static let status = SchemaComponent("Status", .object(.required("status", .oneOf(["ok"]))))
     static let check = Schema.object([

@@ -11,6 +11,7 @@ public import Payments
 public import Postgres
 import Rating
 import Audit
+import FeatureFlags
 
 /// Auto top-up settings (PRODUCT.md: on by default, threshold £10, amount £20).
 public struct AutoTopUp: Sendable, Equatable, Codable {
@@ -208,6 +209,7 @@ public struct Wallet: Sendable {
     /// a test clock's drivers before its advance answers.
     public func autoTopUpIfNeeded(driverID: UUID) async {
         do {
+            guard await FeatureFlags.shared(app: app).isEnabled(WalletFlags.autoTopUp, for: driverID) else { return }
             let settings = try await settings(of: driverID)
             let (cash, _) = try await balances(of: driverID)
             guard settings.enabled, cash < settings.thresholdAmount,
