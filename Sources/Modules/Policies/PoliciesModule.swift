@@ -1,3 +1,4 @@
+public import AdminUI
 public import AppKernel
 public import Identity
 public import Payments
@@ -6,7 +7,7 @@ public import Wallet
 
 /// Policies (PRODUCT.md: policies): binding quotes, paying for hourly blocks, cancelling with
 /// refunds, certificates.
-public struct PoliciesModule: AppModule {
+public struct PoliciesModule: AppModule, AdminContributing {
     public static let name = "policies"
     let routes: PoliciesRoutes
 
@@ -20,4 +21,6 @@ public struct PoliciesModule: AppModule {
     }
 
     public var endpoints: [Endpoint] { routes.endpoints }
+
+    public var adminSection: any AdminSection { PoliciesAdmin(app: routes.app, wallet: routes.wallet) }
 }

@@ -1,10 +1,14 @@
+public import AdminUI
 public import AppKernel
 
 /// Rating (PRODUCT.md: rating): versioned rate tables and the premium tax rule.
 /// It serves no HTTP routes of its own: other modules call its public API (`Rating`), and the
-/// executable's `Reactions` runs its scheduled work. Admin pages join here as they come.
-public struct RatingModule: AppModule {
+/// executable's `Reactions` runs its scheduled work. Its admin pages read the rate tables.
+public struct RatingModule: AppModule, AdminContributing {
     public static let name = "rating"
+    let app: AppContext
 
-    public init() {}
+    public init(app: AppContext) { self.app = app }
+
+    public var adminSection: any AdminSection { RatingAdmin(app: app) }
 }

@@ -1,8 +1,9 @@
+public import AdminUI
 public import AppKernel
 public import Identity
 
 /// The prepaid balance and auto top-up (PRODUCT.md: wallet).
-public struct WalletModule: AppModule {
+public struct WalletModule: AppModule, AdminContributing {
     public static let name = "wallet"
     let routes: WalletRoutes
 
@@ -11,4 +12,6 @@ public struct WalletModule: AppModule {
     }
 
     public var endpoints: [Endpoint] { routes.endpoints }
+
+    public var adminSection: any AdminSection { WalletAdmin(wallet: routes.wallet, identity: routes.identity) }
 }
