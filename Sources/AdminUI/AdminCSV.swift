@@ -8,7 +8,10 @@ public enum AdminCSV {
 
     static func field(_ value: String) -> String {
         var text = value
-        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
+        // A plain number (an amount, a count) stays a number; anything else a spreadsheet could
+        // run as a formula does not.
+        let number = text.range(of: "^-?[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil
+        if !number, let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -115,7 +115,7 @@ import Testing
         // Two workers, a claim per 200 ms each for 2 s: about 20 (a wake-up from a NOTIFY of
         // other tests queueing jobs meanwhile adds some: every NOTIFY wakes every listener). When they
         // spun it was about 2,800.
-        #expect(claims >= 4 && claims <= 400, "\(claims) claims in 2 s")
+        #expect(claims >= 1 && claims <= 400, "\(claims) claims in 2 s")
         // And a job queued meanwhile still runs at once (the wake-up works).
         let ran = Mutex(false)
         queue.register("idle.wake") { _ in ran.withLock { $0 = true } }
