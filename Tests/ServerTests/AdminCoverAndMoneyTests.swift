@@ -125,7 +125,7 @@ private func money(_ value: Any?) -> String { AdminFormat.money(Int64(value as? 
         let quoted = try await staff.get("/admin/quotes?driver=\(driver.id)&status=quoted")
         #expect(quoted.text.contains("/admin/quotes/\(openQuoteID)") && !quoted.text.contains("/admin/quotes/\(paygQuoteID)"))
         #expect(try await staff.get("/admin/quotes?status=expired&driver=\(driver.id)").text.contains("No quotes match."))
-        #expect(bound.text.contains("Declined quote requests are not stored"))
+        #expect(bound.text.contains("/admin/quotes/declines?driver=\(driver.id)"))
 
         // The policy pages: as GET /v1/policies/{id} shows them.
         for policyID in [paygID, blockID] {
@@ -306,7 +306,7 @@ private func money(_ value: Any?) -> String { AdminFormat.money(Int64(value as? 
 
     /// Rate tables: the versions, one whole, and a diff between any two (a second version made
     /// here through the owner's connection: the server's role cannot write rate tables).
-    /// Underwriting rules in words. Declines are not stored.
+    /// Underwriting rules in words; declines with their reasons.
     @Test func rateTablesDiffAndUnderwritingRules() async throws {
         let server = try Fixtures.server()
         defer { Task { await server.stop() } }
@@ -368,12 +368,18 @@ private func money(_ value: Any?) -> String { AdminFormat.money(Int64(value as? 
         let ruleSet = try await staff.get("/admin/underwriting/1")
         #expect(ruleSet.status == 200 && ruleSet.text.contains("in effect") && ruleSet.text.contains("id=\"history\""))
 
-        // A decline leaves nothing behind to show.
+        // A decline is kept with every reason the driver was told.
         let young = try await TestDriver.make(server, ["date_of_birth": "2008-06-01", "licence_issued_on": "2026-06-01"])
         let declined = try await young.quote()
         #expect(declined.status == 422)
+        let codes = ((try declined.json()["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }
+        #expect(!codes.isEmpty)
         let list = try await staff.get("/admin/quotes?driver=\(young.id)")
-        #expect(list.text.contains("No quotes match.") && list.text.contains("Declined quote requests are not stored"))
-        #expect(Scrape.section(try await staff.get("/admin/drivers/\(young.id)").text, "quotes").contains("Declined quote requests are not stored"))
+        #expect(list.text.contains("No quotes match."))
+        let declines = try await staff.get("/admin/quotes/declines?driver=\(young.id)")
+        #expect(declines.status == 200)
+        for code in codes { #expect(declines.text.contains("<code>\(code)</code>"), "\(code)") }
+        let quotesSection = Scrape.section(try await staff.get("/admin/drivers/\(young.id)").text, "quotes")
+        for code in codes { #expect(quotesSection.contains("<code>\(code)</code>"), "\(code) in driver 360") }
     }
 }

@@ -5,25 +5,24 @@ public import Foundation
 import HTTPServer
 import Identity
 import Rating
+import Underwriting
 
 /// Quotes in the admin: every issued quote (by status and product), one quote with every rating
 /// factor and the rate-table version it was priced with, search by id, and driver 360's Quotes.
 ///
-/// Declines are not stored: underwriting answers `POST /v1/quotes` with 422 and every reason,
-/// and nothing is written (no quote row, no audit event). The pages say so where a support
-/// agent would look for one.
+/// Declines are kept (`quotes.declines`, with every reason the driver was told): the list and
+/// driver 360 show them.
 public struct QuotesAdmin: AdminSection {
     let app: AppContext
     var store: QuotesStore { QuotesStore(database: app.database) }
 
-    static let declinesNotStored = "Declined quote requests are not stored: underwriting answers the app with every reason (422) and keeps no record. "
-        + "Ask the driver for the reasons they were shown, or compare their details with the underwriting rules."
 
     public var navigation: [AdminNavItem] { [AdminNavItem("Quotes", "/admin/quotes", group: "Cover")] }
 
     public var pages: [AdminPage] {
         [
             .get("/admin/quotes", .read) { try await list($0) },
+            .get("/admin/quotes/declines", .read) { try await declines($0) },
             .get("/admin/quotes/{id}", .read) { try await show($0) },
         ]
     }
@@ -46,7 +45,8 @@ public struct QuotesAdmin: AdminSection {
             .init("product", "Product", .choices(Product.allCases.map(\.rawValue))),
             .init("driver", "Driver id", .text(placeholder: "a driver's id")),
         ])
-        let note = AdminHTML.notice(Self.declinesNotStored + " Statuses here are as of now; a driver on a test clock sees theirs at the clock's time.")
+        let note = AdminHTML.notice("Statuses here are as of now; a driver on a test clock sees theirs at the clock's time. Declined requests are listed under "
+            + "Declines.") + "<p><a href=\"/admin/quotes/declines\(filter.driverID.map { "?driver=\($0.uuidString.lowercased())" } ?? "")\">Declines →</a></p>"
         return .page(AdminView(title: "Quotes", body: note + filters + Self.table(quotes, now: request.now, withDriver: true)
                                + AdminHTML.pager(request, next: next)))
     }
@@ -138,6 +138,27 @@ public struct QuotesAdmin: AdminSection {
         }
     }
 
+    /// Declined quote requests with every reason, newest first.
+    func declines(_ request: AdminRequest) async throws -> AdminResponse {
+        let driverID = request.query["driver"].flatMap(UUID.init(uuidString:))
+        let page = try PageRequest(query: request.query["cursor"].map { "cursor=\($0)" })
+        let rows = try await store.declines(driverID: driverID, page: page)
+        let (declines, next) = page.page(rows) { PageRequest.Cursor(createdAt: $0.createdAt, id: $0.id) }
+        let filters = AdminHTML.filters(request, [.init("driver", "Driver id", .text(placeholder: "a driver's id"))])
+        return .page(AdminView(title: "Declined quote requests", body: filters + Self.declinesTable(declines, withDriver: true) + AdminHTML.pager(request, next: next),
+                               crumbs: [("Quotes", "/admin/quotes")]))
+    }
+
+    static func declinesTable(_ declines: [QuoteDecline], withDriver: Bool) -> HTML {
+        AdminHTML.table(["When", "Product", "Reasons"] + (withDriver ? ["Driver"] : []), declines.map { decline in
+            let reasons = decline.reasons.map { reason -> HTML in "<li><code>\(reason.code)</code> \(reason.message)</li>" }
+            var cells: [HTML] = [AdminFormat.time(decline.createdAt), "\(decline.product) · \(decline.usage.replacingOccurrences(of: "_", with: " "))",
+                                 "<ul>\(reasons)</ul>"]
+            if withDriver { cells.append(AdminHTML.idLink("/admin/drivers/\(decline.driverID.uuidString.lowercased())", decline.driverID)) }
+            return cells
+        }, empty: "No declined requests.")
+    }
+
     public func search(_ query: AdminSearchQuery) async throws -> [AdminSearchHit] {
         guard let id = query.uuid, let quote = try await store.find(id: id) else { return [] }
         return [AdminSearchHit(type: "Quotes", title: "Quote \(AdminFormat.shortID(quote.id))",
@@ -153,7 +174,8 @@ public struct QuotesAdmin: AdminSection {
              "\(quote.product == .payg ? "PAYG" : "\(quote.hours ?? 0) h block")", "\(AdminFormat.money(quote.totalAmount, currency: quote.currency))",
              AdminFormat.time(quote.createdAt, seconds: false)]
         }, empty: "No quotes.", numeric: [3])
-        let body = table + "<p class=\"muted\">\(Self.declinesNotStored)</p>"
+        let declined = try await store.declines(driverID: driverID, page: try PageRequest(query: "limit=5"))
+        let body = table + (declined.isEmpty ? "" : "<h2>Declined</h2>" + Self.declinesTable(Array(declined.prefix(5)), withDriver: false))
         return AdminDriverContribution(panels: [AdminPanel(order: 40, AdminHTML.section(
             "Quotes", id: "quotes", more: ("All quotes", "/admin/quotes?driver=\(driverID.uuidString.lowercased())"), body))])
     }
