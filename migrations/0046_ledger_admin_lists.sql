@@ -1,0 +1,6 @@
+-- ledger: the admin's journal (every posting newest first, or those related to one payment,
+-- policy or session), the accounts list and one account's entries newest first.
+CREATE INDEX transactions_created ON ledger.transactions (created_at DESC, id DESC);
+CREATE INDEX transactions_related ON ledger.transactions (related_id, created_at DESC) WHERE related_id IS NOT NULL;
+CREATE INDEX entries_account_newest ON ledger.entries (account_id, id DESC);
+CREATE INDEX accounts_created ON ledger.accounts (created_at DESC, id DESC);
