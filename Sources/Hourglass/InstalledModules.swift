@@ -44,12 +44,12 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
 
     var modules: [any AppModule] = [
         AuditModule(app: app),
-        JobsModule(),
+        JobsModule(app: app),
         OpsHealthModule(app: app, config: try app.config.section(OpsHealthConfig.self), jobs: services.jobs),
         TestClocksModule(app: app, dueWork: services.dueWork),
         IdentityModule(identity: identity, staff: staff),
         LedgerModule(app: app),
-        DocumentsModule(),
+        DocumentsModule(app: app),
         RatingModule(),
         UnderwritingModule(),
         DriversModule(app: app, identity: identity),
