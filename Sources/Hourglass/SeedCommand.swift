@@ -19,6 +19,7 @@ struct SeedCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     static let email = "demo@example.com"
+    static let historyEmail = "amira@example.com"
     static let password = "hourglass-demo"
 
     func run() async throws {
@@ -98,8 +99,87 @@ struct SeedCommand: AsyncParsableCommand {
             _ = try await call(.post, "/v1/work-providers/deliveroo/link-confirmations",
                                ["provider_driver_id": "demo-rider", "link_code": code], signedWith: secret)
         }
+        let historyCreated = try await seedHistory({ try await call($0, $1, $2, token: $3, signedWith: $4) }, config: config, now: app.clock.now())
         await services.stop()
         await pool.close()
         print("demo driver: \(Self.email) / \(Self.password) (vehicle LB19HGL, PAYG policy, £20 welcome credit, deliveroo id demo-rider)")
+        print("demo driver with history: \(Self.historyEmail) / \(Self.password) (on a test clock: a working day of shifts and sessions, "
+              + "a 14-hour cut, an hourly block, a top-up, a claim, a pause)\(historyCreated ? "" : " (already there)")")
+    }
+
+    /// A second driver, on a test clock two days back, with a working day behind them, so every
+    /// section of driver 360 has something to show: two provider links, a joined session and a
+    /// minimum-hour one, a card-paid hourly block, a claim with a photo, a night shift cut at 14
+    /// hours that takes the balance below £0 (cover paused, the driver told), a statement.
+    /// Made through the API like everything else; only once (false when the driver exists).
+    func seedHistory(_ call: @escaping (HTTPMethod, String, [String: Any], String?, String?) async throws -> (Int, [String: Any]),
+                     config: AppConfig, now: Date) async throws -> Bool {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let day = calendar.date(byAdding: .day, value: -2, to: calendar.startOfDay(for: now))!
+        func at(_ hours: Double) -> String { RFC3339.format(day.addingTimeInterval(hours * 3600)) }
+        let (_, clock) = try await call(.post, "/v1/test-clocks", ["frozen_time": at(7)], nil, nil)
+        guard let clockID = clock["id"] as? String else { return false }
+        let (signUp, created) = try await call(.post, "/v1/drivers", [
+            "email": Self.historyEmail, "password": Self.password, "full_name": "Amira Khan", "date_of_birth": "1994-03-12",
+            "phone": "07700 900123", "postcode": "E1 6AN", "licence_number": "KHANA903124AK9XY", "licence_type": "full",
+            "licence_issued_on": "2015-06-01", "test_clock_id": clockID,
+        ], nil, nil)
+        guard signUp == 201, let token = created["token"] as? String else { return false }
+        func advance(_ hours: Double) async throws { _ = try await call(.post, "/v1/test-clocks/\(clockID)/advance", ["frozen_time": at(hours)], nil, nil) }
+        let (_, vehicle) = try await call(.post, "/v1/vehicles", ["registration": "YK21 HRV", "type": "car", "make": "Toyota", "model": "Corolla",
+                                                                 "year": 2021, "value_amount": 1_450_000], token, nil)
+        let vehicleID = vehicle["id"] as? String ?? ""
+        let (_, quote) = try await call(.post, "/v1/quotes", ["vehicle_id": vehicleID, "product": "payg", "usage": "food_delivery"], token, nil)
+        let (_, policy) = try await call(.post, "/v1/policies", ["quote_id": quote["id"] ?? ""], token, nil)
+        let policyID = policy["id"] as? String ?? ""
+        let (_, card) = try await call(.post, "/v1/payment-methods", ["token": "tok_visa"], token, nil)
+        let cardID = card["id"] as? String ?? ""
+        _ = try await call(.post, "/v1/wallet/top-ups", ["amount": 2000, "payment_method_id": cardID], token, nil)
+        // Automatic top-ups off, so the night shift's charge shows a pause.
+        _ = try await call(.patch, "/v1/wallet", ["auto_top_up": ["enabled": false]], token, nil)
+        let secrets = try config.section(WorkProvidersConfig.self).byName
+        for (provider, riderID) in [("deliveroo", "amira-rider"), ("uber_eats", "amira-ue")] {
+            let (status, link) = try await call(.post, "/v1/work-provider-links", ["provider": provider, "provider_driver_id": riderID], token, nil)
+            if status == 201, let code = link["link_code"] as? String, let secret = secrets[provider]?.secret {
+                _ = try await call(.post, "/v1/work-providers/\(provider)/link-confirmations", ["provider_driver_id": riderID, "link_code": code], nil, secret)
+            }
+        }
+        func shift(_ provider: String, _ riderID: String, _ id: String, _ type: String, _ hours: Double) async throws {
+            guard let secret = secrets[provider]?.secret else { return }
+            _ = try await call(.post, "/v1/work-providers/\(provider)/events", [
+                "event_id": "seed-\(clockID.prefix(8))-\(id)-\(type == "shift_started" ? "start" : "end")", "provider_driver_id": riderID, "type": type, "occurred_at": at(hours), "shift_id": id,
+            ], nil, secret)
+        }
+        // Morning: 08:00–08:20 and 08:45–11:00 join into one session (the second starts inside the paid hour).
+        try await advance(11.1)
+        try await shift("deliveroo", "amira-rider", "d1", "shift_started", 8)
+        try await shift("deliveroo", "amira-rider", "d1", "shift_ended", 8 + 1 / 3)
+        try await shift("deliveroo", "amira-rider", "d2", "shift_started", 8.75)
+        try await shift("deliveroo", "amira-rider", "d2", "shift_ended", 11)
+        try await advance(11.5)
+        // A claim in the joined gap, with a photo.
+        let (_, claim) = try await call(.post, "/v1/claims", [
+            "policy_id": policyID, "occurred_at": at(9.5), "type": "accident", "description": "A car reversed into me at the lights.\nOnly the pannier was damaged.",
+            "location": "Commercial Road, London E1", "third_parties": [["name": "J. Smith", "registration": "XY12 ABC", "insurer": "Acme"]],
+        ], token, nil)
+        _ = claim
+        // Midday: 12:30–13:05 with an overlapping Uber Eats shift: one minimum hour, charged once.
+        try await advance(13.2)
+        try await shift("deliveroo", "amira-rider", "d3", "shift_started", 12.5)
+        try await shift("uber_eats", "amira-ue", "u1", "shift_started", 12.6)
+        try await shift("deliveroo", "amira-rider", "d3", "shift_ended", 13)
+        try await shift("uber_eats", "amira-ue", "u1", "shift_ended", 13 + 1 / 12)
+        // An hourly block for the afternoon, paid by card.
+        let (_, block) = try await call(.post, "/v1/quotes", ["vehicle_id": vehicleID, "product": "hourly", "hours": 2, "starts_at": at(14),
+                                                             "usage": "parcel_delivery"], token, nil)
+        _ = try await call(.post, "/v1/policies", ["quote_id": block["id"] ?? "", "payment_method_id": cardID], token, nil)
+        // The night: a 15-hour Uber Eats shift from 16:00, cut at 14 hours; its charge takes the balance below £0.
+        try await advance(16.1)
+        try await shift("uber_eats", "amira-ue", "u2", "shift_started", 16)
+        try await advance(31.1)
+        try await shift("uber_eats", "amira-ue", "u2", "shift_ended", 31)
+        try await advance(32)
+        return true
     }
 }

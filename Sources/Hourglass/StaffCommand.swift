@@ -10,7 +10,35 @@ import Postgres
 /// code and, without `--password`, a one-time password_setup_url.
 struct StaffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "staff", abstract: "Manage ops staff accounts.", subcommands: [Create.self])
+        commandName: "staff", abstract: "Manage ops staff accounts.", subcommands: [Create.self, Code.self])
+
+    /// Sandbox only: the current TOTP code of an account, for demos and scripted browser tests
+    /// (in production the code exists only on the member of staff's phone).
+    struct Code: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "code", abstract: "Print an account's current TOTP code (development and test only).")
+
+        @OptionGroup var options: CommonOptions
+        @Option(help: "The account's email.") var email: String
+
+        func run() async throws {
+            let config = try Startup.loadConfig(options)
+            guard config.environment.isSandbox else {
+                Startup.printError("hourglass: staff code runs only in development or test")
+                throw ExitCode.failure
+            }
+            var logger = Logger(label: "hourglass.staff")
+            logger.logLevel = .warning
+            let pool = PostgresPool(configuration: Startup.databaseConfiguration(config), options: .init(maxConnections: 1))
+            let app = AppContext(config: config, database: pool, logger: logger, expectedSchemaVersion: 0)
+            let code = try await StaffDirectory(app: app).currentCode(email: email)
+            await pool.close()
+            guard let code else {
+                Startup.printError("hourglass: no staff account \(email)")
+                throw ExitCode.failure
+            }
+            print(code)
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "Create an ops staff account.")

@@ -1,10 +1,11 @@
+public import AdminUI
 public import AppKernel
 public import Identity
 public import Jobs
 
 /// Work-provider links and the signed shift-event inbox (PRODUCT.md: work_providers). Installs
 /// the providers' signature check and tells providers when cover pauses, resumes or is cut.
-public struct WorkProvidersModule: AppModule {
+public struct WorkProvidersModule: AppModule, AdminContributing {
     public static let name = "work_providers"
     let routes: WorkProvidersRoutes
 
@@ -17,4 +18,6 @@ public struct WorkProvidersModule: AppModule {
     public var authenticators: [Access: any Authenticator] {
         [.workProvider: ProviderSignatureAuthenticator(providers: routes.config.byName, clock: routes.app.clock)]
     }
+
+    public var adminSection: any AdminSection { WorkProvidersAdmin(app: routes.app, config: routes.config, identity: routes.identity) }
 }
