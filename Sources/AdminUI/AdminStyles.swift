@@ -37,7 +37,7 @@ public enum AdminStyles {
     h2 a.more { font-size: 13px; font-weight: normal; }
     .crumbs { font-size: 13px; color: var(--muted); }
     .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 0 0 14px; }
-    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 14px; align-items: start; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 540px), 1fr)); gap: 14px; align-items: start; }
     .grid > .card, .grid > .wide > .card { margin: 0; }
     .grid > .wide { grid-column: 1 / -1; }
     dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
@@ -72,7 +72,7 @@ public enum AdminStyles {
     button.link { background: none; border: 0; padding: 0; text-decoration: underline; cursor: pointer; }
     form.action { display: inline-block; margin: 0 8px 8px 0; }
     .pager { margin: 10px 0; }
-    .counts { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px; }
+    .counts { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; }
     .count { display: block; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; text-decoration: none; color: var(--ink); }
     .count strong { display: block; font-size: 26px; font-variant-numeric: tabular-nums; }
     .count.attention { border-color: #e9b949; background: #fffaf0; }
@@ -80,6 +80,8 @@ public enum AdminStyles {
     .timeline svg { width: 100%; height: auto; display: block; }
     .timeline .legend { font-size: 12px; color: var(--muted); display: flex; flex-wrap: wrap; gap: 12px; }
     .legend i { display: inline-block; width: 14px; height: 8px; vertical-align: middle; margin-right: 4px; border-radius: 2px; }
+    .legend i.shift { background: #5b8def; } .legend i.first-hour { background: #1a6b47; } .legend i.session { background: #2f9e6b; }
+    .legend i.gap { background: #f2c94c; } .legend i.cut { background: #b42318; } .legend i.block { background: #7b61ff; } .legend i.pause { background: #e5484d; }
     .answer { font-size: 20px; font-weight: 700; }
     .answer.yes { color: var(--good); } .answer.no { color: var(--bad); }
     ol.evidence li { margin-bottom: 6px; }

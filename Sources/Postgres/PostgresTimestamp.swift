@@ -79,7 +79,9 @@ public enum PostgresTimestamp {
         }
         let days = CivilCalendar.days(year: date.year, month: date.month, day: date.day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
-        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+        // The same arithmetic as every "now" we make (whole microseconds over 10⁶), so a time
+        // written and read back is the identical Date.
+        return Date(timeIntervalSince1970: Double(seconds * 1_000_000 + Int64(micros)) / 1_000_000)
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {

@@ -65,3 +65,30 @@ import Testing
         #expect(next["closing_balance_amount"] as? Int == (try await scene.driver.balance()))
     }
 }
+
+/// Regression: starting cover by hand on the real clock failed about half the time ("a shift
+/// that started at this instant was refused for the balance"): "now" had more precision than
+/// PostgreSQL keeps (microseconds), so the shift read back started a fraction of a microsecond
+/// after "now" and the session engine saw it as not started yet. Times are now whole
+/// microseconds, and round-trip exactly.
+@Suite(.tags(.database)) struct RealClockPrecisionTests {
+    @Test func coverStartsByHandOnTheRealClockEveryTime() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        for _ in 0..<12 {
+            let driver = try await TestDriver.make(server)
+            let policy = try await driver.client.json("POST", "/v1/policies", ["quote_id": try await driver.quote().json()["id"]!],
+                                                      token: driver.token).json()
+            #expect(try await driver.topUp(2000, card: try await driver.addCard("tok_visa")).status == 201)
+            let started = try await driver.client.json("POST", "/v1/policies/\(policy["id"]!)/sessions", token: driver.token)
+            #expect(started.status == 201, "\(started.text)")
+        }
+    }
+
+    @Test func theSystemClockIsWholeMicroseconds() {
+        for _ in 0..<100 {
+            let now = SystemWallClock().now().timeIntervalSince1970
+            #expect((now * 1_000_000).rounded() / 1_000_000 == now)
+        }
+    }
+}

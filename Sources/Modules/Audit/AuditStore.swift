@@ -42,7 +42,9 @@ struct AuditStore: Sendable {
 
     /// A page of the trail, newest first, after `(occurred_at, id)` of the cursor.
     func search(_ filter: Filter, page: PageRequest) async throws -> [AuditEvent] {
-        try await database.queryAll("""
+        // Typed as SQL: a String here would be bound as a value (and be a syntax error).
+        let keyset: SQL = page.after.map { "AND (occurred_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
+        return try await database.queryAll("""
             SELECT \(AuditEvent.columns) FROM audit.events
             WHERE (\(filter.actor)::text IS NULL OR actor = \(filter.actor))
               AND (\(filter.objectType)::text IS NULL OR object_type = \(filter.objectType) OR owner_type = \(filter.objectType))
@@ -50,7 +52,7 @@ struct AuditStore: Sendable {
               AND (\(filter.action)::text IS NULL OR action LIKE \(filter.action.map { $0 + "%" }))
               AND (\(filter.from)::timestamptz IS NULL OR occurred_at >= \(filter.from))
               AND (\(filter.until)::timestamptz IS NULL OR occurred_at < \(filter.until))
-              \(page.after.map { "AND (occurred_at, id) < (\($0.createdAt), \($0.id))" } ?? "")
+              \(keyset)
             ORDER BY occurred_at DESC, id DESC LIMIT \(page.fetchLimit)
             """, decode: AuditEvent.init(row:))
     }

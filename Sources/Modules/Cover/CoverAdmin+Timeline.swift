@@ -87,8 +87,9 @@ struct CoverTimeline {
             for gap in joinedGaps(in: session) where visible(gap.start, gap.end) {
                 sessionBody += bar(gap.start, gap.end, y: 6, height: 8, fill: "#f2c94c", title: "Joined gap \(AdminFormat.duration(Int(gap.end.timeIntervalSince(gap.start)))): covered and billed", link: link)
             }
-            if session.wasCut {
-                let cut = x(session.startedAt.addingTimeInterval(SessionEngine.maximumLength))
+            let cutAt = session.startedAt.addingTimeInterval(SessionEngine.maximumLength)
+            if session.wasCut, cutAt > dayStart, cutAt <= dayEnd {
+                let cut = x(cutAt)
                 sessionBody += "<line x1=\"\(cut)\" x2=\"\(cut)\" y1=\"0\" y2=\"20\" stroke=\"#b42318\" stroke-width=\"3\"><title>Cut at 14 hours</title></line>"
             }
         }
@@ -117,7 +118,7 @@ struct CoverTimeline {
             let hour = calendar.component(.hour, from: tick)
             let position = x(tick)
             svg += "<line x1=\"\(position)\" x2=\"\(position)\" y1=\"18\" y2=\"HEIGHT\" stroke=\"#e3e7ec\"/>"
-            if hour % 3 == 0 { svg += "<text x=\"\(position)\" y=\"13\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6570\">\(String(format: "%02d:00", hour))</text>" }
+            if hour % 3 == 0, tick < dayEnd { svg += "<text x=\"\(position)\" y=\"13\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6570\">\(String(format: "%02d:00", hour))</text>" }
             tick = tick.addingTimeInterval(3600)
         }
         for row in rows {
@@ -131,10 +132,10 @@ struct CoverTimeline {
         }
         let height = y + 4
         svg = svg.replacingOccurrences(of: "HEIGHT", with: String(height))
-        let legend = "<div class=\"legend\"><span><i style=\"background:#5b8def\"></i>provider shift</span><span><i style=\"background:#1a6b47\"></i>paid first hour</span>"
-            + "<span><i style=\"background:#2f9e6b\"></i>session</span><span><i style=\"background:#f2c94c\"></i>joined gap</span>"
-            + "<span><i style=\"background:#b42318\"></i>14-hour cut</span><span><i style=\"background:#7b61ff\"></i>hourly block</span>"
-            + "<span><i style=\"background:#e5484d\"></i>paused</span></div>"
+        // Colours come from the stylesheet: the admin's CSP allows no inline style.
+        let legend = "<div class=\"legend\">" + [("shift", "provider shift"), ("first-hour", "paid first hour"), ("session", "session"),
+                                                   ("gap", "joined gap"), ("cut", "14-hour cut"), ("block", "hourly block"), ("pause", "paused")]
+            .map { "<span><i class=\"\($0.0)\"></i>\($0.1)</span>" }.joined() + "</div>"
         return HTML(stringLiteral: "<div class=\"timeline\"><svg viewBox=\"0 0 \(Self.width) \(height)\" role=\"img\" aria-label=\"Cover timeline\">\(svg)</svg>\(legend)</div>")
     }
 

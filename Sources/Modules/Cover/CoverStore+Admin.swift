@@ -7,11 +7,13 @@ import Postgres
 extension CoverStore {
     /// Newest first by start, `limit + 1` rows after the cursor.
     func list(statuses: [String], cutOnly: Bool, driverID: UUID?, page: PageRequest) async throws -> [SessionRecord] {
-        try await database.queryAll("""
+        // Typed as SQL: a String here would be bound as a value (and be a syntax error).
+        let keyset: SQL = page.after.map { "AND (started_at, id) < (\($0.createdAt), \($0.id))" } ?? ""
+        return try await database.queryAll("""
             SELECT \(SessionRecord.columns) FROM cover.sessions
             WHERE (cardinality(\(statuses)::text[]) = 0 OR status = ANY(\(statuses))) AND (NOT \(cutOnly) OR was_cut)
               AND (\(driverID)::uuid IS NULL OR driver_id = \(driverID))
-              \(page.after.map { "AND (started_at, id) < (\($0.createdAt), \($0.id))" } ?? "")
+              \(keyset)
             ORDER BY started_at DESC, id DESC LIMIT \(page.fetchLimit)
             """, decode: SessionRecord.init(row:))
     }
