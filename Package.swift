@@ -61,7 +61,7 @@ var targets: [Target] = [
     .target(name: "AppKernel", dependencies: ["HTTPServer", "Postgres", "Cryptography", logging],
             swiftSettings: swiftSettings),
     // The admin's platform: pages, permissions, layout, forms (no domain words).
-    .target(name: "AdminUI", dependencies: ["AppKernel", "HTTPServer", "Cryptography", logging], swiftSettings: swiftSettings),
+    .target(name: "AdminUI", dependencies: ["AppKernel", "HTTPServer", "Postgres", "Cryptography", logging], swiftSettings: swiftSettings),
     .target(name: "TestSupport", dependencies: ["AppKernel", "Postgres", "Migrations", "HTTPServer", logging],
             swiftSettings: swiftSettings),
     .executableTarget(

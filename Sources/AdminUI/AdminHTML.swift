@@ -54,9 +54,9 @@ public enum AdminHTML {
     /// A status word as a badge, coloured by what it means.
     public static func status(_ status: String) -> HTML {
         let tone: Tone = switch status {
-        case "active", "succeeded", "open", "covered", "completed", "paid", "ok", "submitted", "approved", "bound", "delivered": .good
-        case "paused", "pending", "pending_payment", "processing", "requires_action", "scheduled", "waiting", "queued", "running", "in_flight", "quoted": .warn
-        case "failed", "dead", "declined", "cancelled", "refused", "expired", "revoked", "deactivated", "unbalanced", "error": .bad
+        case "active", "succeeded", "open", "covered", "completed", "paid", "ok", "submitted", "approved", "bound", "delivered", "done": .good
+        case "paused", "pending", "pending_payment", "processing", "requires_action", "scheduled", "waiting", "queued", "running", "in_flight", "quoted", "pending_approval", "planned": .warn
+        case "failed", "dead", "declined", "cancelled", "refused", "expired", "revoked", "deactivated", "unbalanced", "error", "rejected": .bad
         default: .plain
         }
         return badge(status.replacingOccurrences(of: "_", with: " "), tone)
@@ -121,6 +121,23 @@ public enum AdminHTML {
                                   danger: Bool = false) -> HTML {
         let style: HTML = danger ? " class=\"danger\"" : ""
         return "<form method=\"post\" action=\"\(path)\" data-action=\"\(name)\" class=\"action\"><input type=\"hidden\" name=\"csrf\" value=\"\(request.staff.csrfToken)\">\(fields)<button type=\"submit\"\(style)>\(submit)</button></form>"
+    }
+
+    /// The form on an object's page that starts `action`, shown only to staff who may take it:
+    /// the object's id, the action's own fields, the reason code and note (OPS.md's names), and
+    /// a button that leads to the confirmation page (nothing happens before that).
+    public static func startForm(_ request: AdminRequest, _ action: AdminAction, object: String, fields: HTML = "",
+                                 submit: String? = nil, danger: Bool = false) -> HTML {
+        guard request.staff.may(action.permission.rawValue) else { return "" }
+        let reasons = HTML(stringLiteral: AdminReasonCode.allCases.map { "<option value=\"\($0.rawValue)\">\(HTML.escape($0.label))</option>" }.joined())
+        let style: HTML = danger ? " class=\"danger\"" : ""
+        return """
+            <form method="post" action="\(action.path)" data-action="\(action.name)" class="action stack">\
+            <input type="hidden" name="csrf" value="\(request.staff.csrfToken)"><input type="hidden" name="object" value="\(object)">\
+            \(fields)<label>Reason <select name="reason" required><option value="">Choose…</option>\(reasons)</select></label>\
+            <label>Note <textarea name="note" rows="2" maxlength="1000" placeholder="Required for Other"></textarea></label>\
+            <button type="submit"\(style)>\(submit ?? action.title)…</button></form>
+            """
     }
 
     /// A notice above the content.

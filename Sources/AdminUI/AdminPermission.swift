@@ -24,4 +24,20 @@ public struct AdminPermission: RawRepresentable, Hashable, Sendable, CustomStrin
     public static let maintenance = AdminPermission(rawValue: "maintenance")
     /// The job queue's pages.
     public static let jobs = AdminPermission(rawValue: "jobs")
+
+    /// Money actions: refunds, credit, wallet adjustments, write-offs (OPS.md: finance, senior_ops).
+    public static let money = AdminPermission(rawValue: "money")
+    /// Cover actions: cancelling and deactivating policies, closing sessions, cover by hand,
+    /// certificates, provider links and kept events (senior_ops).
+    public static let cover = AdminPermission(rawValue: "cover")
+    /// Handling claims: triage, status, notes, requests for information, reserves (claims).
+    public static let claims = AdminPermission(rawValue: "claims")
+    /// Drafting rate tables and underwriting rules (pricing).
+    public static let pricingDraft = AdminPermission(rawValue: "pricing_draft")
+    /// Approving and publishing drafted rates and rules (finance).
+    public static let pricingPublish = AdminPermission(rawValue: "pricing_publish")
+    /// Running, retrying and cancelling jobs; resending notifications; rotating provider secrets (engineer).
+    public static let operate = AdminPermission(rawValue: "operate")
+    /// Internal notes on a driver (everyone who reads driver pages except pricing).
+    public static let notes = AdminPermission(rawValue: "notes")
 }

@@ -13,6 +13,8 @@ public protocol AdminSection: Sendable {
     /// What this module adds to driver 360 (`/admin/drivers/{id}`): header facts, badges and
     /// sections. Each module shows its own data; no module reaches into another's.
     func driver360(_ driverID: UUID, _ request: AdminRequest) async throws -> AdminDriverContribution
+    /// The actions this module's pages offer (OPS.md "Actions"); the shell runs them.
+    var actions: [AdminAction] { get }
 }
 
 extension AdminSection {
@@ -20,6 +22,7 @@ extension AdminSection {
     public func search(_ query: AdminSearchQuery) async throws -> [AdminSearchHit] { [] }
     public func homeItems(for staff: StaffCaller) async throws -> [AdminHomeItem] { [] }
     public func driver360(_ driverID: UUID, _ request: AdminRequest) async throws -> AdminDriverContribution { AdminDriverContribution() }
+    public var actions: [AdminAction] { [] }
 }
 
 /// One module's part of driver 360.

@@ -88,3 +88,26 @@ final class StaffBrowser: @unchecked Sendable {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }
+
+/// Staff actions as a browser takes them: the object page's form, then the confirmation page.
+extension StaffBrowser {
+    /// Posts an action's first form; on success the confirmation page carries its one-time token.
+    func plan(_ action: String, _ fields: [String: String]) async throws -> (page: TestResponse, token: String?) {
+        let page = try await post("/admin/actions/\(action)", fields)
+        let token = page.text.range(of: #"name="token" value="([0-9a-f-]{36})""#, options: .regularExpression)
+            .map { String(page.text[$0].dropFirst(#"name="token" value=""#.count).dropLast()) }
+        return (page, token)
+    }
+
+    /// Confirms a planned action: 303 to its result (or, under four-eyes, to its approval).
+    func confirm(_ action: String, token: String) async throws -> TestResponse {
+        try await post("/admin/actions/\(action)/confirm", ["token": token])
+    }
+
+    /// Plans and confirms; returns the confirmation's answer and the request's id.
+    func act(_ action: String, _ fields: [String: String]) async throws -> (response: TestResponse, id: String) {
+        let (page, token) = try await plan(action, fields)
+        let id = try #require(token, "no confirmation for \(action): \(page.status) \(page.text.prefix(600))")
+        return (try await confirm(action, token: id), id)
+    }
+}

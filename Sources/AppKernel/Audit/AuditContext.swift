@@ -13,6 +13,11 @@ public struct AuditContext: Sendable, Equatable {
     public var session: String?
     public var clientAddress: String?
     public var requestID: String?
+    /// Set while a staff action runs (OPS.md "Actions"): its reason code and text and, when
+    /// another person approved it, the approval. Audit events written meanwhile carry them.
+    public var reasonCode: String?
+    public var reasonText: String?
+    public var approvalID: UUID?
 
     public init(actor: String, role: String? = nil, session: String? = nil, clientAddress: String? = nil, requestID: String? = nil) {
         self.actor = actor

@@ -9,7 +9,15 @@ struct AdminAdmin: AdminSection {
     let app: AppContext
     let sections: [any AdminSection]
 
-    var navigation: [AdminNavItem] { [AdminNavItem("Ops home", "/admin/", group: "Ops", permission: .signedIn)] }
+    var navigation: [AdminNavItem] {
+        [AdminNavItem("Ops home", "/admin/", group: "Ops", permission: .signedIn),
+         AdminNavItem("Approvals", "/admin/approvals", group: "Ops", permission: .signedIn)]
+    }
+
+    func homeItems(for staff: StaffCaller) async throws -> [AdminHomeItem] {
+        let waiting = try await AdminStore(database: app.database).pendingCount(cap: 1000)
+        return [AdminHomeItem("Approvals waiting", waiting, path: "/admin/approvals", kind: .queue, wantsAttention: true)]
+    }
 
     var pages: [AdminPage] {
         [
@@ -32,7 +40,7 @@ struct AdminAdmin: AdminSection {
     }
 
     func home(_ request: AdminRequest) async throws -> AdminResponse {
-        var items: [AdminHomeItem] = []
+        var items = try await homeItems(for: request.staff)
         for section in sections { items += try await section.homeItems(for: request.staff) }
         func grid(_ kind: AdminHomeItem.Kind) -> HTML {
             let cards = items.filter { $0.kind == kind }.map { item -> HTML in

@@ -19,7 +19,10 @@ public struct AdminModule: AppModule {
     }
 
     /// Every admin page of the process, the shell's own first (for the role table test).
-    public var pages: [AdminPage] { AdminAdmin(app: app, sections: sections).pages + sections.flatMap(\.pages) }
+    public var pages: [AdminPage] {
+        AdminAdmin(app: app, sections: sections).pages + ActionFlow(app: app, actions: sections.flatMap(\.actions)).pages
+            + sections.flatMap(\.pages)
+    }
 
     public var endpoints: [Endpoint] {
         AdminMount(pages: pages, shell: shell, publicBaseURL: app.config.publicBaseURL).endpoints

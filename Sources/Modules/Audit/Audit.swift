@@ -13,7 +13,8 @@ public enum Audit {
         let context = AuditContext.current
         try await AuditStore(database: database).insert(
             id: UUID(), context: context, action: action, object: object, before: before, after: after,
-            reasonCode: reason?.code, reasonText: reason?.text, approvalID: approvalID)
+            reasonCode: reason?.code ?? context.reasonCode, reasonText: reason == nil ? context.reasonText : reason?.text,
+            approvalID: approvalID ?? context.approvalID)
     }
 
     /// `record` with any Encodable snapshot as before and after.

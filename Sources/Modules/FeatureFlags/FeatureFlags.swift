@@ -96,16 +96,22 @@ public final class FeatureFlags: Sendable {
     /// Changes a key, with a reason, audited with before and after, in one transaction; every
     /// process sees it within 5 seconds (this one at once).
     public func set(_ key: String, to value: JSONValue, reason: String) async throws {
-        guard let definition = definitions[key] else { throw AppError.notFound("no flag or setting \(key)") }
-        let value = try Self.normalized(value, for: definition)
         try await app.database.withTransaction { transaction in
-            let store = FeatureFlagsStore(database: transaction)
-            let before = try await store.current(key) ?? definition.defaultValue
-            try await store.upsert(key, value: value, by: AuditContext.current.actor)
-            try await Audit.record("feature_flags.changed", AuditObject("feature_flag", key), before: before, after: value,
-                                   reason: ("other", reason), on: transaction)
+            try await set(key, to: value, reason: ("other", reason), on: transaction)
         }
         try await reload()
+    }
+
+    /// Changes a value inside the caller's transaction (an approved staff action); every
+    /// process, this one included, sees it within 5 seconds of the commit.
+    public func set(_ key: String, to value: JSONValue, reason: (code: String, text: String?)?, on transaction: PostgresConnection) async throws {
+        guard let definition = definitions[key] else { throw AppError.notFound("no flag or setting \(key)") }
+        let value = try Self.normalized(value, for: definition)
+        let store = FeatureFlagsStore(database: transaction)
+        let before = try await store.current(key) ?? definition.defaultValue
+        try await store.upsert(key, value: value, by: AuditContext.current.actor)
+        try await Audit.record("feature_flags.changed", AuditObject("feature_flag", key), before: before, after: value,
+                               reason: reason, on: transaction)
     }
 
     /// The value as stored, or 422 when it does not fit the definition.

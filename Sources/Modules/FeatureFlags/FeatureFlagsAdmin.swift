@@ -30,6 +30,8 @@ public struct FeatureFlagsAdmin: AdminSection {
             let control: HTML
             if let page = Self.elsewhere[definition.key] {
                 control = AdminHTML.link(page, "Change on its page")
+            } else if definition.fourEyes {
+                control = AdminHTML.startForm(request, changeSetting, object: definition.key, fields: inputs(definition, value), submit: "Change")
             } else if inSudo {
                 control = form(request, definition, value)
             } else {
@@ -61,6 +63,12 @@ public struct FeatureFlagsAdmin: AdminSection {
     }
 
     func form(_ request: AdminRequest, _ definition: FlagDefinition, _ value: JSONValue) -> HTML {
+        AdminHTML.actionForm(request, action: "/admin/feature_flags/\(definition.key)", name: "change_flag",
+                             fields: inputs(definition, value) + "<label>Reason <input type=\"text\" name=\"note\" required></label> ", submit: "Save")
+    }
+
+    /// The value's inputs, filled with the value in force.
+    func inputs(_ definition: FlagDefinition, _ value: JSONValue) -> HTML {
         let fields: HTML
         switch definition.kind {
         case .flag:
@@ -78,32 +86,37 @@ public struct FeatureFlagsAdmin: AdminSection {
         case .boolean:
             fields = "<label>Value <select name=\"value\"><option value=\"true\"\(value == .bool(true) ? " selected" : "")>on</option><option value=\"false\"\(value == .bool(true) ? "" : " selected")>off</option></select></label> "
         }
-        return AdminHTML.actionForm(request, action: "/admin/feature_flags/\(definition.key)", name: "change_flag",
-                                    fields: fields + "<label>Reason <input type=\"text\" name=\"note\" required></label> ", submit: "Save")
+        return fields
     }
 
     func change(_ request: AdminRequest) async throws -> AdminResponse {
         let key = try request.parameter("key")
         guard let definition = flags.definitions[key], Self.elsewhere[key] == nil else { throw AppError.notFound("no flag or setting \(key) to change here") }
+        guard !definition.fourEyes else { throw AppError(status: .forbidden, slug: "four-eyes", detail: "\(key) changes only with another person's approval") }
         guard let reason = request.form["note"] else { throw AppError.invalid("say why you are changing it") }
+        try await flags.set(key, to: try Self.value(request.form, for: definition), reason: reason)
+        return try await list(request, notice: AdminHTML.notice("Saved \(key). Every process uses it within 5 seconds.", .good))
+    }
+
+    /// The value a change form asks for.
+    static func value(_ form: FormFields, for definition: FlagDefinition) throws -> JSONValue {
         let value: JSONValue
         switch definition.kind {
         case .flag:
-            let mode = request.form["mode"] ?? "off"
+            let mode = form["mode"] ?? "off"
             var members: [String: JSONValue] = ["mode": .string(mode)]
-            if mode == "percentage" { members["percentage"] = .integer(Int64(request.form["percentage"] ?? "") ?? -1) }
+            if mode == "percentage" { members["percentage"] = .integer(Int64(form["percentage"] ?? "") ?? -1) }
             if mode == "drivers" {
-                members["drivers"] = .array((request.form["drivers"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" })
+                members["drivers"] = .array((form["drivers"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" })
                     .map { .string(String($0).lowercased()) })
             }
             value = .object(members)
         case .integer:
-            guard let number = Int64(request.form["value"] ?? "") else { throw AppError.invalid("a whole number is needed") }
+            guard let number = Int64(form["value"] ?? "") else { throw AppError.invalid("a whole number is needed") }
             value = .integer(number)
         case .boolean:
-            value = .bool(request.form["value"] == "true")
+            value = .bool(form["value"] == "true")
         }
-        try await flags.set(key, to: value, reason: reason)
-        return try await list(request, notice: AdminHTML.notice("Saved \(key). Every process uses it within 5 seconds.", .good))
+        return try FeatureFlags.normalized(value, for: definition)
     }
 }

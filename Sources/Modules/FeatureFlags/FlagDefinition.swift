@@ -20,13 +20,16 @@ public struct FlagDefinition: Sendable {
     public let owner: String
     /// Changing it from the admin needs a fresh TOTP code (sudo mode).
     public let sensitive: Bool
+    /// Changing it needs a second person's approval (OPS.md: the approval thresholds).
+    public let fourEyes: Bool
 
-    public init(_ key: String, _ kind: Kind, owner: String, sensitive: Bool = true, _ description: String) {
+    public init(_ key: String, _ kind: Kind, owner: String, sensitive: Bool = true, fourEyes: Bool = false, _ description: String) {
         precondition(key.range(of: "^[a-z][a-z0-9_]*$", options: .regularExpression) != nil, "flag keys are snake_case")
         self.key = key
         self.kind = kind
         self.owner = owner
         self.sensitive = sensitive
+        self.fourEyes = fourEyes
         self.description = description
     }
 

@@ -8,12 +8,12 @@ public enum StaffRole: String, Sendable, CaseIterable, Codable {
 
     public var permissions: Set<AdminPermission> {
         switch self {
-        case .support: [.signedIn, .read, .revealPII]
-        case .seniorOps: [.signedIn, .read, .revealPII, .audit, .export]
-        case .finance: [.signedIn, .read, .audit, .export]
-        case .claims: [.signedIn, .read, .revealPII]
-        case .pricing: [.signedIn, .read]
-        case .engineer: [.signedIn, .read, .audit, .jobs, .flags, .maintenance]
+        case .support: [.signedIn, .read, .revealPII, .notes]
+        case .seniorOps: [.signedIn, .read, .revealPII, .audit, .export, .notes, .money, .cover]
+        case .finance: [.signedIn, .read, .audit, .export, .notes, .money, .pricingPublish]
+        case .claims: [.signedIn, .read, .revealPII, .notes, .claims]
+        case .pricing: [.signedIn, .read, .pricingDraft]
+        case .engineer: [.signedIn, .read, .audit, .jobs, .flags, .maintenance, .operate]
         // Staff and roles only: no driver, money or cover pages.
         case .admin: [.signedIn, .staff, .audit]
         }

@@ -116,7 +116,7 @@ public struct WalletAdmin: AdminSection {
             + " · \(AdminHTML.link("/admin/billing/statements/\(id)", "Weekly statements"))</p>"
         let transactions = AdminHTML.section("Latest transactions", id: "transactions", Self.transactionsTable(items) + links)
         let history = try await Audit.historySection(of: [("wallet", id)], on: app.database)
-        return .page(AdminView(title: "Wallet · \(account.email)", body: AdminHTML.section("Wallet", fields) + transactions + history,
+        return .page(AdminView(title: "Wallet · \(account.email)", body: AdminHTML.section("Wallet", fields) + actionForms(request, driverID: driverID) + transactions + history,
                                crumbs: [("Drivers", "/admin/drivers"), ("Driver", "/admin/drivers/\(id)")]))
     }
 
