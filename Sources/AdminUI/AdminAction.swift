@@ -19,23 +19,29 @@ public struct AdminAction: Sendable {
     public let title: String
     /// Needed to see the form, to post it, to confirm it and to approve it.
     public let permission: AdminPermission
+    /// Needed to approve it under four-eyes (OPS.md: pricing drafts, finance approves); the
+    /// action's own permission when nil.
+    public let approverPermission: AdminPermission?
     /// Needs a TOTP code from the last 10 minutes, to confirm and to approve.
     public let needsSudo: Bool
     public let plan: Planner
     public let execute: Executor
 
-    public init(_ name: String, title: String, permission: AdminPermission, needsSudo: Bool = false,
-                plan: @escaping Planner, execute: @escaping Executor) {
+    public init(_ name: String, title: String, permission: AdminPermission, approverPermission: AdminPermission? = nil,
+                needsSudo: Bool = false, plan: @escaping Planner, execute: @escaping Executor) {
         precondition(name.allSatisfy { $0.isLowercase || $0 == "_" }, "action names are snake_case")
         self.name = name
         self.title = title
         self.permission = permission
+        self.approverPermission = approverPermission
         self.needsSudo = needsSudo
         self.plan = plan
         self.execute = execute
     }
 
     public var path: String { "/admin/actions/\(name)" }
+    /// Who may approve it.
+    public var approval: AdminPermission { approverPermission ?? permission }
 }
 
 /// OPS.md's reason codes; free text is required for `other`.

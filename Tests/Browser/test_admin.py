@@ -3,137 +3,15 @@ downloaded). Run by scripts/browser-test against a server it starts (BASE_URL, H
 and a database the tests may write to). Each test makes its data through the REST API and
 the command line, as people do, then uses the pages as a member of staff would."""
 
-import datetime
-import json
-import os
-import time
-import subprocess
 import unittest
-import urllib.error
-import urllib.request
-import uuid
 
-from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-BASE = os.environ["BASE_URL"]
-BIN = os.environ["HOURGLASS_BIN"]
-SHOTS = os.environ.get("SCREENSHOT_DIR")
+from admin_browser import BASE, AdminBrowserCase, api, driver_through_the_api, staff
 
 
-def api(method, path, body=None, token=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(BASE + path, data=data, method=method)
-    if body is not None:
-        request.add_header("content-type", "application/json")
-    if token:
-        request.add_header("authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(request) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
-def driver_through_the_api(full_name="Priya Shah"):
-    """A driver with a vehicle, a PAYG policy, a card, a top-up, an hourly block and a claim."""
-    suffix = uuid.uuid4().hex[:10]
-    status, signed = api("POST", "/v1/drivers", {
-        "email": f"browser-{suffix}@example.com", "password": "correct horse battery", "full_name": full_name,
-        "date_of_birth": "1991-04-02", "phone": "07700 900456", "postcode": "E1 6AN",
-        "licence_number": "SHAHP904021PS9AB", "licence_type": "full", "licence_issued_on": "2012-05-01"})
-    assert status == 201, signed
-    token = signed["token"]
-    _, vehicle = api("POST", "/v1/vehicles", {"registration": "B" + suffix[:5].upper() + "1", "type": "car",
-                                             "make": "Toyota", "model": "Yaris", "year": 2020, "value_amount": 900000}, token)
-    _, quote = api("POST", "/v1/quotes", {"vehicle_id": vehicle["id"], "product": "payg", "usage": "food_delivery"}, token)
-    _, policy = api("POST", "/v1/policies", {"quote_id": quote["id"]}, token)
-    _, card = api("POST", "/v1/payment-methods", {"token": "tok_visa"}, token)
-    status, payment = api("POST", "/v1/wallet/top-ups", {"amount": 2500, "payment_method_id": card["id"]}, token)
-    assert status == 201 and payment["status"] == "succeeded", payment
-    # Cover by hand, then a claim a moment into it (instants are whole seconds).
-    status, session = api("POST", f"/v1/policies/{policy['id']}/sessions", None, token)
-    assert status == 201, session
-    time.sleep(2)
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    status, claim = api("POST", "/v1/claims", {"policy_id": policy["id"], "occurred_at": now, "type": "damage",
-                                              "description": "Mirror knocked off", "location": "Whitechapel Road"}, token)
-    assert status == 201, claim
-    return {"token": token, "driver": signed["driver"], "policy": policy, "claim": claim}
-
-
-def staff(role):
-    email = f"{role}-{uuid.uuid4().hex[:8]}@ops.example"
-    subprocess.run([BIN, "staff", "create", "--email", email, "--role", role, "--name", f"Browser {role}",
-                    "--password", "correct horse battery staple"], check=True, capture_output=True)
-    return email
-
-
-def browser():
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1366,1000"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
-
-
-class AdminInChromium(unittest.TestCase):
-    def setUp(self):
-        self.browser = browser()
-
-    def tearDown(self):
-        self.browser.quit()
-
-    def sign_in(self, email):
-        b = self.browser
-        b.get(BASE + "/admin/")
-        self.assertIn("/admin/login", b.current_url)
-        b.find_element(By.NAME, "email").send_keys(email)
-        b.find_element(By.NAME, "password").send_keys("correct horse battery staple")
-        b.find_element(By.CSS_SELECTOR, "form[data-action=login] button").click()
-        self.wait_for(lambda: "/admin/mfa" in b.current_url, lambda: b.find_element(By.TAG_NAME, "main").text)
-        code = subprocess.run([BIN, "staff", "code", "--email", email], check=True, capture_output=True, text=True).stdout.strip()
-        b.find_element(By.NAME, "code").send_keys(code)
-        b.find_element(By.CSS_SELECTOR, "form[data-action=mfa] button").click()
-        self.wait_for(lambda: b.title == "Ops home · Hourglass ops", lambda: b.current_url)
-
-    def wait_for(self, condition, describe, seconds=10):
-        """Waits for a navigation a click started (clicks return before the next page loads)."""
-        def holds(_):
-            try:
-                return condition()
-            except Exception:  # the old page's elements go stale while the new one loads
-                return False
-        try:
-            WebDriverWait(self.browser, seconds).until(holds)
-        except Exception:
-            self.fail(describe())
-
-    def search(self, text):
-        b = self.browser
-        box = b.find_element(By.CSS_SELECTOR, "form.search input[name=q]")
-        box.clear()
-        box.send_keys(text)
-        before = b.current_url
-        b.find_element(By.CSS_SELECTOR, "form.search button").click()
-        self.wait_for(lambda: b.current_url != before and "/admin/search" not in b.current_url, lambda: b.current_url)
-        return b.current_url
-
-    def field(self, name):
-        return self.browser.find_element(By.CSS_SELECTOR, f"[data-field={name}]").text
-
-    def console_errors(self):
-        return [entry for entry in self.browser.get_log("browser") if entry["level"] == "SEVERE"]
-
-    def shoot(self, name):
-        if SHOTS:
-            self.browser.save_screenshot(os.path.join(SHOTS, name + ".png"))
-
+class AdminInChromium(AdminBrowserCase):
     def test_search_and_driver_360_show_what_the_api_shows(self):
         made = driver_through_the_api()
         self.sign_in(staff("senior_ops"))

@@ -11,7 +11,7 @@ extension ActionFlow {
         let id = try request.id()
         guard let stored = try await AdminStore(database: app.database).request(id) else { throw AppError.notFound("no such action") }
         let staff = request.staff
-        let permitted = action(named: stored.action).map { staff.may($0.permission.rawValue) } ?? false
+        let permitted = action(named: stored.action).map { staff.may($0.approval.rawValue) || staff.may($0.permission.rawValue) } ?? false
         guard stored.makerID == staff.id || stored.checkerID == staff.id || permitted || staff.may(AdminPermission.audit.rawValue) else {
             throw AppError(status: .forbidden, slug: "forbidden", detail: "Only the people who may take this action can see it.")
         }
@@ -41,7 +41,8 @@ extension ActionFlow {
         }
         body += "<p><a href=\"\(stored.resultPath ?? stored.returnPath)\">Go to the \(stored.objectType.replacingOccurrences(of: "_", with: " "))</a></p></section>"
         if stored.state == .pendingApproval, !expired {
-            body += decisionForms(stored, request: request, permitted: permitted)
+            let mayApprove = action(named: stored.action).map { staff.may($0.approval.rawValue) } ?? false
+            body += decisionForms(stored, request: request, permitted: mayApprove)
         }
         let history = try await Audit.historySection(of: [(stored.objectType, stored.objectID)], on: app.database)
         let title = stored.filedAt == nil ? "\(stored.title): \(state)" : "Approval: \(stored.title)"
@@ -49,7 +50,7 @@ extension ActionFlow {
     }
 
     func decisionForms(_ stored: AdminStore.ActionRequest, request: AdminRequest, permitted: Bool) -> HTML {
-        guard permitted else { return AdminHTML.notice("Someone whose role may take this action must decide it.", .info) }
+        guard permitted else { return AdminHTML.notice("Someone whose role may approve this action must decide it.", .info) }
         guard stored.makerID != request.staff.id else {
             return AdminHTML.notice("You asked for this, so another person must approve it.", .info)
         }

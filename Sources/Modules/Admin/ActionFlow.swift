@@ -152,8 +152,8 @@ struct ActionFlow: Sendable {
     /// expired, they hold the action's permission, and they are not the person who asked.
     func decidable(_ id: UUID, by staff: StaffCaller, store: AdminStore, now: Date) async throws -> AdminStore.ActionRequest {
         guard let stored = try await store.request(id, lock: true), stored.filedAt != nil else { throw AppError.notFound("no such approval") }
-        guard let action = action(named: stored.action), staff.may(action.permission.rawValue) else {
-            throw AppError(status: .forbidden, slug: "forbidden", detail: "Deciding this needs the permission to do it yourself, which the \(staff.role) role does not have.")
+        guard let action = action(named: stored.action), staff.may(action.approval.rawValue) else {
+            throw AppError(status: .forbidden, slug: "forbidden", detail: "Deciding this needs the \(action(named: stored.action)?.approval.rawValue ?? "right") permission, which the \(staff.role) role does not have.")
         }
         guard stored.makerID != staff.id else {
             throw AppError(status: .forbidden, slug: "four-eyes", detail: "You asked for this, so another person must approve it.")
