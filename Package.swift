@@ -33,7 +33,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Quotes", ["Audit", "Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
     ("Policies", ["Audit", "Identity", "Drivers", "Vehicles", "Rating", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
     ("Cover", ["Audit", "Identity", "Jobs", "Rating", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications", "Vehicles"]),
-    ("Claims", ["Audit", "Identity", "Policies", "Cover"]),
+    ("Claims", ["Audit", "Identity", "Policies", "Cover", "Notifications"]),
     // The admin shell: home, search, navigation. It sees the other modules only through the
     // admin sections they contribute (AdminUI's protocol), so it depends on none of them.
     ("Admin", ["Audit"]),

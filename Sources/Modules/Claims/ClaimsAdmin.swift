@@ -4,13 +4,15 @@ import Audit
 public import Foundation
 import HTTPServer
 import Identity
+import Cover
 
 /// Claims in the admin: the list (by status and type), one claim as the driver reported it
 /// with its third parties and attachments (each opened through an admin GET that serves its
 /// bytes), search by reference (`CL-…`) or id, the "Claims awaiting triage" queue, and
-/// driver 360's Claims section. Read only: handling a claim is an action of its own.
+/// driver 360's Claims section. Handling a claim is done by its actions (ClaimsAdmin+Actions).
 public struct ClaimsAdmin: AdminSection {
     let app: AppContext
+    let cover: CoverService
     var store: ClaimsStore { ClaimsStore(database: app.database) }
 
     static let statuses = ["submitted", "in_review", "settled", "rejected", "withdrawn"]
@@ -92,7 +94,9 @@ public struct ClaimsAdmin: AdminSection {
             + "<p class=\"muted\"><span data-field=\"attachments\">\(claim.attachments)</span> of at most 20 files (50 MB) a claim takes.</p>")
         let history = try await Audit.historySection(of: [("claim", id)] + attachments.map { ("attachment", $0.id.uuidString.lowercased()) },
                                                      on: app.database)
-        return .page(AdminView(title: "Claim \(claim.reference) · \(claim.type)", body: AdminHTML.section("Claim", fields) + description + parties + files + history,
+        let handling = try await handling(claim, driverID: record.driverID, request: request)
+        return .page(AdminView(title: "Claim \(claim.reference) · \(claim.type)",
+                               body: AdminHTML.section("Claim", fields) + description + parties + files + handling + history,
                                crumbs: [("Claims", "/admin/claims"), ("Driver", "/admin/drivers/\(driver)")]))
     }
 

@@ -12,5 +12,5 @@ public struct ClaimsModule: AppModule, AdminContributing {
 
     public var endpoints: [Endpoint] { routes.endpoints }
 
-    public var adminSection: any AdminSection { ClaimsAdmin(app: routes.app) }
+    public var adminSection: any AdminSection { ClaimsAdmin(app: routes.app, cover: routes.cover) }
 }

@@ -7,7 +7,8 @@ import Policies
 import Postgres
 import Audit
 
-/// `POST/GET /v1/claims`, `GET /v1/claims/{id}`, `POST /v1/claims/{id}/attachments`.
+/// `POST/GET /v1/claims`, `GET /v1/claims/{id}`, `POST /v1/claims/{id}/attachments`,
+/// `POST /v1/claims/{id}/withdraw`.
 struct ClaimsRoutes: Sendable {
     let app: AppContext
     let cover: CoverService
@@ -39,6 +40,11 @@ struct ClaimsRoutes: Sendable {
                                  .problem(409, "The claim has as many attachments as it may"),
                                  .problem(422, "An empty body, or bytes that are not the type the Content-Type says")],
                      handler: { try await routes.attach($0) }),
+            Endpoint(.post, "/v1/claims/{id}/withdraw", id: "withdrawClaim",
+                     "Withdraw a claim while it is submitted or in review (its history keeps it)", tag: "claims", access: .driver,
+                     responses: [.json(200, "The claim, withdrawn", claim), .problem(404, "No such claim of yours"),
+                                 .problem(409, "The claim is settled, rejected or withdrawn already")],
+                     handler: { try await routes.withdraw($0) }),
         ]
     }
 
@@ -75,11 +81,13 @@ struct ClaimsRoutes: Sendable {
                     id: id, reference: reference, driverID: call.driverID, policyID: policy.id, sessionID: coverage.sessionID,
                     occurredAt: body.occurredAt, type: body.type, description: body.description, location: body.location,
                     thirdParties: thirdParties, at: call.now) else { return nil }
+                try await ClaimsStore(database: transaction).insertStatus(id, status: "submitted", at: call.now, message: nil,
+                                                                         actor: AuditContext.current.actor)
                 try await Audit.record("claims.reported", AuditObject("claim", id, driver: call.driverID),
                                        after: .object(["reference": .string(reference), "type": .string(body.type),
                                                        "policy_id": .string(policy.id.uuidString.lowercased()),
                                                        "occurred_at": .string(RFC3339.format(body.occurredAt))]), on: transaction)
-                return claim
+                return try await ClaimsStore(database: transaction).find(id) ?? claim
             }
             if let claim = inserted { return try .json(claim, status: .created) }
         }
@@ -128,11 +136,21 @@ struct ClaimsRoutes: Sendable {
             }
             try await store.insertAttachment(id: attachmentID, claimID: id, contentType: contentType, body: request.body, sha256: sha256,
                                              at: call.now)
+            // A file added after the claims team asked for more answers what they asked.
+            try await store.answerOpenRequests(claimID: id, at: call.now)
             try await Audit.record("claims.attachment_added", AuditObject("claim", id, driver: call.driverID),
                                    after: .object(["attachment_id": .string(attachmentID.uuidString.lowercased()), "content_type": .string(contentType),
                                                    "size_bytes": .integer(Int64(request.body.count)), "sha256": .string(sha256)]), on: transaction)
         }
         return try .json(ClaimAttachment(id: attachmentID, contentType: contentType, sizeBytes: request.body.count, sha256: sha256),
                          status: .created)
+    }
+
+    func withdraw(_ call: Call) async throws -> HTTPResponse {
+        let id = try call.id()
+        let claim = try await app.database.withTransaction { transaction in
+            try await ClaimHandling(app: app).withdraw(id, driverID: call.driverID, at: call.now, on: transaction)
+        }
+        return try .json(claim)
     }
 }

@@ -31,7 +31,18 @@ public enum ClaimsSchemas {
             .required("name", Schema.string.orNull), .required("registration", Schema.string.orNull),
             .required("insurer", Schema.string.orNull), .required("phone", Schema.string.orNull)))),
         .required("attachments", .integer(minimum: 0, maximum: nil)),
-        .required("created_at", .dateTime)))
+        .required("created_at", .dateTime),
+        .required("status_history", .array(of: .object(
+            .required("status", .oneOf(["submitted", "in_review", "settled", "rejected", "withdrawn"])),
+            .required("at", .dateTime),
+            .required("message", Schema.string.orNull, "what the claims team told the driver with it"))),
+            "every status the claim has had, oldest first"),
+        .required("information_requests", .array(of: .object(
+            .required("id", .uuid),
+            .required("message", .string, "what the claims team asks for"),
+            .required("requested_at", .dateTime),
+            .required("answered_at", Schema.dateTime.orNull, "when the driver next added an attachment"))),
+            "the claims team asking for more; answer by adding attachments")))
 
     static let attachment = SchemaComponent("Attachment", .object(
         .required("id", .uuid),

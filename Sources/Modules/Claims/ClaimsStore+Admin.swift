@@ -11,7 +11,7 @@ struct ClaimRecord: Sendable {
 
     init(row: PostgresRow) throws {
         claim = try Claim(row: row)
-        driverID = try row.decode(UUID.self, at: 12)
+        driverID = try row.decode(UUID.self, at: Claim.columnCount)
     }
 }
 
