@@ -204,9 +204,13 @@ public struct AdminActionOutcome: Sendable {
     public let message: String
     /// Where to go next (usually the object's page).
     public let path: String
+    /// A secret the person who executed the action must pass on (a one-time setup link, a new
+    /// signing secret): shown in the answer to that POST only, never stored, never shown again.
+    public let shownOnce: String?
 
-    public init(_ message: String, path: String) {
+    public init(_ message: String, path: String, shownOnce: String? = nil) {
         self.message = message
         self.path = path
+        self.shownOnce = shownOnce
     }
 }

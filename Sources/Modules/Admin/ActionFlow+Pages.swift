@@ -8,7 +8,11 @@ import HTTPServer
 /// and the approvals inbox (pending, mine, decided).
 extension ActionFlow {
     func requestPage(_ request: AdminRequest) async throws -> AdminResponse {
-        let id = try request.id()
+        try await requestPage(try request.id(), request: request, shownOnce: nil)
+    }
+
+    /// The request's page; `shownOnce` is a secret its executor must pass on, in this answer only.
+    func requestPage(_ id: UUID, request: AdminRequest, shownOnce: String?) async throws -> AdminResponse {
         guard let stored = try await AdminStore(database: app.database).request(id) else { throw AppError.notFound("no such action") }
         let staff = request.staff
         let permitted = action(named: stored.action).map { staff.may($0.approval.rawValue) || staff.may($0.permission.rawValue) } ?? false
@@ -38,6 +42,10 @@ extension ActionFlow {
         var body: HTML = "<section class=\"card\" id=\"request\"><p class=\"effect\" data-field=\"effect\"><strong>\(stored.effect)</strong></p>\(AdminHTML.fields(fields))"
         if let message = stored.resultMessage {
             body += AdminHTML.notice(message, .good)
+        }
+        if let shownOnce {
+            body += "<p class=\"notice warn\" role=\"status\">Pass this on now: it is shown only this once and is not kept. "
+                + "<code data-field=\"shown_once\">\(shownOnce)</code></p>"
         }
         body += "<p><a href=\"\(stored.resultPath ?? stored.returnPath)\">Go to the \(stored.objectType.replacingOccurrences(of: "_", with: " "))</a></p></section>"
         if stored.state == .pendingApproval, !expired {

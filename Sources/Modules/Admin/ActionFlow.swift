@@ -67,7 +67,7 @@ struct ActionFlow: Sendable {
     func confirm(_ action: AdminAction, _ request: AdminRequest) async throws -> AdminResponse {
         guard let token = request.form["token"].flatMap(UUID.init(uuidString:)) else { throw AppError.invalid("this confirmation has no token") }
         let now = request.now
-        let result: (UUID, Bool) = try await app.database.withTransaction { transaction in
+        let result: (UUID, Bool, String?) = try await app.database.withTransaction { transaction in
             let store = AdminStore(database: transaction)
             guard let stored = try await store.request(token, lock: true), stored.action == action.name else {
                 throw AppError.notFound("no such confirmation")
@@ -76,7 +76,7 @@ struct ActionFlow: Sendable {
                 throw AppError(status: .forbidden, slug: "not-yours", detail: "Only the person who asked for this can confirm it.")
             }
             // Confirmed already (a second click, a replayed POST): show what happened the first time.
-            guard stored.state == .planned else { return (token, stored.state == .pendingApproval) }
+            guard stored.state == .planned else { return (token, stored.state == .pendingApproval, nil) }
             guard stored.expiresAt > now else {
                 throw AppError(status: .gone, slug: "expired", detail: "This confirmation page expired; go back to the page and start again.")
             }
@@ -85,12 +85,13 @@ struct ActionFlow: Sendable {
                 try await Audit.record("admin.approval_requested", object(stored), after: .object([
                     "action": .string(action.name), "effect": .string(stored.effect), "four_eyes": .string(stored.fourEyes ?? "")]),
                     reason: (stored.reason.rawValue, stored.note), approvalID: token, on: transaction)
-                return (token, true)
+                return (token, true, nil)
             }
             let outcome = try await run(action, stored, checker: nil, transaction: transaction, now: now)
             try await store.markDone(token, outcome: outcome)
-            return (token, false)
+            return (token, false, outcome.shownOnce)
         }
+        if let secret = result.2 { return try await requestPage(result.0, request: request, shownOnce: secret) }
         return .redirect(result.1 ? "/admin/approvals/\(result.0.uuidString.lowercased())" : "/admin/action-requests/\(result.0.uuidString.lowercased())")
     }
 
@@ -116,7 +117,7 @@ struct ActionFlow: Sendable {
         let id = try request.id()
         let now = request.now
         let staff = request.staff
-        try await app.database.withTransaction { transaction in
+        let secret: String? = try await app.database.withTransaction { transaction in
             let store = AdminStore(database: transaction)
             let stored = try await decidable(id, by: staff, store: store, now: now)
             guard let action = action(named: stored.action) else { throw AppError.notFound("this kind of action no longer exists") }
@@ -129,7 +130,9 @@ struct ActionFlow: Sendable {
             try await Audit.record("admin.approval_approved", object(stored), after: .object([
                 "action": .string(stored.action), "maker": .string("staff:\(stored.makerID.uuidString.lowercased())")]),
                 reason: ("approved", request.form["note"]), approvalID: id, on: transaction)
+            return outcome.shownOnce
         }
+        if let secret { return try await requestPage(id, request: request, shownOnce: secret) }
         return .redirect("/admin/approvals/\(id.uuidString.lowercased())")
     }
 

@@ -39,8 +39,6 @@ public struct IdentityAdmin: AdminSection {
             .get("/admin/identity/staff", .staff) { try await staffList($0, invited: nil) },
             .post("/admin/identity/staff", .staff, needsSudo: true) { try await invite($0) },
             .get("/admin/identity/staff/{id}", .staff) { try await staffPage($0) },
-            .post("/admin/identity/staff/{id}/role", .staff, needsSudo: true) { try await changeRole($0) },
-            .post("/admin/identity/staff/{id}/disable", .staff, needsSudo: true) { try await disable($0) },
             AdminPage(.get, "/admin/setup", .signedOut) { try await setupPage($0) },
             AdminPage(.post, "/admin/setup", .signedOut) { try await setup($0) },
         ]
@@ -302,53 +300,15 @@ public struct IdentityAdmin: AdminSection {
     func staffPage(_ request: AdminRequest) async throws -> AdminResponse {
         guard let member = try await store.staff(id: try request.id()) else { throw AppError.notFound("no such member of staff") }
         let id = member.id.uuidString.lowercased()
-        let roles = StaffRole.allCases.map { role -> HTML in
-            "<option value=\"\(role.rawValue)\"\(role == member.role ? " selected" : "")>\(role.title)</option>"
-        }
         let fields = AdminHTML.fields([
-            .init("Name", text: member.name), .init("Email", text: member.email), .init("Role", text: member.role.title),
+            .init("Name", text: member.name), .init("Email", text: member.email), .init("Role", field: "role", text: member.role.title),
             .init("Password set", AdminHTML.yesNo(member.hasPassword)),
             .init("Recovery codes left", text: String(try await store.unusedRecoveryCodes(staffID: member.id))),
-            .init("Disabled", AdminFormat.time(member.disabledAt)), .init("Created", AdminFormat.time(member.createdAt)),
+            .init("Locked", field: "locked", AdminFormat.time(member.disabledAt)), .init("Created", AdminFormat.time(member.createdAt)),
         ])
-        let roleForm = AdminHTML.actionForm(request, action: "/admin/identity/staff/\(id)/role", name: "change_role",
-                                            fields: "<label>Role <select name=\"role\">\(roles)</select></label> <label>Reason <input type=\"text\" name=\"note\" required></label> ",
-                                            submit: "Change role")
-        let disableForm: HTML = member.disabledAt == nil && member.id != request.staff.id
-            ? AdminHTML.actionForm(request, action: "/admin/identity/staff/\(id)/disable", name: "disable_staff",
-                                   fields: "<label>Reason <input type=\"text\" name=\"note\" required></label> ", submit: "Disable and sign out everywhere", danger: true)
-            : ""
         let history = try await Audit.historySection(of: [("staff", id)], on: app.database)
-        let body = AdminHTML.section("Account", fields) + AdminHTML.section("Change", roleForm + disableForm) + history
+        let body = AdminHTML.section("Account", fields) + staffForms(request, member) + history
         return .page(AdminView(title: member.name, body: body, crumbs: [("Staff", "/admin/identity/staff")]))
-    }
-
-    func changeRole(_ request: AdminRequest) async throws -> AdminResponse {
-        let id = try request.id()
-        guard let role = request.form["role"].flatMap(StaffRole.init(rawValue:)), let note = request.form["note"] else {
-            throw AppError.invalid("choose a role and say why")
-        }
-        try await app.database.withTransaction { transaction in
-            let store = IdentityStore(database: transaction)
-            guard let before = try await store.staff(id: id) else { throw AppError.notFound("no such member of staff") }
-            try await store.setRole(staffID: id, role: role)
-            try await Audit.record("staff.role_changed", AuditObject("staff", id), before: .object(["role": .string(before.role.rawValue)]),
-                                   after: .object(["role": .string(role.rawValue)]), reason: ("other", note), on: transaction)
-        }
-        return .redirect("/admin/identity/staff/\(id.uuidString.lowercased())")
-    }
-
-    func disable(_ request: AdminRequest) async throws -> AdminResponse {
-        let id = try request.id()
-        guard id != request.staff.id else { throw AppError.conflict("you cannot disable your own account") }
-        let note = request.form["note"] ?? ""
-        try await app.database.withTransaction { transaction in
-            let store = IdentityStore(database: transaction)
-            try await store.setDisabled(staffID: id, at: request.now)
-            try await store.endAllSessions(staffID: id, at: request.now, reason: "revoked")
-            try await Audit.record("staff.disabled", AuditObject("staff", id), reason: ("other", note), on: transaction)
-        }
-        return .redirect("/admin/identity/staff/\(id.uuidString.lowercased())")
     }
 
     // MARK: Password setup (invitations)
