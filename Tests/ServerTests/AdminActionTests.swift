@@ -181,4 +181,20 @@ import Testing
         let (_, back) = try await second.act("change_setting", ["object": key, "value": "2000", "reason": "other", "note": "restore"])
         #expect(try await engineer.post("/admin/approvals/\(back)/approve", [:]).status == 303)
     }
+
+    @Test func internalNotesAreForStaffOnly() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let support = try await StaffBrowser.signedIn(server, role: .support, name: "Sid Support")
+        #expect(try await support.get("/admin/drivers/\(driver.id)").text.contains("data-action=\"add_note\""))
+        _ = try await support.act("add_note", ["object": driver.id, "text": "Called about a double charge; told them 3 days.", "reason": "requested_by_driver"])
+        let seen = try await StaffBrowser.signedIn(server, role: .seniorOps).get("/admin/drivers/\(driver.id)")
+        #expect(seen.text.contains("Called about a double charge; told them 3 days.") && seen.text.contains("Sid Support"))
+        let pricing = try await StaffBrowser.signedIn(server, role: .pricing)
+        #expect(!(try await pricing.get("/admin/drivers/\(driver.id)")).text.contains("data-action=\"add_note\""))
+        #expect(try await pricing.plan("add_note", ["object": driver.id, "text": "x", "reason": "other", "note": "x"]).page.status == 403)
+        let events = try await Self.auditEvents("admin.note_added", object: driver.id)
+        #expect(events.count == 1 && events.first?.reason == "requested_by_driver")
+    }
 }

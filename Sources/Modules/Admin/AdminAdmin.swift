@@ -9,6 +9,8 @@ struct AdminAdmin: AdminSection {
     let app: AppContext
     let sections: [any AdminSection]
 
+    var actions: [AdminAction] { [addNote] }
+
     var navigation: [AdminNavItem] {
         [AdminNavItem("Ops home", "/admin/", group: "Ops", permission: .signedIn),
          AdminNavItem("Approvals", "/admin/approvals", group: "Ops", permission: .signedIn)]
@@ -69,7 +71,7 @@ struct AdminAdmin: AdminSection {
         guard let title = parts.compactMap(\.title).first else { throw AppError.notFound("no driver \(id.uuidString.lowercased())") }
         let badges = parts.flatMap(\.badges)
         let facts = parts.flatMap(\.facts)
-        let panels = parts.flatMap(\.panels).sorted { $0.order < $1.order }
+        let panels = (parts.flatMap(\.panels) + [try await notesPanel(id, request)]).sorted { $0.order < $1.order }
         let header: HTML = "<section class=\"card\" id=\"summary\">"
             + (badges.isEmpty ? "" : "<div class=\"badges\">\(badges)</div>") + AdminHTML.fields(facts) + "</section>"
         let grid = HTML(stringLiteral: panels.map { panel in panel.wide ? "<div class=\"wide\">\(panel.body.text)</div>" : panel.body.text }.joined())

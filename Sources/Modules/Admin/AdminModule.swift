@@ -20,7 +20,8 @@ public struct AdminModule: AppModule {
 
     /// Every admin page of the process, the shell's own first (for the role table test).
     public var pages: [AdminPage] {
-        AdminAdmin(app: app, sections: sections).pages + ActionFlow(app: app, actions: sections.flatMap(\.actions)).pages
+        let own = AdminAdmin(app: app, sections: sections)
+        return own.pages + ActionFlow(app: app, actions: own.actions + sections.flatMap(\.actions)).pages
             + sections.flatMap(\.pages)
     }
 

@@ -129,3 +129,31 @@ struct AdminStore: Sendable {
             """) { Int(try $0.decode(Int64.self, at: 0)) }
     }
 }
+
+/// Internal notes on a driver.
+extension AdminStore {
+    struct Note: Sendable {
+        let text: String
+        let author: String
+        let role: String
+        let createdAt: Date
+    }
+
+    func insertNote(driverID: UUID, text: String, authorID: UUID, at instant: Date) async throws {
+        try await database.execute("""
+            INSERT INTO admin.notes (id, driver_id, text, author_id, created_at) VALUES (\(UUID()), \(driverID), \(text), \(authorID), \(instant))
+            """)
+    }
+
+    func notes(driverID: UUID, limit: Int) async throws -> [Note] {
+        try await database.queryAll("""
+            SELECT n.text, s.name, s.role, n.created_at FROM admin.notes n JOIN identity.staff s ON s.id = n.author_id
+            WHERE n.driver_id = \(driverID) ORDER BY n.created_at DESC, n.id DESC LIMIT \(limit)
+            """) { Note(text: try $0.decode(String.self, at: 0), author: try $0.decode(String.self, at: 1), role: try $0.decode(String.self, at: 2),
+                        createdAt: try $0.decode(Date.self, at: 3)) }
+    }
+
+    func driverExists(_ id: UUID) async throws -> Bool {
+        try await database.queryOptional("SELECT 1 FROM identity.users WHERE id = \(id)") { _ in true } ?? false
+    }
+}
