@@ -102,6 +102,8 @@ struct ActionFlow: Sendable {
         context.reasonCode = stored.reason.rawValue
         context.reasonText = stored.note
         context.approvalID = checker == nil ? nil : stored.id
+        // Every event the action causes names it, so the trail ties each change to its request.
+        context.requestID = "admin_action:\(stored.id.uuidString.lowercased())"
         let execution = AdminActionExecution(key: stored.id, parameters: stored.parameters, transaction: transaction, now: now, app: app,
                                              maker: stored.makerID, checker: checker?.id, reason: stored.reason, note: stored.note)
         return try await AuditContext.acting(as: context) { try await action.execute(execution) }
