@@ -155,6 +155,8 @@ enum FormScrape {
         #expect(whatIf.text("hourly.food_delivery.b") == "£7.65")
         #expect(whatIf.text("payg.ride_hail.a") == "£2.94", "203 × 1.45 = 294.35p")
         #expect(whatIf.html.contains("+£0.52 (+25.6%)"))
+        let same = AdminPageReader(try await pricing.get("/admin/rating/what-if?a=\(inEffect)&b=\(inEffect)&driver=\(driver.id)&vehicle=\(driver.vehicleID)"))
+        #expect(same.text("payg.usage_unknown.a") == nil && same.text("payg.parcel_delivery.b") == "£2.23" && same.html.contains("<span class=\"muted\">same</span>"))
         #expect(try await pricing.get("/admin/rating/what-if?b=\(id)&driver=\(driver.id)&vehicle=ZZ99ZZZ").status == 404)
         #expect(try await pricing.get("/admin/rating/what-if?b=\(id)&driver=nobody&vehicle=AB12CDE").status == 422)
 
@@ -253,6 +255,22 @@ enum FormScrape {
         #expect(try await pricing.get("/admin/rating/drafts/\(copy)/edit").status == 409)
         #expect(try await Self.auditEvents("rating.draft_discarded", object: copy).count == 1)
         #expect(try await versions() == count, "no version was added")
+
+        // In the database too: the server's role cannot write a version, and the publishing
+        // function publishes only an open draft at the revision asked for.
+        for statement: SQL in ["INSERT INTO rating.base_rates (version, vehicle_type, hourly_rate_amount) VALUES (1, 'tram', 1)",
+                               "UPDATE rating.factors SET multiplier_bp = 1 WHERE version = 1",
+                               "DELETE FROM rating.area_bands WHERE version = 1"] {
+            let error = await #expect(throws: PostgresError.self) { try await TestDatabase.pool.execute(statement) }
+            #expect(error?.sqlState == "42501", "\(statement)")
+        }
+        for (draft, revision) in [(copy, 1), (second, 1)] {
+            let error = await #expect(throws: PostgresError.self) {
+                try await TestDatabase.pool.execute("SELECT rating.publish_draft(\(UUID(uuidString: draft)!), \(Int32(revision)), now() + interval '10 years', now())")
+            }
+            #expect(error?.sqlState == "55000", "discarded, or not at that revision")
+        }
+        #expect(try await versions() == count)
         #expect(try await TestDatabase.pool.queryValue("SELECT count(*)::int8 FROM audit.events WHERE action = 'rating.published' AND owner_id = ANY(\([first, second, copy]))",
                                                       as: Int64.self) == 0)
     }

@@ -191,6 +191,7 @@ public struct RatingAdmin: AdminSection {
             ? "Versions \(from) and \(to) price exactly alike."
             : "\(changes.count) change\(changes.count == 1 ? "" : "s") from version \(from) to version \(to).")
         body += Self.diffSections(changes, old: "Version \(from)", new: "Version \(to)")
+        body += whatIfForm(request, a: String(from), b: String(to), driver: "", vehicle: "")
         body += "<p>\(AdminHTML.link(Self.versionPath(from), "Version \(from) whole")) · \(AdminHTML.link(Self.versionPath(to), "Version \(to) whole"))</p>"
         return .page(AdminView(title: "Rate tables: version \(from) → \(to)", body: body, crumbs: [("Rate tables", "/admin/rating")]))
     }
