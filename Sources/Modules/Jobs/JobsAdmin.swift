@@ -6,8 +6,9 @@ import HTTPServer
 
 /// The job queue for engineers (permission `jobs`): jobs by state (queued, failed and waiting
 /// for their retry, running under a lease, dead), one job with its payload, attempts, last
-/// error and lease, and the recurring schedules with their next run. Read only: retrying or
-/// cancelling a job is an action of its own (OPS.md), not part of these pages.
+/// error and lease, and the recurring schedules with their next run. Retrying, cancelling and
+/// running a job now are actions of their own (OPS.md; `JobsAdmin+Actions.swift`, permission
+/// `operate`), offered on the job's page when they make sense for its state.
 public struct JobsAdmin: AdminSection {
     let app: AppContext
     var store: JobsStore { JobsStore(database: app.database, queue: "") }
@@ -51,7 +52,7 @@ public struct JobsAdmin: AdminSection {
             .init("state", "State", .choices(JobsStore.states)),
             .init("kind", "Kind", .text(placeholder: "cover.apply_provider_events")),
         ])
-        let note: HTML = states.isEmpty ? "<p class=\"muted\">Every job not yet succeeded, newest first. Tick “succeeded” to see finished ones.</p>" : ""
+        let note: HTML = states.isEmpty ? "<p class=\"muted\">Every job not yet finished, newest first. Tick “succeeded” or “cancelled” to see finished ones.</p>" : ""
         return .page(AdminView(title: "Jobs", body: AdminHTML.section("By state", tally) + filters + note + Self.table(shown)
                                    + AdminHTML.pager(request, next: next)))
     }
@@ -93,7 +94,8 @@ public struct JobsAdmin: AdminSection {
         let error: HTML = job.lastError.map { AdminHTML.section("Last error", "<pre data-field=\"last_error\">\($0)</pre>") } ?? ""
         let payload = AdminHTML.section("Payload", "<pre data-field=\"payload\">\(Self.pretty(job.payload))</pre>")
         let history = try await Audit.historySection(of: [("job", String(job.id))], on: app.database)
-        return .page(AdminView(title: "Job #\(job.id) · \(job.kind)", body: AdminHTML.section("Job", fields) + error + payload + history,
+        return .page(AdminView(title: "Job #\(job.id) · \(job.kind)", body: AdminHTML.section("Job", fields) + actionForms(request, job: job, now: request.now)
+                                   + error + payload + history,
                                crumbs: [("Jobs", "/admin/jobs")]))
     }
 

@@ -66,7 +66,7 @@ struct JobSchedule: Sendable {
 /// The jobs schema's queries for the admin (times are the database's, real time).
 extension JobsStore {
     /// The states the admin lists by; `failed` is a queued job with an error (retrying).
-    static let states = ["queued", "failed", "running", "dead", "succeeded"]
+    static let states = ["queued", "failed", "running", "dead", "succeeded", "cancelled"]
 
     /// The condition of each state (fixed text, so a one-state list uses its partial index).
     static let stateConditions: [String: SQL] = [
@@ -75,12 +75,14 @@ extension JobsStore {
         "running": "status = 'running'",
         "dead": "status = 'dead'",
         "succeeded": "status = 'succeeded'",
+        "cancelled": "status = 'cancelled'",
     ]
 
-    /// Newest first after `(created_at, id)`, `limit + 1` rows; no states: everything not succeeded.
+    /// Newest first after `(created_at, id)`, `limit + 1` rows; no states: everything not
+    /// finished (neither succeeded nor cancelled).
     func list(states: [String], kind: String?, after: (Date, Int64)?, limit: Int) async throws -> [JobRecord] {
         let chosen = states.compactMap { Self.stateConditions[$0] }
-        let condition: SQL = chosen.isEmpty ? "status <> 'succeeded'" : "(" + SQL.joined(chosen, separator: " OR ") + ")"
+        let condition: SQL = chosen.isEmpty ? "status NOT IN ('succeeded', 'cancelled')" : "(" + SQL.joined(chosen, separator: " OR ") + ")"
         let keyset: SQL = after.map { "AND (created_at, id) < (\($0.0), \($0.1))" } ?? ""
         return try await database.queryAll("""
             SELECT \(JobRecord.columns) FROM jobs.jobs

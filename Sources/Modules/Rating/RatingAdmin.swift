@@ -16,6 +16,7 @@ public struct RatingAdmin: AdminSection {
         [
             .get("/admin/rating", .read) { try await list($0) },
             .get("/admin/rating/diff", .read) { try await diff($0) },
+        ] + draftPages + [
             .get("/admin/rating/{version}", .read) { try await show($0) },
         ]
     }
@@ -56,8 +57,9 @@ public struct RatingAdmin: AdminSection {
             <label>To version <input type="number" name="to" min="1" required></label><button type="submit">Compare</button></form>
             """
         let note = AdminHTML.notice("Quotes are priced with the newest version whose start has passed, and keep that version for good. "
-                                    + "Versions are loaded by migrations; this page only reads them.")
-        return .page(AdminView(title: "Rate tables", body: note + AdminHTML.section("Versions", table) + AdminHTML.section("Compare two versions", compare)
+                                    + "A published version never changes: pricing drafts a new one, finance approves its publication.")
+        let drafts = try await draftsSection(request, inEffect: inEffect)
+        return .page(AdminView(title: "Rate tables", body: note + drafts + AdminHTML.section("Versions", table) + AdminHTML.section("Compare two versions", compare)
                                + AdminHTML.pager(request, next: rows.count > limit ? shown.last.map { String($0.version) } : nil)))
     }
 
@@ -78,8 +80,9 @@ public struct RatingAdmin: AdminSection {
         let how = AdminHTML.notice("An hourly rate is the base rate for the vehicle type multiplied by one band of each factor, "
                                    + "rounded half up to whole pence once (never below 1p). Prices include IPT.")
         let history = try await Audit.historySection(of: [("rate_table", String(version))], on: app.database)
+        let start = startDraftForm(request, from: version)
         return .page(AdminView(title: "Rate table version \(version)",
-                               body: how + AdminHTML.section("Version", header) + Self.contents(table) + history,
+                               body: how + AdminHTML.section("Version", header) + start + Self.contents(table) + history,
                                crumbs: [("Rate tables", "/admin/rating")]))
     }
 
@@ -140,15 +143,16 @@ public struct RatingAdmin: AdminSection {
         let new: String?
     }
 
-    static func changes(from old: RatingStore.Contents, to new: RatingStore.Contents) -> [Change] {
+    /// What differs between two tables; `header`: their start and description too.
+    static func changes(from old: RatingStore.Contents, to new: RatingStore.Contents, header: Bool = true) -> [Change] {
         var changes: [Change] = []
         func compare(_ section: String, _ before: [String: String], _ after: [String: String], order: (String, String) -> Bool = (<)) {
             for key in Set(before.keys).union(after.keys).sorted(by: order) where before[key] != after[key] {
                 changes.append(Change(section: section, what: key, old: before[key], new: after[key]))
             }
         }
-        compare("Version", ["Effective from": AdminFormat.localText(old.version.effectiveFrom), "Description": old.version.description],
-                ["Effective from": AdminFormat.localText(new.version.effectiveFrom), "Description": new.version.description])
+        if header { compare("Version", ["Effective from": AdminFormat.localText(old.version.effectiveFrom), "Description": old.version.description],
+                ["Effective from": AdminFormat.localText(new.version.effectiveFrom), "Description": new.version.description]) }
         compare("Base rates", Dictionary(old.baseRates.map { ($0.vehicleType, AdminFormat.money($0.amount)) }, uniquingKeysWith: { first, _ in first }),
                 Dictionary(new.baseRates.map { ($0.vehicleType, AdminFormat.money($0.amount)) }, uniquingKeysWith: { first, _ in first }))
         func factorMap(_ rows: [RatingStore.FactorRow]) -> [String: String] {
@@ -161,6 +165,21 @@ public struct RatingAdmin: AdminSection {
         return changes
     }
 
+    /// A diff's changes, one table per section: added, removed or changed, old and new side by side.
+    static func diffSections(_ changes: [Change], old: String, new: String) -> HTML {
+        var body: HTML = ""
+        for section in ["Version", "Base rates", "Factors", "Area bands"] {
+            let rows = changes.filter { $0.section == section }
+            guard !rows.isEmpty else { continue }
+            body += AdminHTML.section(section, AdminHTML.table(["What", "Change", old, new], rows.map { change in
+                let kind: HTML = change.old == nil ? AdminHTML.badge("added", .good) : change.new == nil ? AdminHTML.badge("removed", .bad) : AdminHTML.badge("changed", .warn)
+                return ["\(change.what.replacingOccurrences(of: "_", with: " "))", kind,
+                        "<span data-diff=\"old\">\(change.old ?? "—")</span>", "<span data-diff=\"new\">\(change.new ?? "—")</span>"]
+            }))
+        }
+        return body
+    }
+
     func diff(_ request: AdminRequest) async throws -> AdminResponse {
         guard let fromText = request.query["from"], let toText = request.query["to"],
               let from = Int(fromText), let to = Int(toText), (1...Int(Int32.max)).contains(from), (1...Int(Int32.max)).contains(to)
@@ -171,15 +190,8 @@ public struct RatingAdmin: AdminSection {
         var body: HTML = AdminHTML.notice(changes.isEmpty
             ? "Versions \(from) and \(to) price exactly alike."
             : "\(changes.count) change\(changes.count == 1 ? "" : "s") from version \(from) to version \(to).")
-        for section in ["Version", "Base rates", "Factors", "Area bands"] {
-            let rows = changes.filter { $0.section == section }
-            guard !rows.isEmpty else { continue }
-            body += AdminHTML.section(section, AdminHTML.table(["What", "Change", "Version \(from)", "Version \(to)"], rows.map { change in
-                let kind: HTML = change.old == nil ? AdminHTML.badge("added", .good) : change.new == nil ? AdminHTML.badge("removed", .bad) : AdminHTML.badge("changed", .warn)
-                return ["\(change.what.replacingOccurrences(of: "_", with: " "))", kind,
-                        "<span data-diff=\"old\">\(change.old ?? "—")</span>", "<span data-diff=\"new\">\(change.new ?? "—")</span>"]
-            }))
-        }
+        body += Self.diffSections(changes, old: "Version \(from)", new: "Version \(to)")
+        body += whatIfForm(request, a: String(from), b: String(to), driver: "", vehicle: "")
         body += "<p>\(AdminHTML.link(Self.versionPath(from), "Version \(from) whole")) · \(AdminHTML.link(Self.versionPath(to), "Version \(to) whole"))</p>"
         return .page(AdminView(title: "Rate tables: version \(from) → \(to)", body: body, crumbs: [("Rate tables", "/admin/rating")]))
     }

@@ -3,7 +3,8 @@ public import AppKernel
 
 /// Rating (PRODUCT.md: rating): versioned rate tables and the premium tax rule.
 /// It serves no HTTP routes of its own: other modules call its public API (`Rating`), and the
-/// executable's `Reactions` runs its scheduled work. Its admin pages read the rate tables.
+/// executable's `Reactions` runs its scheduled work. Its admin pages show the rate tables and
+/// let pricing draft a new version, priced with a what-if, that finance approves for publication.
 public struct RatingModule: AppModule, AdminContributing {
     public static let name = "rating"
     let app: AppContext

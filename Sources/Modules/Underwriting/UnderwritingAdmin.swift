@@ -16,6 +16,7 @@ public struct UnderwritingAdmin: AdminSection {
     public var pages: [AdminPage] {
         [
             .get("/admin/underwriting", .read) { try await list($0) },
+        ] + draftPages + [
             .get("/admin/underwriting/{version}", .read) { try await show($0) },
         ]
     }
@@ -31,11 +32,12 @@ public struct UnderwritingAdmin: AdminSection {
         let rules = try await store.rules(versions: shown.map(\.version))
         let inEffect = try await store.versionInEffect(at: request.now)
         let note = AdminHTML.notice("Underwriting runs at quote time with the newest rule set whose start has passed. "
-                                    + "A decline lists every rule broken, and is not stored: the driver gets the reasons in the 422 answer.")
+                                    + "A decline lists every rule broken; the driver gets the reasons in the 422 answer. "
+                                    + "A published rule set never changes: pricing drafts a new one, finance approves its publication.")
         let sections = shown.map { ruleSet in
             Self.ruleSetSection(ruleSet, rules: rules.filter { $0.version == ruleSet.version }, inEffect: inEffect, now: request.now, linked: true)
         }
-        let body = note + (sections.isEmpty ? AdminHTML.notice("No rule sets: quoting is unavailable.", .bad) : HTML(stringLiteral: sections.map(\.text).joined()))
+        let body = note + (try await draftsSection(request, inEffect: inEffect)) + (sections.isEmpty ? AdminHTML.notice("No rule sets: quoting is unavailable.", .bad) : HTML(stringLiteral: sections.map(\.text).joined()))
         return .page(AdminView(title: "Underwriting rules",
                                body: body + AdminHTML.pager(request, next: rows.count > limit ? shown.last.map { String($0.version) } : nil)))
     }
@@ -48,7 +50,8 @@ public struct UnderwritingAdmin: AdminSection {
         let inEffect = try await store.versionInEffect(at: request.now)
         let history = try await Audit.historySection(of: [("rule_set", String(version))], on: app.database)
         return .page(AdminView(title: "Underwriting rule set \(version)",
-                               body: Self.ruleSetSection(ruleSet, rules: rules, inEffect: inEffect, now: request.now, linked: false) + history,
+                               body: Self.ruleSetSection(ruleSet, rules: rules, inEffect: inEffect, now: request.now, linked: false)
+                                   + startDraftForm(request, from: version) + history,
                                crumbs: [("Underwriting rules", "/admin/underwriting")]))
     }
 
@@ -60,12 +63,17 @@ public struct UnderwritingAdmin: AdminSection {
             .init("Version", text: String(ruleSet.version)), .init("State", state),
             .init("Effective from", AdminFormat.time(ruleSet.effectiveFrom)), .init("Description", text: ruleSet.description),
         ])
-        let table = AdminHTML.table(["Rule", "In words", "Decline reason", "Stored value"], rules.map { rule in
+        let table = rulesTable(rules)
+        let title = "Rule set \(ruleSet.version)"
+        return AdminHTML.section(title, id: "v\(ruleSet.version)", more: linked ? ("Open", "/admin/underwriting/\(ruleSet.version)") : nil, facts + table)
+    }
+
+    /// Each rule in words, with the decline reason a driver breaking it gets and its stored value.
+    static func rulesTable(_ rules: [UnderwritingStore.RuleRow]) -> HTML {
+        AdminHTML.table(["Rule", "In words", "Decline reason", "Stored value"], rules.map { rule in
             let words = Self.words(rule.key, rule.value)
             return ["<code>\(rule.key)</code>", "\(words.text)", words.code.map { "<code>\($0)</code>" as HTML } ?? "—", "<code>\(rule.value.text)</code>"]
         }, empty: "This rule set has no rules.")
-        let title = "Rule set \(ruleSet.version)"
-        return AdminHTML.section(title, id: "v\(ruleSet.version)", more: linked ? ("Open", "/admin/underwriting/\(ruleSet.version)") : nil, facts + table)
     }
 
     /// A rule in plain words, and the decline reason code a driver breaking it gets.
