@@ -128,12 +128,27 @@ public struct Refunds: Sendable {
                                before: .object(["state": .string("pending")]),
                                after: .object(["state": .string("succeeded"), "psp_refund_id": .string(processorRefundID), "amount": .integer(refund.amount)]),
                                on: transaction)
+        var payment: Payment?
+        if let paymentID = refund.paymentID { payment = try await wallet.payments.payment(paymentID, on: transaction) }
+        try await post(refund, payment: payment, at: now, on: transaction)
+    }
+
+    /// The refund's ledger posting, once: card money back out of PSP clearing. A refund of
+    /// premium (a block) takes back premium and IPT in proportion and leaves the wallet alone; a
+    /// refund of a top-up takes the money out of the wallet's cash.
+    func post(_ refund: Refund, payment: Payment?, at instant: Date, on transaction: PostgresConnection) async throws {
+        let cause = "refund:\(refund.id.uuidString.lowercased())"
+        if let payment, payment.purpose.isTopUp {
+            try await wallet.refundTopUp(driverID: refund.driverID, paymentID: payment.id, amount: refund.amount, description: refund.reason,
+                                         causedBy: cause, at: instant, on: transaction)
+            return
+        }
         try await Ledger().post(LedgerPosting(
-            causedBy: "refund:\(refund.id.uuidString.lowercased())", kind: .refund, driverID: refund.driverID,
+            causedBy: cause, kind: .refund, driverID: refund.driverID,
             description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",
             relatedID: refund.subjectID,
             entries: [(.premiumIncome, refund.amount - refund.iptAmount), (.iptPayable, refund.iptAmount), (.pspClearing, -refund.amount)],
-            createdAt: now), on: transaction)
+            createdAt: instant), on: transaction)
     }
 
     /// Completes the card refunds still pending (after a crash, or a payment that succeeded

@@ -134,6 +134,7 @@ public struct Wallet: Sendable {
         precondition(amount > 0, "a promotional grant must be positive")
         let ledger = Ledger()
         try await ledger.lockWallet(of: driverID, on: transaction)
+        let (_, promoBefore) = try await ledger.driverBalances(driverID, on: transaction)
         let granted = try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .promoCredit, driverID: driverID, description: description, driverAmount: amount,
             funding: "promo", relatedID: nil, entries: [(.promoFunding, amount), (.driverPromo(driverID), -amount)],
@@ -141,7 +142,9 @@ public struct Wallet: Sendable {
         // Promotional credit counts towards the £10 that lifts a pause, like a top-up.
         if granted {
             try await Audit.record("wallet.promo_granted", AuditObject("wallet", driverID, driver: driverID),
-                                   after: .object(["amount": .integer(amount), "description": .string(description), "cause": .string(causedBy)]),
+                                   before: .object(["promo_balance_amount": .integer(promoBefore)]),
+                                   after: .object(["promo_balance_amount": .integer(promoBefore + amount), "amount": .integer(amount),
+                                                   "description": .string(description), "cause": .string(causedBy)]),
                                    on: transaction)
             try await updateCoverPause(driverID, at: instant, on: transaction)
         }
@@ -160,7 +163,13 @@ public struct Wallet: Sendable {
         case .charges(let relatedID, let kind):
             try await ledger.amount(relatedTo: relatedID, kind: kind, on: .driverPromo(driverID), on: transaction)
         }
-        let toPromo = min(max(promoSpent, 0), amount)
+        // Promotional credit already given back for the same thing (an earlier partial refund)
+        // does not come back twice: the rest returns as cash.
+        var promoReturned: Int64 = 0
+        if let relatedID {
+            promoReturned = -(try await ledger.amount(relatedTo: relatedID, kind: .refund, on: .driverPromo(driverID), on: transaction))
+        }
+        let toPromo = min(max(promoSpent - promoReturned, 0), amount)
         let ipt = PremiumTax.ipt(ofGross: amount)
         try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .refund, driverID: driverID, description: description, driverAmount: amount, iptAmount: ipt,
