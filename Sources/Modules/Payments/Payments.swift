@@ -51,8 +51,8 @@ public struct Payments: Sendable {
         self.outcomes = outcomes
     }
 
-    public func card(_ id: UUID, ownedBy driverID: UUID) async throws -> PaymentMethod? {
-        try await PaymentsStore(database: app.database).card(id: id, driverID: driverID)
+    public func card(_ id: UUID, ownedBy driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> PaymentMethod? {
+        try await PaymentsStore(database: database ?? app.database).card(id: id, driverID: driverID)
     }
 
     public func defaultCard(of driverID: UUID) async throws -> PaymentMethod? {

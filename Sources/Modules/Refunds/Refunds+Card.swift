@@ -29,7 +29,7 @@ extension Refunds {
         guard payment.status == .succeeded, payment.pspIntentID != nil else {
             throw AppError.invalid("only a succeeded card payment can be refunded; this one is \(payment.status.rawValue.replacingOccurrences(of: "_", with: " "))")
         }
-        let card = try await wallet.payments.card(payment.paymentMethodID, ownedBy: payment.driverID)
+        let card = try await wallet.payments.card(payment.paymentMethodID, ownedBy: payment.driverID, on: database)
         let refunded = try await RefundsStore(database: database).refundedTotal(paymentID: paymentID)
         return CardRefundable(payment: payment, card: card, refunded: refunded)
     }

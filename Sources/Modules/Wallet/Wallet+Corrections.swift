@@ -178,12 +178,9 @@ extension Wallet {
         let ledger = Ledger()
         try await ledger.lockWallet(of: driverID, on: transaction)
         let (cash, _) = try await ledger.driverBalances(driverID, on: transaction)
-        guard cash < 0 else {
-            throw AppError.conflict("the cash balance is \(AdminFormat.money(cash)): only a negative balance can be written off")
-        }
-        guard -cash == amount else {
+        guard amount > 0, -cash == amount else {
             throw AppError.conflict("the balance changed since this write-off was asked for (\(AdminFormat.money(-amount)) then, "
-                                    + "\(AdminFormat.money(cash)) now): ask again")
+                                    + "\(AdminFormat.money(cash)) now): \(cash < 0 ? "ask again" : "there is nothing to write off")")
         }
         let posted = try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .writeOff, driverID: driverID, description: description, driverAmount: amount, funding: "wallet",
