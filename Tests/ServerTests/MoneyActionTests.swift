@@ -461,8 +461,8 @@ import Wallet
         let checker = try await StaffBrowser.signedIn(server, role: .seniorOps)
         #expect(try await checker.post("/admin/approvals/\(id)/approve", ["note": "agreed"]).status == 303)
         #expect(try await Self.balances(driver).cash == 0)
-        let line = try #require(try await Self.transactions(driver).first)
-        #expect(line["type"] as? String == "write_off" && line["amount"] as? Int == 700)
+        let line = try #require(try await Self.transactions(driver).first { $0["type"] as? String == "write_off" })
+        #expect(line["amount"] as? Int == 700 && line["funding"] as? String == "wallet")
         let events = try await Self.events("wallet.written_off", object: driver.id)
         #expect(events.count == 1 && events.first?.approval == UUID(uuidString: id) && events.first?.reason == "other")
 
