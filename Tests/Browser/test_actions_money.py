@@ -102,6 +102,16 @@ def eventually(condition, seconds=10):
 
 
 class MoneyActionsInChromium(AdminBrowserCase):
+    def tearDown(self):
+        # After every money test the ledger's invariants hold: each posting sums to zero and
+        # every driver's balance is the sum of their entries (the admin's ledger check).
+        try:
+            self.browser.get(BASE + "/admin/ledger/check")
+            if "/admin/login" not in self.browser.current_url:
+                self.assertEqual(self.field("check_result"), "passed")
+        finally:
+            super().tearDown()
+
     # refund
 
     def test_a_top_up_is_refunded_to_the_card_once_even_when_the_confirmation_is_sent_twice(self):

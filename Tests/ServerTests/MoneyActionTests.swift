@@ -386,6 +386,35 @@ import Wallet
         try await expectLedgerConsistent()
     }
 
+    /// A staff refund and the policy's own cancellation refund never give back more than was paid together.
+    @Test func aCancellationAfterAStaffRefundGivesBackOnlyWhatIsLeft() async throws {
+        let (server, psp) = try Fixtures.serverWithPSP()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let (card, _) = try await Self.topUp(driver, 2000)
+        let staff = try await StaffBrowser.signedIn(server, role: .finance)
+
+        // By card: £2.00 back by staff, then the cancellation (before the start: everything) gives the other £4.09.
+        let byCard = try await Self.buyBlock(driver, card: card)
+        let payment = try #require(try await AdminMoneyTests.blockPayment(byCard["id"] as! String))
+        _ = try await staff.act("refund", ["object": payment, "amount": "2.00", "reason": "goodwill"])
+        let cancelled = try await driver.client.json("POST", "/v1/policies/\(byCard["id"]!)/cancel", token: driver.token)
+        #expect(cancelled.status == 200)
+        #expect((try cancelled.json()["refund"] as? [String: Any])?["amount"] as? Int == 409)
+        #expect(try await Self.refundedAtProcessor(psp, payment: payment) == 609)
+
+        // From the wallet: £3.00 back by staff, then the cancellation gives the other £3.09.
+        let fromWallet = try await Self.buyBlock(driver)
+        #expect(try await Self.balances(driver).cash == 1391)
+        let purchase = try #require(try await Self.transactions(driver).first {
+            $0["type"] as? String == "block_purchase" && $0["related_id"] as? String == fromWallet["id"] as? String
+        }?["id"] as? String)
+        _ = try await staff.act("refund_to_wallet", ["object": driver.id, "transaction": purchase, "amount": "3", "reason": "goodwill"])
+        #expect(try await driver.client.json("POST", "/v1/policies/\(fromWallet["id"]!)/cancel", token: driver.token).status == 200)
+        #expect(try await Self.balances(driver).cash == 2000, "£6.09 back in all, not £9.09")
+        try await expectLedgerConsistent()
+    }
+
     // MARK: - adjust_wallet
 
     @Test func cashIsAdjustedUpAndDownNeverBelowZeroAndOverTwentyPoundsWithApproval() async throws {

@@ -70,9 +70,14 @@ public struct Refunds: Sendable {
     }
 
     /// Refunds a wallet-paid purchase into the wallet, inside the caller's transaction
-    /// (promotional credit returns as promotional credit).
-    public func toWallet(driverID: UUID, subjectID: UUID, amount: Int64, purchaseCause: String, description: String,
+    /// (promotional credit returns as promotional credit), never more than is left of it after
+    /// refunds already made (staff may have given part of it back): nothing when nothing is left.
+    public func toWallet(driverID: UUID, subjectID: UUID, amount asked: Int64, purchaseCause: String, description: String,
                          at instant: Date, on transaction: PostgresConnection) async throws {
+        try await Ledger().lockWallet(of: driverID, on: transaction)
+        let amount = min(asked, try await wallet.refundable(.posting(cause: purchaseCause), driverID: driverID, relatedID: subjectID,
+                                                            on: transaction))
+        guard amount > 0 else { return }
         let id = UUID()
         try await RefundsStore(database: transaction).insert(
             id: id, driverID: driverID, subjectID: subjectID, paymentID: nil, amount: amount, destination: "wallet",
@@ -86,9 +91,15 @@ public struct Refunds: Sendable {
 
     /// Records a card refund as owed, inside the caller's transaction. Complete it with
     /// `complete(_:)` after that transaction commits (it calls the card processor).
+    /// Never more than is left of the payment after the refunds already made (staff may have
+    /// refunded part of it): nil, and nothing owed, when nothing is left.
     @discardableResult
-    public func owedToCard(payment: Payment, subjectID: UUID, amount: Int64, description: String, at instant: Date,
-                           on transaction: PostgresConnection) async throws -> UUID {
+    public func owedToCard(payment: Payment, subjectID: UUID, amount asked: Int64, description: String, at instant: Date,
+                           on transaction: PostgresConnection) async throws -> UUID? {
+        try await Ledger().lockWallet(of: payment.driverID, on: transaction)
+        let left = payment.amount - (try await RefundsStore(database: transaction).refundedTotal(paymentID: payment.id))
+        let amount = min(asked, left)
+        guard amount > 0 else { return nil }
         let id = UUID()
         try await RefundsStore(database: transaction).insert(
             id: id, driverID: payment.driverID, subjectID: subjectID, paymentID: payment.id, amount: amount, destination: "card",

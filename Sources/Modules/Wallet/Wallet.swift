@@ -151,13 +151,35 @@ public struct Wallet: Sendable {
         return granted
     }
 
+    /// What is left to give back of a wallet-paid purchase: what it took from the driver's cash
+    /// and promotional credit, less the refunds to the wallet already posted about `relatedID`
+    /// (a cancellation, a correction, staff).
+    public func refundable(_ purchase: WalletPurchase, driverID: UUID, relatedID: UUID?,
+                           on database: any PostgresQueryable) async throws -> Int64 {
+        let ledger = Ledger()
+        var took: Int64 = 0
+        for account in [LedgerAccount.driverCash(driverID), .driverPromo(driverID)] {
+            let spent: Int64 = switch purchase {
+            case .posting(let cause): try await ledger.amount(postedBy: cause, on: account, on: database)
+            case .charges(let relatedID, let kind): try await ledger.amount(relatedTo: relatedID, kind: kind, on: account, on: database)
+            }
+            took += spent
+            if let relatedID { took += try await ledger.amount(relatedTo: relatedID, kind: .refund, on: account, on: database) }
+        }
+        return max(0, took)
+    }
+
     /// Refunds `amount` of a wallet-paid purchase into the wallet: promotional credit goes back
     /// as promotional credit (it never becomes cash), up to what the purchase took of it, the
-    /// rest as cash; premium and IPT are given back in proportion.
-    public func refund(driverID: UUID, amount: Int64, purchase: WalletPurchase, description: String, causedBy: String,
-                       relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws {
+    /// rest as cash; premium and IPT are given back in proportion. Never more than is left of
+    /// the purchase (`refundable`): returns what was refunded (0: nothing was left).
+    @discardableResult
+    public func refund(driverID: UUID, amount asked: Int64, purchase: WalletPurchase, description: String, causedBy: String,
+                       relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws -> Int64 {
         let ledger = Ledger()
         try await ledger.lockWallet(of: driverID, on: transaction)
+        let amount = min(asked, try await refundable(purchase, driverID: driverID, relatedID: relatedID, on: transaction))
+        guard amount > 0 else { return 0 }
         let promoSpent = switch purchase {
         case .posting(let cause): try await ledger.amount(postedBy: cause, on: .driverPromo(driverID), on: transaction)
         case .charges(let relatedID, let kind):
@@ -178,6 +200,7 @@ public struct Wallet: Sendable {
                       (.driverCash(driverID), -(amount - toPromo))],
             createdAt: instant), on: transaction)
         try await updateCoverPause(driverID, at: instant, on: transaction)
+        return amount
     }
 
     /// Whether the driver's cover is paused for money (below £0, until topped back to £10).
