@@ -35,7 +35,7 @@ extension RefundsAdmin {
             let topUp = payment.purpose.isTopUp
             let (cash, _) = try await Ledger().driverBalances(payment.driverID, on: app.database)
             if topUp, amount > cash { throw Wallet.topUpRefundBelowZero(amount: amount, cash: cash) }
-            let description = try Wallet.creditDescription(request.form["description"]
+            let description = try Wallet.lineDescription(request.form["description"]
                 ?? (topUp ? "Top-up refunded to \(card)" : "Refund to \(card) for hourly cover"))
             let after = topUp ? cash - amount : cash
             let what = topUp ? "the wallet’s cash goes down with it" : "hourly cover paid by card: the policy stays as it is (cancelling it is the policy’s own action)"

@@ -38,8 +38,9 @@ extension Wallet {
     /// Promotional credit is at most this per grant (£1,000,000 is the form's ceiling anyway).
     public static let maximumCredit: Int64 = 100_000_000
 
-    /// The grant's text as the driver will see it (the default when none is given), or 422.
-    public static func creditDescription(_ text: String?) throws -> String {
+    /// What the driver will see on the line in GET /v1/transactions (a credit's default when
+    /// none is given), at most 200 characters, or 422.
+    public static func lineDescription(_ text: String?) throws -> String {
         let description = text ?? "Goodwill credit"
         guard description.count <= 200 else { throw AppError.invalid("the description is longer than 200 characters") }
         return description
@@ -53,7 +54,7 @@ extension Wallet {
     public func grantCredit(driverID: UUID, amount: Int64, description: String, causedBy: String,
                             on transaction: PostgresConnection) async throws -> Bool {
         guard amount > 0, amount <= Self.maximumCredit else { throw AppError.invalid("the credit must be between £0.01 and £1,000,000") }
-        _ = try Self.creditDescription(description)
+        _ = try Self.lineDescription(description)
         let now = try await Identity(app: app).now(for: driverID, on: transaction)
         return try await grantPromo(driverID: driverID, amount: amount, description: description, causedBy: causedBy, at: now,
                                     on: transaction)

@@ -33,7 +33,7 @@ extension WalletAdmin {
         AdminAction("grant_credit", title: "Grant promotional credit", permission: .money, plan: { request in
             let driverID = try await driver(request)
             let amount = try request.amount()
-            let description = try Wallet.creditDescription(request.form["description"])
+            let description = try Wallet.lineDescription(request.form["description"])
             let (cash, promo) = try await wallet.balances(of: driverID)
             let threshold = await FeatureFlags.shared(app: app).integer(WalletFlags.adjustmentFourEyesOver)
             return AdminActionPlan(
@@ -73,7 +73,7 @@ extension WalletAdmin {
             let amount = request.form["amount"] == nil ? purchase.refundable : try request.amount()
             guard amount <= purchase.refundable else { throw Wallet.tooMuch(asked: amount, left: purchase.refundable, of: purchase.took) }
             let what = purchase.kind == .sessionCharge ? "cover session" : "hourly block"
-            let description = try Wallet.creditDescription(request.form["description"] ?? "Refund: \(purchase.transaction.description)")
+            let description = try Wallet.lineDescription(request.form["description"] ?? "Refund: \(purchase.transaction.description)")
             let (cash, promo) = try await wallet.balances(of: driverID)
             let toPromo = purchase.promoShare(of: amount)
             let split = toPromo == 0 ? "as cash" : toPromo == amount ? "as promotional credit (it was paid with it)"
@@ -112,7 +112,7 @@ extension WalletAdmin {
             guard direction == "credit" || direction == "debit" else { throw AppError.invalid("direction must be credit or debit") }
             let amount = try request.amount()
             let signed = direction == "credit" ? amount : -amount
-            let description = try Wallet.creditDescription(request.form["description"] ?? "Balance adjustment")
+            let description = try Wallet.lineDescription(request.form["description"] ?? "Balance adjustment")
             let (cash, promo) = try await wallet.balances(of: driverID)
             if signed < 0, cash + signed < 0 {
                 throw AppError.invalid("a debit of \(AdminFormat.money(amount)) would take the cash balance of \(AdminFormat.money(cash)) below £0.00")
@@ -147,7 +147,7 @@ extension WalletAdmin {
             guard cash < 0 else {
                 throw AppError.invalid("the cash balance is \(AdminFormat.money(cash)): only a negative balance can be written off")
             }
-            let description = try Wallet.creditDescription(request.form["description"] ?? "Negative balance written off")
+            let description = try Wallet.lineDescription(request.form["description"] ?? "Negative balance written off")
             let paused = try await wallet.isCoverPaused(driverID)
             return AdminActionPlan(
                 objectType: "wallet", objectID: Self.id(driverID), driverID: driverID,
