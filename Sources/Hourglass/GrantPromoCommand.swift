@@ -1,3 +1,4 @@
+import AdminUI
 import AppKernel
 import ArgumentParser
 import Foundation
@@ -7,8 +8,10 @@ import Payments
 import Postgres
 import Wallet
 
-/// `hourglass grant-promo`: an ops tool to give a driver promotional credit (until the admin
-/// UI has a page for it). Idempotent per `--reference`.
+/// `hourglass grant-promo`: give a driver promotional credit from the command line. A thin
+/// caller of the admin's `grant_credit` path (`Wallet.grantCredit`): the same rules, posting and
+/// audit event, with the operator (`cli:<user>`) as the actor and the reason code and note of
+/// OPS.md. Idempotent per `--reference`.
 struct GrantPromoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant-promo",
@@ -19,10 +22,23 @@ struct GrantPromoCommand: AsyncParsableCommand {
     @Option(help: "Amount in pence (1 to 10000).") var amount: Int64
     @Option(help: "Shown to the driver, e.g. \"Welcome offer\".") var reason: String
     @Option(help: "A unique reference; granting twice with one reference does nothing the second time.") var reference: String
+    @Option(name: .customLong("reason-code"),
+            help: "Why, for the audit trail: \(AdminReasonCode.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var reasonCode: String = AdminReasonCode.goodwill.rawValue
+    @Option(help: "Free text for the audit trail (required with --reason-code other).") var note: String?
 
     func run() async throws {
         guard (1...10_000).contains(amount) else {
             Startup.printError("hourglass: --amount must be between 1 and 10000 pence")
+            throw ExitCode.validationFailure
+        }
+        guard let code = AdminReasonCode(rawValue: reasonCode) else {
+            Startup.printError("hourglass: --reason-code must be one of \(AdminReasonCode.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ExitCode.validationFailure
+        }
+        let note = note?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        if code == .other, note == nil {
+            Startup.printError("hourglass: --reason-code other needs a --note saying what the reason is")
             throw ExitCode.validationFailure
         }
         let config = try Startup.loadConfig(options)
@@ -35,16 +51,20 @@ struct GrantPromoCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let wallet = Wallet(app: app, payments: Payments(app: app, gateway: UnavailableGateway(), outcomes: PaymentOutcomes()))
-        let operator_ = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-        let granted = try await AuditContext.acting(as: AuditContext(actor: "cli:\(operator_)")) { try await pool.withTransaction { transaction in
-            // Dated on the driver's clock, like every posting (a test clock in sandbox).
-            let now = try await Identity(app: app).now(for: driverID, on: transaction)
-            return try await wallet.grantPromo(driverID: driverID, amount: amount, description: reason,
-                                               causedBy: "promo:\(reference)", at: now, on: transaction)
+        var context = AuditContext(actor: "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")")
+        context.reasonCode = code.rawValue
+        context.reasonText = note
+        let granted = try await AuditContext.acting(as: context) { try await pool.withTransaction { transaction in
+            try await wallet.grantCredit(driverID: driverID, amount: amount, description: reason, causedBy: "promo:\(reference)",
+                                         on: transaction)
         } }
         await pool.close()
         print(granted ? "granted \(Money.pence(amount)) to \(email)" : "reference \(reference) was already granted; nothing changed")
     }
+}
+
+private extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }
 
 /// For tools that never charge cards.

@@ -58,6 +58,11 @@ public struct Ledger: Sendable {
         try await LedgerStore(database: transaction).lock("wallet:" + driverID.uuidString.lowercased())
     }
 
+    /// One of the driver's postings as they see it in GET /v1/transactions; nil when it is not theirs.
+    public func transaction(_ id: UUID, of driverID: UUID, on database: any PostgresQueryable) async throws -> DriverTransaction? {
+        try await LedgerStore(database: database).transaction(id: id, driverID: driverID)
+    }
+
     /// One page of the driver's postings, newest first, with the extra row `page.page` looks for.
     public func transactions(of driverID: UUID, page: PageRequest,
                              on database: any PostgresQueryable) async throws -> [DriverTransaction] {

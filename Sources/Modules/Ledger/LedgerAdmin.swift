@@ -32,8 +32,8 @@ public struct LedgerAdmin: AdminSection {
         ]
     }
 
-    static let houseAccounts: [LedgerAccount] = [.pspClearing, .premiumIncome, .iptPayable, .promoFunding]
-    static let kinds = ["top_up", "session_charge", "block_purchase", "refund", "fee", "promo_credit"]
+    static let houseAccounts: [LedgerAccount] = [.pspClearing, .premiumIncome, .iptPayable, .promoFunding, .walletAdjustments, .badDebt]
+    static let kinds = TransactionKind.allCases.map(\.rawValue)
 
     // MARK: - Journal
 
@@ -328,6 +328,8 @@ public struct LedgerAdmin: AdminSection {
         case LedgerAccount.premiumIncome.id: return "Premium income"
         case LedgerAccount.iptPayable.id: return "IPT payable"
         case LedgerAccount.promoFunding.id: return "Promo funding"
+        case LedgerAccount.walletAdjustments.id: return "Wallet adjustments"
+        case LedgerAccount.badDebt.id: return "Bad debt"
         default:
             let parts = id.split(separator: ":")
             guard parts.count == 3, parts[0] == "driver" else { return id }

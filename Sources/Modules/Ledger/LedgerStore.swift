@@ -70,6 +70,12 @@ struct LedgerStore: Sendable {
         _ = try await database.query("SELECT pg_advisory_xact_lock(hashtextextended(\(name), 0))")
     }
 
+    func transaction(id: UUID, driverID: UUID) async throws -> DriverTransaction? {
+        try await database.queryOptional("""
+            SELECT \(DriverTransaction.columns) FROM ledger.transactions WHERE id = \(id) AND driver_id = \(driverID)
+            """, decode: DriverTransaction.init(row:))
+    }
+
     func transactions(driverID: UUID, page: PageRequest) async throws -> [DriverTransaction] {
         try await database.queryAll("""
             SELECT \(DriverTransaction.columns) FROM ledger.transactions WHERE driver_id = \(driverID) \(page.keysetCondition)

@@ -3,6 +3,8 @@ import Postgres
 
 public enum PaymentPurpose: String, Sendable, Codable {
     case topUp = "top_up", autoTopUp = "auto_top_up", blockPurchase = "block_purchase"
+    /// Money into the wallet (asked for by the driver or automatic), rather than cover bought by card.
+    public var isTopUp: Bool { self == .topUp || self == .autoTopUp }
 }
 
 public enum PaymentStatus: String, Sendable, Codable {

@@ -51,8 +51,8 @@ public struct Payments: Sendable {
         self.outcomes = outcomes
     }
 
-    public func card(_ id: UUID, ownedBy driverID: UUID) async throws -> PaymentMethod? {
-        try await PaymentsStore(database: app.database).card(id: id, driverID: driverID)
+    public func card(_ id: UUID, ownedBy driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> PaymentMethod? {
+        try await PaymentsStore(database: database ?? app.database).card(id: id, driverID: driverID)
     }
 
     public func defaultCard(of driverID: UUID) async throws -> PaymentMethod? {
@@ -182,8 +182,9 @@ public struct Payments: Sendable {
 
     /// Refunds part or all of a succeeded card payment at the processor. `refundID` makes the
     /// idempotency key and travels as metadata, so retrying the same refund never refunds
-    /// twice and the processor's refund events name it. Call it outside any transaction: it is
-    /// a network call.
+    /// twice and the processor's refund events name it. It is a network call: call it outside
+    /// any transaction where the flow allows (a staff refund makes it inside its action's one
+    /// transaction, and relies on the key to book it on a retry if that transaction failed).
     public func refund(_ payment: Payment, amount: Int64, refundID: UUID) async throws -> GatewayRefund {
         guard let intentID = payment.pspIntentID, payment.status == .succeeded else {
             throw AppError.conflict("only a succeeded card payment can be refunded")

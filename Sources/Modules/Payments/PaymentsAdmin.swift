@@ -1,5 +1,5 @@
 public import AdminUI
-import AppKernel
+public import AppKernel
 import Audit
 public import Foundation
 import HTTPServer
@@ -39,6 +39,12 @@ public struct PaymentRefundLine: Sendable {
 public protocol PaymentRefundsSource: Sendable {
     func refunds(ofPayment paymentID: UUID) async throws -> [PaymentRefundLine]
     func refunds(ofDriver driverID: UUID, limit: Int) async throws -> [PaymentRefundLine]
+    /// The refunds module's action forms for a payment's page (the staff refund to the card).
+    func actionForms(_ request: AdminRequest, payment: Payment) -> HTML
+}
+
+extension PaymentRefundsSource {
+    public func actionForms(_ request: AdminRequest, payment: Payment) -> HTML { "" }
 }
 
 /// Payments in the admin: the list (by status and purpose), one payment with its card, its
@@ -140,8 +146,8 @@ public struct PaymentsAdmin: AdminSection {
         ])
         let refundsSection: HTML
         if let refunds {
-            refundsSection = AdminHTML.section("Refunds of this payment", id: "refunds",
-                                               Self.refundsTable(try await refunds.refunds(ofPayment: payment.id)))
+            refundsSection = refunds.actionForms(request, payment: payment)
+                + AdminHTML.section("Refunds of this payment", id: "refunds", Self.refundsTable(try await refunds.refunds(ofPayment: payment.id)))
         } else {
             refundsSection = ""
         }

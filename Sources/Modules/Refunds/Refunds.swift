@@ -70,9 +70,14 @@ public struct Refunds: Sendable {
     }
 
     /// Refunds a wallet-paid purchase into the wallet, inside the caller's transaction
-    /// (promotional credit returns as promotional credit).
-    public func toWallet(driverID: UUID, subjectID: UUID, amount: Int64, purchaseCause: String, description: String,
+    /// (promotional credit returns as promotional credit), never more than is left of it after
+    /// refunds already made (staff may have given part of it back): nothing when nothing is left.
+    public func toWallet(driverID: UUID, subjectID: UUID, amount asked: Int64, purchaseCause: String, description: String,
                          at instant: Date, on transaction: PostgresConnection) async throws {
+        try await Ledger().lockWallet(of: driverID, on: transaction)
+        let amount = min(asked, try await wallet.refundable(.posting(cause: purchaseCause), driverID: driverID, relatedID: subjectID,
+                                                            on: transaction))
+        guard amount > 0 else { return }
         let id = UUID()
         try await RefundsStore(database: transaction).insert(
             id: id, driverID: driverID, subjectID: subjectID, paymentID: nil, amount: amount, destination: "wallet",
@@ -86,9 +91,15 @@ public struct Refunds: Sendable {
 
     /// Records a card refund as owed, inside the caller's transaction. Complete it with
     /// `complete(_:)` after that transaction commits (it calls the card processor).
+    /// Never more than is left of the payment after the refunds already made (staff may have
+    /// refunded part of it): nil, and nothing owed, when nothing is left.
     @discardableResult
-    public func owedToCard(payment: Payment, subjectID: UUID, amount: Int64, description: String, at instant: Date,
-                           on transaction: PostgresConnection) async throws -> UUID {
+    public func owedToCard(payment: Payment, subjectID: UUID, amount asked: Int64, description: String, at instant: Date,
+                           on transaction: PostgresConnection) async throws -> UUID? {
+        try await Ledger().lockWallet(of: payment.driverID, on: transaction)
+        let left = payment.amount - (try await RefundsStore(database: transaction).refundedTotal(paymentID: payment.id))
+        let amount = min(asked, left)
+        guard amount > 0 else { return nil }
         let id = UUID()
         try await RefundsStore(database: transaction).insert(
             id: id, driverID: payment.driverID, subjectID: subjectID, paymentID: payment.id, amount: amount, destination: "card",
@@ -128,12 +139,27 @@ public struct Refunds: Sendable {
                                before: .object(["state": .string("pending")]),
                                after: .object(["state": .string("succeeded"), "psp_refund_id": .string(processorRefundID), "amount": .integer(refund.amount)]),
                                on: transaction)
+        var payment: Payment?
+        if let paymentID = refund.paymentID { payment = try await wallet.payments.payment(paymentID, on: transaction) }
+        try await post(refund, payment: payment, at: now, on: transaction)
+    }
+
+    /// The refund's ledger posting, once: card money back out of PSP clearing. A refund of
+    /// premium (a block) takes back premium and IPT in proportion and leaves the wallet alone; a
+    /// refund of a top-up takes the money out of the wallet's cash.
+    func post(_ refund: Refund, payment: Payment?, at instant: Date, on transaction: PostgresConnection) async throws {
+        let cause = "refund:\(refund.id.uuidString.lowercased())"
+        if let payment, payment.purpose.isTopUp {
+            try await wallet.refundTopUp(driverID: refund.driverID, paymentID: payment.id, amount: refund.amount, description: refund.reason,
+                                         causedBy: cause, at: instant, on: transaction)
+            return
+        }
         try await Ledger().post(LedgerPosting(
-            causedBy: "refund:\(refund.id.uuidString.lowercased())", kind: .refund, driverID: refund.driverID,
+            causedBy: cause, kind: .refund, driverID: refund.driverID,
             description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",
             relatedID: refund.subjectID,
             entries: [(.premiumIncome, refund.amount - refund.iptAmount), (.iptPayable, refund.iptAmount), (.pspClearing, -refund.amount)],
-            createdAt: now), on: transaction)
+            createdAt: instant), on: transaction)
     }
 
     /// Completes the card refunds still pending (after a crash, or a payment that succeeded

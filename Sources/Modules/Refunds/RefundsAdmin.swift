@@ -11,9 +11,14 @@ public import Payments
 /// (`PaymentRefundsSource`): refunds depend on payments, not the other way round.
 public struct RefundsAdmin: AdminSection, PaymentRefundsSource {
     let app: AppContext
+    /// The refunds API its actions go through (none: the pages only, no actions).
+    let refunds: Refunds?
     var store: RefundsStore { RefundsStore(database: app.database) }
 
-    public init(app: AppContext) { self.app = app }
+    public init(app: AppContext, refunds: Refunds? = nil) {
+        self.app = app
+        self.refunds = refunds
+    }
 
     static let states = ["pending", "succeeded", "failed"]
     static let destinations = ["card", "wallet"]
@@ -89,7 +94,8 @@ public struct RefundsAdmin: AdminSection, PaymentRefundsSource {
             .init("Back to", field: "destination", text: refund.destination),
             .init("State", field: "state", state),
             .init("Reason", field: "reason", text: refund.reason),
-            .init("Refunds", field: "subject_id", "the policy " + AdminHTML.idLink("/admin/policies/\(refund.subjectID.uuidString.lowercased())", refund.subjectID)),
+            .init("Refunds", field: "subject_id", refund.subjectID == refund.paymentID ? "the top-up itself"
+                  : "the policy " + AdminHTML.idLink("/admin/policies/\(refund.subjectID.uuidString.lowercased())", refund.subjectID)),
             .init("Card payment", field: "payment_id", refund.paymentID.map { AdminHTML.idLink("/admin/payments/\($0.uuidString.lowercased())", $0) }
                   ?? "<span class=\"muted\">none: back to the wallet</span>"),
             .init("Processor refund", field: "psp_refund_id", detail.pspRefundID.map { "<code>\($0)</code>" as HTML } ?? "<span class=\"muted\">—</span>"),

@@ -8,8 +8,12 @@ public import AppKernel
 public struct RefundsModule: AppModule, AdminContributing {
     public static let name = "refunds"
     let app: AppContext
+    let refunds: Refunds?
 
-    public init(app: AppContext) { self.app = app }
+    public init(app: AppContext, refunds: Refunds? = nil) {
+        self.app = app
+        self.refunds = refunds
+    }
 
-    public var adminSection: any AdminSection { RefundsAdmin(app: app) }
+    public var adminSection: any AdminSection { RefundsAdmin(app: app, refunds: refunds) }
 }

@@ -7,14 +7,23 @@ import Rating
 struct RefundsStore: Sendable {
     let database: any PostgresQueryable
 
-    func insert(id: UUID, driverID: UUID, subjectID: UUID, paymentID: UUID?, amount: Int64, destination: String,
-                state: String, reason: String, at instant: Date) async throws {
+    /// `ipt` defaults to the IPT in a refund of premium; `origin` is `policy` (one per policy)
+    /// or `staff` (a staff refund of a card payment, any number up to what it took).
+    func insert(id: UUID, driverID: UUID, subjectID: UUID, paymentID: UUID?, amount: Int64, ipt: Int64? = nil, destination: String,
+                state: String, reason: String, origin: String = "policy", at instant: Date) async throws {
         try await database.execute("""
             INSERT INTO refunds.refunds (id, driver_id, subject_id, payment_id, amount, ipt_amount, destination, state, reason,
-                                         created_at, completed_at)
-            VALUES (\(id), \(driverID), \(subjectID), \(paymentID), \(amount), \(PremiumTax.ipt(ofGross: amount)), \(destination),
-                    \(state), \(reason), \(instant), \(state == "succeeded" ? instant : nil))
+                                         origin, created_at, completed_at)
+            VALUES (\(id), \(driverID), \(subjectID), \(paymentID), \(amount), \(ipt ?? PremiumTax.ipt(ofGross: amount)), \(destination),
+                    \(state), \(reason), \(origin), \(instant), \(state == "succeeded" ? instant : nil))
             """)
+    }
+
+    /// What refunds of a card payment have given back or are giving back (a failed one gave nothing).
+    func refundedTotal(paymentID: UUID) async throws -> Int64 {
+        try await database.queryValue("""
+            SELECT coalesce(sum(amount), 0)::int8 FROM refunds.refunds WHERE payment_id = \(paymentID) AND state IN ('pending', 'succeeded')
+            """, as: Int64.self)
     }
 
     func find(_ id: UUID, forUpdate: Bool = false) async throws -> Refund? {
@@ -24,7 +33,7 @@ struct RefundsStore: Sendable {
     }
 
     func refund(forSubject subjectID: UUID) async throws -> Refund? {
-        try await database.queryOptional("SELECT \(Refund.columns) FROM refunds.refunds WHERE subject_id = \(subjectID)",
+        try await database.queryOptional("SELECT \(Refund.columns) FROM refunds.refunds WHERE subject_id = \(subjectID) AND origin = 'policy'",
                                          decode: Refund.init(row:))
     }
 

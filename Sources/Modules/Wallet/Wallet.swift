@@ -134,6 +134,7 @@ public struct Wallet: Sendable {
         precondition(amount > 0, "a promotional grant must be positive")
         let ledger = Ledger()
         try await ledger.lockWallet(of: driverID, on: transaction)
+        let (_, promoBefore) = try await ledger.driverBalances(driverID, on: transaction)
         let granted = try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .promoCredit, driverID: driverID, description: description, driverAmount: amount,
             funding: "promo", relatedID: nil, entries: [(.promoFunding, amount), (.driverPromo(driverID), -amount)],
@@ -141,26 +142,56 @@ public struct Wallet: Sendable {
         // Promotional credit counts towards the £10 that lifts a pause, like a top-up.
         if granted {
             try await Audit.record("wallet.promo_granted", AuditObject("wallet", driverID, driver: driverID),
-                                   after: .object(["amount": .integer(amount), "description": .string(description), "cause": .string(causedBy)]),
+                                   before: .object(["promo_balance_amount": .integer(promoBefore)]),
+                                   after: .object(["promo_balance_amount": .integer(promoBefore + amount), "amount": .integer(amount),
+                                                   "description": .string(description), "cause": .string(causedBy)]),
                                    on: transaction)
             try await updateCoverPause(driverID, at: instant, on: transaction)
         }
         return granted
     }
 
+    /// What is left to give back of a wallet-paid purchase: what it took from the driver's cash
+    /// and promotional credit, less the refunds to the wallet already posted about `relatedID`
+    /// (a cancellation, a correction, staff).
+    public func refundable(_ purchase: WalletPurchase, driverID: UUID, relatedID: UUID?,
+                           on database: any PostgresQueryable) async throws -> Int64 {
+        let ledger = Ledger()
+        var took: Int64 = 0
+        for account in [LedgerAccount.driverCash(driverID), .driverPromo(driverID)] {
+            let spent: Int64 = switch purchase {
+            case .posting(let cause): try await ledger.amount(postedBy: cause, on: account, on: database)
+            case .charges(let relatedID, let kind): try await ledger.amount(relatedTo: relatedID, kind: kind, on: account, on: database)
+            }
+            took += spent
+            if let relatedID { took += try await ledger.amount(relatedTo: relatedID, kind: .refund, on: account, on: database) }
+        }
+        return max(0, took)
+    }
+
     /// Refunds `amount` of a wallet-paid purchase into the wallet: promotional credit goes back
     /// as promotional credit (it never becomes cash), up to what the purchase took of it, the
-    /// rest as cash; premium and IPT are given back in proportion.
-    public func refund(driverID: UUID, amount: Int64, purchase: WalletPurchase, description: String, causedBy: String,
-                       relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws {
+    /// rest as cash; premium and IPT are given back in proportion. Never more than is left of
+    /// the purchase (`refundable`): returns what was refunded (0: nothing was left).
+    @discardableResult
+    public func refund(driverID: UUID, amount asked: Int64, purchase: WalletPurchase, description: String, causedBy: String,
+                       relatedID: UUID?, at instant: Date, on transaction: PostgresConnection) async throws -> Int64 {
         let ledger = Ledger()
         try await ledger.lockWallet(of: driverID, on: transaction)
+        let amount = min(asked, try await refundable(purchase, driverID: driverID, relatedID: relatedID, on: transaction))
+        guard amount > 0 else { return 0 }
         let promoSpent = switch purchase {
         case .posting(let cause): try await ledger.amount(postedBy: cause, on: .driverPromo(driverID), on: transaction)
         case .charges(let relatedID, let kind):
             try await ledger.amount(relatedTo: relatedID, kind: kind, on: .driverPromo(driverID), on: transaction)
         }
-        let toPromo = min(max(promoSpent, 0), amount)
+        // Promotional credit already given back for the same thing (an earlier partial refund)
+        // does not come back twice: the rest returns as cash.
+        var promoReturned: Int64 = 0
+        if let relatedID {
+            promoReturned = -(try await ledger.amount(relatedTo: relatedID, kind: .refund, on: .driverPromo(driverID), on: transaction))
+        }
+        let toPromo = min(max(promoSpent - promoReturned, 0), amount)
         let ipt = PremiumTax.ipt(ofGross: amount)
         try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .refund, driverID: driverID, description: description, driverAmount: amount, iptAmount: ipt,
@@ -169,6 +200,7 @@ public struct Wallet: Sendable {
                       (.driverCash(driverID), -(amount - toPromo))],
             createdAt: instant), on: transaction)
         try await updateCoverPause(driverID, at: instant, on: transaction)
+        return amount
     }
 
     /// Whether the driver's cover is paused for money (below £0, until topped back to £10).

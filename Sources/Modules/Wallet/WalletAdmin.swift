@@ -112,11 +112,12 @@ public struct WalletAdmin: AdminSection {
             .init("Driver", AdminHTML.link("/admin/drivers/\(id)", id)),
         ])
         let (items, more) = try await latestTransactions(driverID, limit: 20)
+        let purchases = items.filter { ($0.type == .sessionCharge || $0.type == .blockPurchase) && $0.funding != "card" }
         let links: HTML = "<p>\(AdminHTML.link("/admin/billing/transactions?driver=\(id)", more ? "All transactions" : "Transactions page"))"
             + " · \(AdminHTML.link("/admin/billing/statements/\(id)", "Weekly statements"))</p>"
         let transactions = AdminHTML.section("Latest transactions", id: "transactions", Self.transactionsTable(items) + links)
         let history = try await Audit.historySection(of: [("wallet", id)], on: app.database)
-        return .page(AdminView(title: "Wallet · \(account.email)", body: AdminHTML.section("Wallet", fields) + actionForms(request, driverID: driverID) + transactions + history,
+        return .page(AdminView(title: "Wallet · \(account.email)", body: AdminHTML.section("Wallet", fields) + actionForms(request, driverID: driverID, cash: snapshot.cash, purchases: purchases) + transactions + history,
                                crumbs: [("Drivers", "/admin/drivers"), ("Driver", "/admin/drivers/\(id)")]))
     }
 
