@@ -18,6 +18,15 @@ import Testing
         try await AdminActionTests.auditEvents(action, object: object)
     }
 
+    /// The one audit event of `action` on `object` keeps the object before and after.
+    static func expectBeforeAndAfter(_ action: String, object: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let rows = try await TestDatabase.pool.queryAll("""
+            SELECT before::text, after::text FROM audit.events WHERE action = \(action) AND object_id = \(object)
+            """) { (try $0.decode(String?.self, at: 0), try $0.decode(String?.self, at: 1)) }
+        #expect(rows.count == 1, sourceLocation: sourceLocation)
+        #expect(rows.allSatisfy { $0.0 != nil && $0.1 != nil }, "\(action) keeps before and after", sourceLocation: sourceLocation)
+    }
+
     static func policy(_ scene: CoverScene, _ id: String? = nil) async throws -> [String: Any] {
         try await scene.driver.client.json("GET", "/v1/policies/\(id ?? scene.policyID)", token: scene.driver.token).json()
     }
@@ -76,6 +85,7 @@ import Testing
         let events = try await Self.audits("policies.cancelled", object: scene.policyID)
         #expect(events.count == 1)
         #expect(events.first?.actor.hasPrefix("staff:") == true && events.first?.reason == "requested_by_driver" && events.first?.text == "called in")
+        try await Self.expectBeforeAndAfter("policies.cancelled", object: scene.policyID)
 
         // Cancelling it again is refused with a clear message, before anything is stored.
         let again = try await staff.plan("cancel_policy", ["object": scene.policyID, "reason": "duplicate"])
@@ -190,6 +200,7 @@ import Testing
         let events = try await Self.audits("policies.deactivated", object: scene.policyID)
         #expect(events.count == 1 && events.first?.reason == "fraud" && events.first?.actor.hasPrefix("staff:") == true)
         #expect(try await Self.audits("policies.cancelled", object: scene.policyID).isEmpty)
+        try await Self.expectBeforeAndAfter("policies.deactivated", object: scene.policyID)
 
         // Twice is refused; so is an hourly block.
         #expect(try await staff.plan("deactivate_policy", ["object": scene.policyID, "reason": "fraud"]).page.status == 409)
@@ -223,6 +234,7 @@ import Testing
         #expect(try await revisions().count == 4, "one new revision in both formats, the old kept")
         let events = try await Self.audits("policies.certificate_reissued", object: scene.policyID)
         #expect(events.count == 1 && events.first?.text == "lost it")
+        try await Self.expectBeforeAndAfter("policies.certificate_reissued", object: scene.policyID)
         // The driver downloads it; a cancellation later is the revision after it.
         let certificate = try await scene.driver.client.json("GET", "/v1/policies/\(scene.policyID)/certificate", token: scene.driver.token)
         #expect(certificate.status == 200 && certificate.text.contains("Certificate of Motor Insurance"))
@@ -277,6 +289,7 @@ import Testing
         let events = try await Self.audits("cover.session_force_closed", object: sessionID)
         #expect(events.count == 1 && events.first?.reason == "ops_error" && events.first?.actor.hasPrefix("staff:") == true)
         #expect(try await Self.audits("cover.session_closed", object: sessionID).isEmpty)
+        try await Self.expectBeforeAndAfter("cover.session_force_closed", object: sessionID)
         // A closed session cannot be force-closed.
         let again = try await staff.plan("force_close_session", ["object": sessionID, "reason": "ops_error"])
         #expect(again.page.status == 409 && again.page.text.contains("already closed"))
@@ -303,6 +316,7 @@ import Testing
         #expect(try await scene.driver.balance() == 5000 - scene.rate)
         let started = try await Self.audits("cover.started_by_hand", object: scene.policyID)
         #expect(started.count == 1 && started.first?.actor.hasPrefix("staff:") == true && started.first?.text == "app down")
+        try await Self.expectBeforeAndAfter("cover.started_by_hand", object: scene.policyID)
 
         // Already covered: refused.
         let twice = try await staff.plan("start_cover", ["object": scene.driver.id, "reason": "requested_by_driver"])
@@ -312,7 +326,7 @@ import Testing
         #expect(try await staff.get("/admin/drivers/\(scene.driver.id)").text.contains("data-action=\"end_cover\""))
         let (ended, _) = try await staff.act("end_cover", ["object": scene.driver.id, "reason": "requested_by_driver"])
         #expect(ended.status == 303)
-        #expect(try await Self.audits("cover.ended_by_hand", object: scene.driver.id).count == 1)
+        try await Self.expectBeforeAndAfter("cover.ended_by_hand", object: scene.driver.id)
         try await scene.advance(to: "2026-10-11T10:45:00Z")
         let sessions = try await scene.sessions()
         #expect(sessions.first?["status"] as? String == "closed" && sessions.first?["billed_minutes"] as? Int == 90)
@@ -381,6 +395,7 @@ import Testing
         #expect(!kept.text.contains("-a-shift_started"), "the shift start before the unlink still applies through the ended link")
         let events = try await Self.audits("work_providers.unlinked", object: linkID)
         #expect(events.count == 1 && events.first?.text == "left deliveroo")
+        try await Self.expectBeforeAndAfter("work_providers.unlinked", object: linkID)
         let again = try await staff.plan("unlink_provider", ["object": linkID, "reason": "requested_by_driver"])
         #expect(again.page.status == 409)
         try await expectLedgerConsistent()
@@ -416,6 +431,7 @@ import Testing
         #expect(queued == 1)
         let events = try await Self.audits("work_providers.event_reapplied", object: object)
         #expect(events.count == 1 && events.first?.text == "job died")
+        try await Self.expectBeforeAndAfter("work_providers.event_reapplied", object: object)
 
         // A link confirmed more than 24 hours after the event happened does not bring it in.
         let (_, clockID) = try await TestClock.make(server, frozenAt: RFC3339Text.format(Date().addingTimeInterval(2 * 86_400)))
@@ -485,6 +501,7 @@ import Testing
         let rotated = try await Self.audits("work_providers.secret_rotated", object: name)
         #expect(rotated.count == 1 && rotated.first?.approval == UUID(uuidString: id) && rotated.first?.text == "yearly rotation")
         #expect(try await Self.audits("work_providers.secret_revealed", object: name).count == 1)
+        try await Self.expectBeforeAndAfter("work_providers.secret_rotated", object: name)
     }
 
     // MARK: - Roles

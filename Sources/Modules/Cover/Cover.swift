@@ -97,7 +97,8 @@ public struct CoverService: Sendable {
         guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction), policy.id == policyID else {
             throw AppError(status: .conflict, slug: "policy-not-payg-active", detail: "only a PAYG policy in force starts cover sessions")
         }
-        if try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) == nil {
+        let coveredBefore = try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) != nil
+        if !coveredBefore {
             let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
             guard cash + promo >= Self.openingBalance else {
                 throw AppError(status: .unprocessableContent, slug: "insufficient-balance",
@@ -106,7 +107,8 @@ public struct CoverService: Sendable {
         }
         try await store.startManualShift(driverID: driverID, policyID: policy.id, at: now)
         try await Audit.record("cover.started_by_hand", AuditObject("policy", policy.id, driver: driverID),
-                               after: .object(["at": .string(RFC3339.format(now))]), on: transaction)
+                               before: .object(["covered": .bool(coveredBefore)]),
+                               after: .object(["covered": .bool(true), "at": .string(RFC3339.format(now))]), on: transaction)
         try await reconcile(policy, now: now, endingAt: nil, on: transaction)
         guard let session = try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) else {
             throw AppError(status: .unprocessableContent, slug: "cover-not-started",
@@ -127,9 +129,10 @@ public struct CoverService: Sendable {
     func endManually(driverID: UUID, at now: Date, on transaction: PostgresConnection) async throws {
         let store = CoverStore(database: transaction)
         try await store.lockDriver(driverID)
+        let wasRunning = try await store.hasOpenManualShift(driverID: driverID)
         try await store.endManualShifts(driverID: driverID, at: now)
-        try await Audit.record("cover.ended_by_hand", AuditObject.driver(driverID), after: .object(["at": .string(RFC3339.format(now))]),
-                               on: transaction)
+        try await Audit.record("cover.ended_by_hand", AuditObject.driver(driverID), before: .object(["manual_cover": .bool(wasRunning)]),
+                               after: .object(["manual_cover": .bool(false), "at": .string(RFC3339.format(now))]), on: transaction)
         guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction) else { return }
         try await reconcile(policy, now: now, endingAt: nil, on: transaction)
     }

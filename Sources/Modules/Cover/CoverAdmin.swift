@@ -77,7 +77,7 @@ public struct CoverAdmin: AdminSection {
             .init("Billed minutes", field: "billed_minutes", text: String(session.billedMinutes)),
             .init("Charged", field: "charged_amount", text: AdminFormat.money(session.chargedAmount)),
             .init("Cut at 14 hours", field: "was_cut", AdminHTML.yesNo(session.wasCut)),
-            .init("Force-closed by staff", field: "closed_by_staff_at", session.closedByStaffAt.map { AdminFormat.time($0) } ?? "<span class=\"muted\">no</span>"),
+            .init("Force-closed by staff", session.closedByStaffAt.map { AdminFormat.time($0) } ?? "<span class=\"muted\">no</span>"),
         ])
         let explainer = try await explain(session, now: driverNow)
         let evidence = try await openingEvidence(session)

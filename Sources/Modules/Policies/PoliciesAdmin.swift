@@ -139,7 +139,7 @@ public struct PoliciesAdmin: AdminSection {
             .init("Funding", field: "funding", text: policy.funding ?? "—"),
             .init("Paid", field: "paid_at", AdminFormat.time(policy.paidAt)),
             .init("Cancelled", field: "cancelled_at", AdminFormat.time(policy.cancelledAt)),
-            .init("Deactivated", field: "deactivated_at", AdminFormat.time(policy.deactivatedAt)),
+            .init("Deactivated", AdminFormat.time(policy.deactivatedAt)),
             .init("Refunded", field: "refund_amount", text: AdminFormat.money(policy.refundAmount, currency: money)),
             .init("Bound", field: "created_at", AdminFormat.time(policy.createdAt)),
             .init("Policy id", field: "id", "<code>\(id)</code>"),

@@ -6,10 +6,11 @@ import FoundationNetworking
 public import Jobs
 public import Postgres
 
-/// Tells work providers about a driver's cover: `cover_paused` / `cover_resumed` (money) and
-/// `cover_cut` (a session reached 14 hours), and `link_ended` (staff unlinked an account). A signed webhook (`Hourglass-Signature`, the
-/// provider's shared secret) to `PROVIDER_<NAME>_WEBHOOK_URL`, sent by the jobs queue and
-/// retried with backoff until the provider answers 2xx.
+/// Tells work providers about a driver's cover: `cover_paused` / `cover_resumed` (money),
+/// `cover_cut` (a session reached 14 hours) and `link_ended` (staff unlinked an account). A
+/// signed webhook (`Hourglass-Signature` under the provider's secrets in force, see
+/// `ProviderSecrets`) to `PROVIDER_<NAME>_WEBHOOK_URL`, sent by the jobs queue and retried with
+/// backoff until the provider answers 2xx.
 public struct ProviderNotices: Sendable {
     public static let job = "work_providers.cover_notice"
     let app: AppContext
