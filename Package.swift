@@ -29,7 +29,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Wallet", ["Audit", "Identity", "Rating", "Ledger", "Payments", "Notifications", "Jobs", "FeatureFlags"]),
     ("Billing", ["Audit", "Identity", "Ledger", "Documents"]),
     ("Refunds", ["Audit", "Identity", "Rating", "Ledger", "Payments", "Wallet"]),
-    ("WorkProviders", ["Audit", "Identity", "Jobs", "Wallet"]),
+    ("WorkProviders", ["Audit", "Identity", "Jobs", "Wallet", "FeatureFlags"]),
     ("Quotes", ["Audit", "Identity", "Drivers", "Vehicles", "Rating", "Underwriting"]),
     ("Policies", ["Audit", "Identity", "Drivers", "Vehicles", "Rating", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
     ("Cover", ["Audit", "Identity", "Jobs", "Rating", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications", "Vehicles"]),

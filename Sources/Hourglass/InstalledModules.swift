@@ -30,7 +30,7 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
     let identity = Identity(app: app)
     // One flags cache per process; every module declares what it reads.
     let flags = FeatureFlags.shared(app: app)
-    flags.declare(OpsHealthFlags.all + WalletFlags.all + DriversFlags.all)
+    flags.declare(OpsHealthFlags.all + WalletFlags.all + DriversFlags.all + WorkProvidersFlags.all)
     let staff = StaffDirectory(app: app)
     let payments = Payments(app: app, gateway: services.gateway, outcomes: services.paymentOutcomes)
     let wallet = Wallet(app: app, payments: payments, jobs: services.jobs)

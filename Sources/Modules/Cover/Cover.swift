@@ -86,46 +86,62 @@ public struct CoverService: Sendable {
     /// otherwise), or the manual shift joins the open one.
     func startManually(driverID: UUID, policyID: UUID, at now: Date) async throws -> SessionRecord {
         try await app.database.withTransaction { transaction in
-            let store = CoverStore(database: transaction)
-            try await store.lockDriver(driverID)
-            guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction), policy.id == policyID else {
-                throw AppError(status: .conflict, slug: "policy-not-payg-active", detail: "only a PAYG policy in force starts cover sessions")
-            }
-            if try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) == nil {
-                let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
-                guard cash + promo >= Self.openingBalance else {
-                    throw AppError(status: .unprocessableContent, slug: "insufficient-balance",
-                                   detail: "starting cover needs a balance of at least £10; yours is \(Money.pence(cash + promo))")
-                }
-            }
-            try await store.startManualShift(driverID: driverID, policyID: policy.id, at: now)
-            try await Audit.record("cover.started_by_hand", AuditObject("policy", policy.id, driver: driverID),
-                                   after: .object(["at": .string(RFC3339.format(now))]), on: transaction)
-            try await reconcile(policy, now: now, endingAt: nil, on: transaction)
-            guard let session = try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) else {
-                throw AppError(status: .unprocessableContent, slug: "cover-not-started",
-                               detail: "cover could not start: a shift that started at this instant was refused for the balance")
-            }
-            return session
+            try await startManually(driverID: driverID, policyID: policyID, at: now, on: transaction)
         }
+    }
+
+    /// `startManually` inside the caller's transaction (a staff action's).
+    func startManually(driverID: UUID, policyID: UUID, at now: Date, on transaction: PostgresConnection) async throws -> SessionRecord {
+        let store = CoverStore(database: transaction)
+        try await store.lockDriver(driverID)
+        guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction), policy.id == policyID else {
+            throw AppError(status: .conflict, slug: "policy-not-payg-active", detail: "only a PAYG policy in force starts cover sessions")
+        }
+        let coveredBefore = try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) != nil
+        if !coveredBefore {
+            let (cash, promo) = try await Ledger().driverBalances(driverID, on: transaction)
+            guard cash + promo >= Self.openingBalance else {
+                throw AppError(status: .unprocessableContent, slug: "insufficient-balance",
+                               detail: "starting cover needs a balance of at least £10; the balance is \(Money.pence(cash + promo))")
+            }
+        }
+        try await store.startManualShift(driverID: driverID, policyID: policy.id, at: now)
+        try await Audit.record("cover.started_by_hand", AuditObject("policy", policy.id, driver: driverID),
+                               before: .object(["covered": .bool(coveredBefore)]),
+                               after: .object(["covered": .bool(true), "at": .string(RFC3339.format(now))]), on: transaction)
+        try await reconcile(policy, now: now, endingAt: nil, on: transaction)
+        guard let session = try await store.covering(driverID: driverID, policyID: policy.id, at: now, now: now) else {
+            throw AppError(status: .unprocessableContent, slug: "cover-not-started",
+                           detail: "cover could not start: a shift that started at this instant was refused for the balance")
+        }
+        return session
     }
 
     /// Ends the driver's manual cover now and recomputes (provider shifts still running keep
     /// the session going).
     func endManually(driverID: UUID, at now: Date) async throws {
         try await app.database.withTransaction { transaction in
-            let store = CoverStore(database: transaction)
-            try await store.lockDriver(driverID)
-            try await store.endManualShifts(driverID: driverID, at: now)
-            try await Audit.record("cover.ended_by_hand", AuditObject.driver(driverID), after: .object(["at": .string(RFC3339.format(now))]),
-                                   on: transaction)
-            guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction) else { return }
-            try await reconcile(policy, now: now, endingAt: nil, on: transaction)
+            try await endManually(driverID: driverID, at: now, on: transaction)
         }
     }
 
+    /// `endManually` inside the caller's transaction (a staff action's).
+    func endManually(driverID: UUID, at now: Date, on transaction: PostgresConnection) async throws {
+        let store = CoverStore(database: transaction)
+        try await store.lockDriver(driverID)
+        let wasRunning = try await store.hasOpenManualShift(driverID: driverID)
+        try await store.endManualShifts(driverID: driverID, at: now)
+        try await Audit.record("cover.ended_by_hand", AuditObject.driver(driverID), before: .object(["manual_cover": .bool(wasRunning)]),
+                               after: .object(["manual_cover": .bool(false), "at": .string(RFC3339.format(now))]), on: transaction)
+        guard let policy = try await Policies(app: app).paygInForce(of: driverID, on: transaction) else { return }
+        try await reconcile(policy, now: now, endingAt: nil, on: transaction)
+    }
+
     /// Recomputes `policy`'s sessions that can still change, under the driver's lock.
-    private func reconcile(_ policy: Policy, now: Date, endingAt: Date?, on transaction: PostgresConnection) async throws {
+    /// `closedByStaff`: a member of staff is force-closing the running session at `now`
+    /// (`endingAt` is then `now` too); the caller audits that closing itself.
+    func reconcile(_ policy: Policy, now: Date, endingAt: Date?, closedByStaff: Bool = false,
+                   on transaction: PostgresConnection) async throws {
         let store = CoverStore(database: transaction)
         let driverID = policy.driverId
         if endingAt == nil {
@@ -159,7 +175,8 @@ public struct CoverService: Sendable {
         for session in sessions {
             let previous = before[session.start]
             let record = try await store.upsert(driverID: driverID, policyID: policy.id, session: session, rate: policy.hourlyRateAmount)
-            if previous == nil || (session.isClosed && previous?.isClosed != true) {
+            // A staff member's force-close records its own event, with the closing charge.
+            if previous == nil || (session.isClosed && previous?.isClosed != true && !closedByStaff) {
                 try await Audit.record(previous == nil ? "cover.session_opened" : "cover.session_closed",
                                        AuditObject("session", record.id, driver: driverID),
                                        before: previous.map(Self.auditSnapshot), after: Self.auditSnapshot(record), on: transaction)
@@ -193,20 +210,30 @@ public struct CoverService: Sendable {
     private func shifts(of policy: Policy, from computedUntil: Date, after latestFinal: SessionRecord?,
                         on transaction: PostgresConnection) async throws -> [Shift] {
         let since = max(policy.startsAt, computedUntil.addingTimeInterval(-Self.horizon))
-        var events = try await WorkProviders(app: app).shiftEvents(for: policy.driverId, since: since, on: transaction).map {
-            ShiftEvent(provider: $0.provider, shiftID: $0.shiftID, kind: $0.started ? .started : .ended, at: $0.occurredAt)
+        // A provider link that ended (unlinked) brings only the events that happened before it
+        // ended, and a shift of it still running then stops there: paired per link, then clipped.
+        let provided = try await WorkProviders(app: app).shiftEvents(for: policy.driverId, since: since, on: transaction)
+        var shifts: [Shift] = []
+        for (linkEnd, group) in Dictionary(grouping: provided, by: \.linkEndedAt) {
+            let paired = SessionEngine.shifts(from: group.map {
+                ShiftEvent(provider: $0.provider, shiftID: $0.shiftID, kind: $0.started ? .started : .ended, at: $0.occurredAt)
+            })
+            shifts += linkEnd.map { end in paired.map { Shift(start: $0.start, end: min($0.end ?? end, end)) } } ?? paired
         }
+        var manualEvents: [ShiftEvent] = []
         for manual in try await CoverStore(database: transaction).manualShifts(of: policy.id, since: since) {
             let id = manual.id.uuidString
-            events.append(ShiftEvent(provider: "manual", shiftID: id, kind: .started, at: manual.start))
-            if let end = manual.end { events.append(ShiftEvent(provider: "manual", shiftID: id, kind: .ended, at: end)) }
+            manualEvents.append(ShiftEvent(provider: "manual", shiftID: id, kind: .started, at: manual.start))
+            if let end = manual.end { manualEvents.append(ShiftEvent(provider: "manual", shiftID: id, kind: .ended, at: end)) }
         }
+        shifts += SessionEngine.shifts(from: manualEvents)
+        shifts.sort { ($0.start, $0.end ?? .distantFuture) < ($1.start, $1.end ?? .distantFuture) }
         let settled = latestFinal.map { (start: $0.startedAt, lastShiftEnd: $0.endedAt ?? $0.coveredUntil, wasCut: $0.wasCut) }
-        return SessionEngine.shifts(from: events).filter { shift in
+        return shifts.filter { shift in
             // Cover never starts before the policy existed.
             guard shift.start >= policy.startsAt else { return false }
             guard let settled else { return true }
-            return !SessionEngine.isBehind(shift.start, closed: settled)
+            return !SessionEngine.isBehind(shift.start, closed: settled, closedByStaffAt: latestFinal?.closedByStaffAt)
         }
     }
 

@@ -77,12 +77,13 @@ public struct CoverAdmin: AdminSection {
             .init("Billed minutes", field: "billed_minutes", text: String(session.billedMinutes)),
             .init("Charged", field: "charged_amount", text: AdminFormat.money(session.chargedAmount)),
             .init("Cut at 14 hours", field: "was_cut", AdminHTML.yesNo(session.wasCut)),
+            .init("Force-closed by staff", session.closedByStaffAt.map { AdminFormat.time($0) } ?? "<span class=\"muted\">no</span>"),
         ])
         let explainer = try await explain(session, now: driverNow)
         let evidence = try await openingEvidence(session)
         let history = try await Audit.historySection(of: [("session", id)], on: app.database)
         return .page(AdminView(title: "Session \(AdminFormat.shortID(session.id))",
-                               body: AdminHTML.section("Session", fields) + explainer + AdminHTML.section("How it opened", evidence) + history,
+                               body: AdminHTML.section("Session", fields) + sessionForms(request, session) + explainer + AdminHTML.section("How it opened", evidence) + history,
                                crumbs: [("Sessions", "/admin/cover/sessions"), ("Driver", "/admin/drivers/\(session.driverID.uuidString.lowercased())")]))
     }
 
@@ -205,6 +206,7 @@ public struct CoverAdmin: AdminSection {
                 let state: String
                 if policy.startsAt > instant { state = "had not started (starts \(AdminFormat.localText(policy.startsAt)))" }
                 else if let cancelled = policy.cancelledAt, cancelled <= instant { state = "was cancelled \(AdminFormat.localText(cancelled))" }
+                else if let deactivated = policy.deactivatedAt, deactivated <= instant { state = "was deactivated \(AdminFormat.localText(deactivated))" }
                 else if !policy.isPAYG && policy.paidAt == nil { state = "was never paid for, so it covered nothing" }
                 else if !policy.isPAYG, let window = policy.coverWindow, !window.contains(instant) { state = "covered only \(AdminFormat.localText(window.lowerBound)) to \(AdminFormat.localText(window.upperBound))" }
                 else { state = policy.isPAYG ? "was in force, but no shift or hand-started cover was running" : "did not cover it" }
@@ -301,7 +303,8 @@ public struct CoverAdmin: AdminSection {
     public func driver360(_ driverID: UUID, _ request: AdminRequest) async throws -> AdminDriverContribution {
         let driverNow = try await Identity(app: app).now(for: driverID)
         var badges: [HTML] = []
-        if let coverage = try await service.coverage(of: driverID, policy: nil, at: driverNow, now: driverNow) {
+        let coverageNow = try await service.coverage(of: driverID, policy: nil, at: driverNow, now: driverNow)
+        if let coverage = coverageNow {
             badges.append(AdminHTML.badge("covered now, until \(AdminFormat.localText(coverage.coveredUntil, seconds: false))", .good))
         } else {
             badges.append(AdminHTML.badge("not covered now", .plain))
@@ -317,6 +320,9 @@ public struct CoverAdmin: AdminSection {
         let timeline = try await timelineSection(driverID, day: nil, request: request)
         let recent = AdminHTML.section("Latest sessions", id: "sessions", more: ("All", "/admin/cover/sessions?driver=\(driverID.uuidString.lowercased())"),
                                        Self.table(latest, withDriver: false))
-        return AdminDriverContribution(badges: badges, panels: [AdminPanel(order: 10, wide: true, timeline), AdminPanel(order: 15, wide: true, recent)])
+        var panels = [AdminPanel(order: 10, wide: true, timeline), AdminPanel(order: 15, wide: true, recent)]
+        let forms = try await driverForms(request, driverID: driverID, covered: coverageNow != nil)
+        if !forms.text.isEmpty { panels.append(AdminPanel(order: 16, forms)) }
+        return AdminDriverContribution(badges: badges, panels: panels)
     }
 }

@@ -22,8 +22,10 @@ public struct CoverModule: AppModule, AdminContributing {
 
     /// The job that applies a work provider's events to the linked driver's cover.
     public func applyProviderEvents(_ job: Job) async throws {
-        struct Payload: Decodable { let provider: String; let provider_driver_id: String }
+        struct Payload: Decodable { let provider: String; let provider_driver_id: String; let driver_id: UUID? }
         let payload = try job.payload.decode(Payload.self)
+        // Named by the job when the account's link just ended (an unlink) or staff re-applied an event.
+        if let driverID = payload.driver_id { return try await service.recompute(driverID: driverID) }
         guard let driverID = try await WorkProviders(app: service.app).driverID(provider: payload.provider,
                                                                               providerDriverID: payload.provider_driver_id)
         else { return }  // not linked yet: kept in the inbox until a link appears

@@ -33,6 +33,13 @@ struct CoverStore: Sendable {
             """)
     }
 
+    /// Whether cover started by hand is running for the driver.
+    func hasOpenManualShift(driverID: UUID) async throws -> Bool {
+        try await database.queryValue("""
+            SELECT EXISTS (SELECT 1 FROM cover.manual_shifts WHERE driver_id = \(driverID) AND ended_at IS NULL)
+            """, as: Bool.self)
+    }
+
     func decisions(of driverID: UUID) async throws -> [Date: Bool] {
         let rows = try await database.queryAll("SELECT shift_start, allowed FROM cover.open_decisions WHERE driver_id = \(driverID)") {
             (try $0.decode(Date.self, at: 0), try $0.decode(Bool.self, at: 1))
@@ -53,6 +60,14 @@ struct CoverStore: Sendable {
         try await database.execute("""
             UPDATE cover.sessions SET final = true, updated_at = now()
             WHERE policy_id = \(policyID) AND status = 'closed' AND NOT final AND covered_until < \(settledBefore)
+            """)
+    }
+
+    /// A member of staff force-closed the session at `instant`: it is final from now on.
+    func markClosedByStaff(_ id: UUID, at instant: Date) async throws {
+        try await database.execute("""
+            UPDATE cover.sessions SET final = true, closed_by_staff_at = \(instant), updated_at = now()
+            WHERE id = \(id) AND status = 'closed' AND NOT final
             """)
     }
 

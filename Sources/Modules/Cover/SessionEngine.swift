@@ -158,9 +158,14 @@ public enum SessionEngine {
     /// Whether a shift starting at `start` is one the closed session `session` already took
     /// in, or one before it: with in-order processing it would have joined that session, or
     /// belongs to history before it. Used to leave final sessions alone.
-    public static func isBehind(_ start: Date, closed session: (start: Date, lastShiftEnd: Date, wasCut: Bool)) -> Bool {
+    /// A session a member of staff force-closed at `closedByStaffAt` took in every shift that
+    /// started before that instant (a shift still running then stopped covering there) and
+    /// nothing after: as after the cut, only a shift starting at or after it opens new cover.
+    public static func isBehind(_ start: Date, closed session: (start: Date, lastShiftEnd: Date, wasCut: Bool),
+                                closedByStaffAt: Date? = nil) -> Bool {
         let cut = session.start.addingTimeInterval(maximumLength)
         if start < session.start { return true }
+        if let closedByStaffAt { return start < closedByStaffAt }
         guard start < cut else { return false }
         return session.wasCut || start < session.start.addingTimeInterval(minimum)
             || start.timeIntervalSince(session.lastShiftEnd) <= joinGap

@@ -20,13 +20,15 @@ struct SessionRecord: Sendable, Encodable {
     let iptAmount: Int64
     /// Nothing can change this session any more (see migration 0026).
     let final: Bool
+    /// When a member of staff force-closed it (migration 0050); nil otherwise.
+    let closedByStaffAt: Date?
     var currency: String { "GBP" }
 
     var isClosed: Bool { status == "closed" }
 
     static let columns: SQL = """
         id, driver_id, policy_id, started_at, ended_at, covered_until, was_cut, status, billed_minutes, hourly_rate_amount, \
-        charged_amount, ipt_amount, final
+        charged_amount, ipt_amount, final, closed_by_staff_at
         """
 
     init(row: PostgresRow) throws {
@@ -43,6 +45,7 @@ struct SessionRecord: Sendable, Encodable {
         chargedAmount = try row.decode(Int64.self, at: 10)
         iptAmount = try row.decode(Int64.self, at: 11)
         final = try row.decode(Bool.self, at: 12)
+        closedByStaffAt = try row.decode(Date?.self, at: 13)
     }
 
     enum CodingKeys: String, CodingKey {

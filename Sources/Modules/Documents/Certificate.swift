@@ -19,10 +19,13 @@ public struct CertificateDetails: Sendable {
     /// Set on the certificate re-issued after a cancellation: cover ended then (or, when it
     /// is before `periodStart`, never began).
     public let cancelledAt: Date?
+    /// Ops deactivated the policy at `cancelledAt` (rather than it being cancelled): the
+    /// certificate says DEACTIVATED; cover ended then all the same.
+    public let deactivated: Bool
 
     public init(policyNumber: String, insuredName: String, licenceNumber: String, vehicleRegistration: String,
                 vehicleDescription: String, product: String, usage: String, periodStart: Date, periodEnd: Date?, issuedAt: Date,
-                cancelledAt: Date? = nil) {
+                cancelledAt: Date? = nil, deactivated: Bool = false) {
         self.policyNumber = policyNumber
         self.insuredName = insuredName
         self.licenceNumber = licenceNumber
@@ -34,7 +37,11 @@ public struct CertificateDetails: Sendable {
         self.periodEnd = periodEnd
         self.issuedAt = issuedAt
         self.cancelledAt = cancelledAt
+        self.deactivated = deactivated && cancelledAt != nil
     }
+
+    /// How the certificate names the end of cover.
+    var endWord: String { deactivated ? "DEACTIVATED" : "CANCELLED" }
 }
 
 /// Renders the printable HTML certificate.
@@ -55,10 +62,10 @@ enum CertificateRenderer {
         let start = RFC3339.format(details.periodStart)
         if let cancelled = details.cancelledAt {
             if cancelled <= details.periodStart {
-                return "CANCELLED at \(RFC3339.format(cancelled)) (UTC), before cover began: this policy never provided cover"
+                return "\(details.endWord) at \(RFC3339.format(cancelled)) (UTC), before cover began: this policy never provided cover"
             }
             let scope = details.periodEnd == nil ? ", only during cover sessions recorded by the insurer" : ""
-            return "CANCELLED: cover was in force from \(start) until \(RFC3339.format(cancelled)) (UTC)\(scope), and not after"
+            return "\(details.endWord): cover was in force from \(start) until \(RFC3339.format(cancelled)) (UTC)\(scope), and not after"
         }
         if let end = details.periodEnd { return "From \(start) to \(RFC3339.format(end)) (UTC)" }
         return "From \(start) (UTC), pay-as-you-go: cover is in force only during cover sessions recorded by the insurer"
@@ -68,7 +75,7 @@ enum CertificateRenderer {
     static func renderPDF(_ details: CertificateDetails) -> [UInt8] {
         var lines: [PDFWriter.Line] = [PDFWriter.Line(text: "Certificate of Motor Insurance", bold: true, size: 16)]
         if let cancelled = details.cancelledAt {
-            lines.append(PDFWriter.Line(text: "CANCELLED \(RFC3339.format(cancelled)): NOT VALID FOR ANY LATER TIME", bold: true, size: 12))
+            lines.append(PDFWriter.Line(text: "\(details.endWord) \(RFC3339.format(cancelled)): NOT VALID FOR ANY LATER TIME", bold: true, size: 12))
         }
         let fields = [
             ("Certificate and policy number", details.policyNumber),
@@ -97,8 +104,8 @@ enum CertificateRenderer {
     static func cancellationNotice(_ details: CertificateDetails) -> HTML {
         guard let cancelled = details.cancelledAt else { return "" }
         return """
-            <p style="border:3px solid #a00;color:#a00;padding:.75rem;font-weight:bold">CANCELLED at \(RFC3339.format(cancelled)) (UTC).
-            This certificate is not valid for any time after the cancellation.</p>
+            <p style="border:3px solid #a00;color:#a00;padding:.75rem;font-weight:bold">\(details.endWord) at \(RFC3339.format(cancelled)) (UTC).
+            This certificate is not valid for any time after the \(details.deactivated ? "deactivation" : "cancellation").</p>
             """
     }
 

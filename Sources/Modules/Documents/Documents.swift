@@ -31,6 +31,12 @@ public struct Documents: Sendable {
         return html
     }
 
+    /// The newest revision of the policy's certificate, read in the caller's transaction (nil:
+    /// none issued). A re-issue stores revision + 1; the old revisions stay as they were issued.
+    public func certificateRevision(for policyID: UUID, on database: any PostgresQueryable) async throws -> Int? {
+        try await DocumentsStore(database: database).latestRevision(subjectID: policyID, kind: "certificate", period: "")
+    }
+
     /// The policy's newest certificate in `format` (`text/html` or `application/pdf`).
     public func certificate(for policyID: UUID, format: String = "text/html") async throws -> StoredDocument? {
         try await find(subjectID: policyID, kind: "certificate", period: "", contentTypePrefix: format)

@@ -28,4 +28,11 @@ struct DocumentsStore: Sendable {
                            createdAt: try row.decode(Date.self, at: 4))
         }
     }
+
+    /// The highest revision stored of a document (any format), or nil.
+    func latestRevision(subjectID: UUID, kind: String, period: String) async throws -> Int? {
+        try await database.queryValue("""
+            SELECT max(revision) FROM documents.documents WHERE subject_id = \(subjectID) AND kind = \(kind) AND period = \(period)
+            """, as: Int32?.self).map(Int.init)
+    }
 }

@@ -36,7 +36,7 @@ public struct Policies: Sendable {
     }
 
     /// The driver's paid hourly blocks in force at `instant`.
-    public func blocks(of driverID: UUID, covering instant: Date) async throws -> [Policy] {
-        try await PoliciesStore(database: app.database).blocks(driverID: driverID, covering: instant)
+    public func blocks(of driverID: UUID, covering instant: Date, on database: (any PostgresQueryable)? = nil) async throws -> [Policy] {
+        try await PoliciesStore(database: database ?? app.database).blocks(driverID: driverID, covering: instant)
     }
 }

@@ -22,6 +22,8 @@ public import Wallet
 public struct PoliciesAdmin: AdminSection {
     let app: AppContext
     let wallet: Wallet
+    /// What ends with a policy (its running session): the cancellation's and deactivation's actions run it.
+    let endings: PolicyEndings
     var store: PoliciesStore { PoliciesStore(database: app.database) }
 
     /// How many paused drivers the home count and the `paused` filter look at.
@@ -137,6 +139,7 @@ public struct PoliciesAdmin: AdminSection {
             .init("Funding", field: "funding", text: policy.funding ?? "—"),
             .init("Paid", field: "paid_at", AdminFormat.time(policy.paidAt)),
             .init("Cancelled", field: "cancelled_at", AdminFormat.time(policy.cancelledAt)),
+            .init("Deactivated", AdminFormat.time(policy.deactivatedAt)),
             .init("Refunded", field: "refund_amount", text: AdminFormat.money(policy.refundAmount, currency: money)),
             .init("Bound", field: "created_at", AdminFormat.time(policy.createdAt)),
             .init("Policy id", field: "id", "<code>\(id)</code>"),
@@ -162,10 +165,11 @@ public struct PoliciesAdmin: AdminSection {
                                                                  empty: policy.isPAYG || policy.paidAt != nil ? "No certificate stored." : "No certificate: the block was never paid for.")
                                                      + certificateNote)
         let history = try await Audit.historySection(of: [("policy", id)], on: app.database)
+        let actions = try await actionForms(request, policy, now: now)
         let onTestClock = try await identity.account(policy.driverId)?.testClockID != nil
         let banner: HTML? = onTestClock ? "<div class=\"banner\">This driver is on a test clock: the status is at their time, \(AdminFormat.time(now)).</div>" : nil
         return .page(AdminView(title: "\(policy.number) · \(Self.productText(policy))",
-                               body: AdminHTML.section("Policy", AdminHTML.fields(facts)) + documentsSection + history,
+                               body: AdminHTML.section("Policy", AdminHTML.fields(facts)) + actions + documentsSection + history,
                                crumbs: [("Policies", "/admin/policies"), ("Driver", "/admin/drivers/\(driverID)")], banner: banner))
     }
 

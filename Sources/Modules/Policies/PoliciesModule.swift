@@ -22,5 +22,5 @@ public struct PoliciesModule: AppModule, AdminContributing {
 
     public var endpoints: [Endpoint] { routes.endpoints }
 
-    public var adminSection: any AdminSection { PoliciesAdmin(app: routes.app, wallet: routes.wallet) }
+    public var adminSection: any AdminSection { PoliciesAdmin(app: routes.app, wallet: routes.wallet, endings: routes.endings) }
 }

@@ -25,6 +25,7 @@ struct PoliciesRoutes: Sendable {
     var refunds: Refunds { Refunds(app: app, wallet: wallet) }
     var store: PoliciesStore { PoliciesStore(database: app.database) }
     var issuance: PolicyIssuance { PolicyIssuance(app: app, refunds: refunds) }
+    var lifecycle: PolicyLifecycle { PolicyLifecycle(app: app, wallet: wallet, endings: endings) }
 
     var endpoints: [Endpoint] {
         let routes = self
@@ -182,41 +183,7 @@ struct PoliciesRoutes: Sendable {
         return try await Idempotency(database: app.database).runWithExternalCall(
             scope: "driver:\(call.driverID.uuidString.lowercased())", request: request, requestID: context.requestID,
             begin: { transaction in
-                let store = PoliciesStore(database: transaction)
-                guard let policy = try await store.find(id: id, driverID: call.driverID, forUpdate: true) else {
-                    throw AppError.notFound("no policy \(id.uuidString.lowercased())")
-                }
-                switch policy.status(at: now) {
-                case .active where policy.isPAYG, .paused:
-                    let cancelled = try await store.cancel(id: id, at: now)
-                    // Its running session ends now and is charged as closed; nothing covers after.
-                    try await endings.run(cancelled, at: now, on: transaction)
-                    try await issuance.issueCertificate(for: cancelled, at: now, on: transaction)
-                case .pendingPayment:
-                    // Never paid, so never covered: no certificate was issued and none is now.
-                    _ = try await store.cancel(id: id, at: now)
-                case .scheduled, .active:
-                    let amount = Self.refund(for: policy, at: now)
-                    let cancelled = try await store.cancel(id: id, at: now, refundAmount: amount)
-                    try await endings.run(cancelled, at: now, on: transaction)
-                    try await issuance.issueCertificate(for: cancelled, at: now, on: transaction)
-                    guard amount > 0 else { break }
-                    let description = "Refund for cancelled cover \(policy.number)"
-                    if policy.funding == "wallet" {
-                        try await refunds.toWallet(driverID: policy.driverId, subjectID: policy.id, amount: amount,
-                                                   purchaseCause: "policy:\(policy.id.uuidString.lowercased()):purchase",
-                                                   description: description, at: now, on: transaction)
-                    } else if let paymentID = policy.paymentID, let payment = try await payments.payment(paymentID, on: transaction) {
-                        try await refunds.owedToCard(payment: payment, subjectID: policy.id, amount: amount, description: description,
-                                                     at: now, on: transaction)
-                    }
-                case .cancelled, .expired, .deactivated:
-                    throw AppError(status: .conflict, slug: "policy-not-cancellable",
-                                   detail: "the policy is already \(policy.status(at: now).rawValue)")
-                }
-                if let cancelled = try await store.find(id: id, driverID: call.driverID) {
-                    try await cancelled.audit("policies.cancelled", before: policy, on: transaction)
-                }
+                try await lifecycle.cancel(id, ownedBy: call.driverID, at: now, on: transaction)
                 return id
             },
             complete: { policyID in
@@ -234,14 +201,6 @@ struct PoliciesRoutes: Sendable {
                 }
                 return try .json(PolicyDTO(policy, now: now, refund: refund))
             })
-    }
-
-    /// Whole unused hours at the hourly rate (all of it before the start), never more than paid.
-    static func refund(for policy: Policy, at now: Date) -> Int64 {
-        guard let endsAt = policy.endsAt else { return 0 }
-        if now < policy.startsAt { return policy.totalAmount }
-        let unusedHours = Int64(max(0, endsAt.timeIntervalSince(now)) / 3600)
-        return min(policy.totalAmount, unusedHours * policy.hourlyRateAmount)
     }
 
     func certificate(_ call: Call) async throws -> HTTPResponse {

@@ -64,6 +64,14 @@ struct PoliciesStore: Sendable {
             """, decode: Policy.init(row:))
     }
 
+    /// Takes a PAYG policy out of force for good (staff; see `PolicyLifecycle.deactivate`).
+    func deactivate(id: UUID, at instant: Date) async throws -> Policy {
+        try await database.queryOne("""
+            UPDATE policies.policies SET status = 'deactivated', deactivated_at = \(instant)
+            WHERE id = \(id) RETURNING \(Policy.columns)
+            """, decode: Policy.init(row:))
+    }
+
     func attachPayment(_ paymentID: UUID, to policyID: UUID) async throws {
         try await database.execute("UPDATE policies.policies SET payment_id = \(paymentID) WHERE id = \(policyID)")
     }

@@ -10,6 +10,7 @@ extension Policy {
         return .object([
             "number": .string(number), "status": .string(status.rawValue), "product": .string(product),
             "starts_at": time(startsAt), "ends_at": time(endsAt), "paid_at": time(paidAt), "cancelled_at": time(cancelledAt),
+            "deactivated_at": time(deactivatedAt),
             "total_amount": .integer(totalAmount), "refund_amount": .integer(refundAmount), "funding": funding.map(JSONValue.string) ?? .null,
         ])
     }

@@ -31,13 +31,19 @@ public struct Policy: Sendable, Equatable {
     public let refundAmount: Int64
     /// When an hourly block's payment succeeded; nil until then, and for PAYG.
     public let paidAt: Date?
+    /// When ops deactivated this PAYG policy (`deactivated`); nil otherwise, and for the
+    /// duplicates migration 0024 deactivated, which never counted.
+    public let deactivatedAt: Date?
 
     static let columns: SQL = """
         id, number, driver_id, vehicle_id, quote_id, product, usage, status, starts_at, ends_at, hourly_rate_amount, \
-        total_amount, currency, created_at, cancelled_at, funding, payment_id, refund_amount, paid_at
+        total_amount, currency, created_at, cancelled_at, funding, payment_id, refund_amount, paid_at, deactivated_at
         """
 
     public var isPAYG: Bool { product == "payg" }
+
+    /// When it stopped covering for good: its cancellation or its deactivation.
+    public var endedAt: Date? { cancelledAt ?? deactivatedAt }
 
     /// The instants this policy can cover at all, `[start, end)`: a PAYG policy from binding
     /// until it is cancelled (and then only during its sessions); an hourly block from its
@@ -45,8 +51,8 @@ public struct Policy: Sendable, Equatable {
     /// anything (a block never paid, or cancelled before it began).
     public var coverWindow: Range<Date>? {
         if isPAYG {
-            guard status != .deactivated || cancelledAt != nil else { return nil }
-            let end = cancelledAt ?? .distantFuture
+            guard status != .deactivated || endedAt != nil else { return nil }
+            let end = endedAt ?? .distantFuture
             return startsAt < end ? startsAt..<end : nil
         }
         guard let paidAt, let endsAt else { return nil }
@@ -91,6 +97,7 @@ public struct Policy: Sendable, Equatable {
         paymentID = try row.decode(UUID?.self, at: 16)
         refundAmount = try row.decode(Int64.self, at: 17)
         paidAt = try row.decode(Date?.self, at: 18)
+        deactivatedAt = try row.decode(Date?.self, at: 19)
     }
 
     init(id: UUID, number: String, driverId: UUID, vehicleId: UUID, quoteId: UUID, product: String, usage: String,
@@ -115,6 +122,7 @@ public struct Policy: Sendable, Equatable {
         paymentID = nil
         refundAmount = 0
         self.paidAt = paidAt
+        deactivatedAt = nil
     }
 
     /// `HG-7K3M-9Q2P`: 40 random bits in Crockford base32 (no I, L, O, U), easy to read aloud.

@@ -14,18 +14,36 @@ struct PolicyIssuance: Sendable {
     let app: AppContext
     let refunds: Refunds
 
-    /// Renders and stores the certificate of motor insurance: revision 1 when cover is paid
-    /// for, revision 2 after a cancellation (it then states when cover ended, or that it never
-    /// began); the newest is the one served.
-    func issueCertificate(for policy: Policy, at instant: Date, on transaction: PostgresConnection) async throws {
+    /// Which revision of the certificate to store.
+    enum CertificateRevision: Sendable {
+        /// Revision 1, issued once when cover is paid for (a second call keeps the first).
+        case first
+        /// One above the newest: after a cancellation or deactivation (it then states when cover
+        /// ended, or that it never began), or a re-issue by staff. The newest is the one served.
+        case next
+    }
+
+    /// Renders and stores the certificate of motor insurance, as `revision` says (by default
+    /// revision 1 while the policy runs, the next one once it ended); returns the revision stored.
+    @discardableResult
+    func issueCertificate(for policy: Policy, at instant: Date, revision: CertificateRevision? = nil,
+                          on transaction: PostgresConnection) async throws -> Int {
         guard let driver = try await Drivers(app: app).profile(policy.driverId, on: transaction),
               let vehicle = try await Vehicles(app: app).vehicle(policy.vehicleId, ownedBy: policy.driverId, on: transaction)
         else { throw AppError.notFound("the policy's driver or vehicle no longer exists") }
-        try await Documents(app: app).issueCertificate(for: policy.id, CertificateDetails(
+        let documents = Documents(app: app)
+        let number: Int
+        switch revision ?? (policy.endedAt == nil ? .first : .next) {
+        case .first: number = 1
+        case .next: number = (try await documents.certificateRevision(for: policy.id, on: transaction) ?? 0) + 1
+        }
+        try await documents.issueCertificate(for: policy.id, CertificateDetails(
             policyNumber: policy.number, insuredName: driver.fullName, licenceNumber: driver.licenceNumber,
             vehicleRegistration: vehicle.registration, vehicleDescription: "\(vehicle.year) \(vehicle.make) \(vehicle.model)",
             product: policy.product, usage: policy.usage, periodStart: policy.startsAt, periodEnd: policy.endsAt,
-            issuedAt: instant, cancelledAt: policy.cancelledAt), revision: policy.cancelledAt == nil ? 1 : 2, on: transaction)
+            issuedAt: instant, cancelledAt: policy.endedAt, deactivated: policy.status == .deactivated),
+            revision: number, on: transaction)
+        return number
     }
 
     /// A card payment for an hourly block ended: paid → scheduled from the later of its quoted

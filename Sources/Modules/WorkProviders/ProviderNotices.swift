@@ -6,20 +6,33 @@ import FoundationNetworking
 public import Jobs
 public import Postgres
 
-/// Tells work providers about a driver's cover: `cover_paused` / `cover_resumed` (money) and
-/// `cover_cut` (a session reached 14 hours). A signed webhook (`Hourglass-Signature`, the
-/// provider's shared secret) to `PROVIDER_<NAME>_WEBHOOK_URL`, sent by the jobs queue and
-/// retried with backoff until the provider answers 2xx.
+/// Tells work providers about a driver's cover: `cover_paused` / `cover_resumed` (money),
+/// `cover_cut` (a session reached 14 hours) and `link_ended` (staff unlinked an account). A
+/// signed webhook (`Hourglass-Signature` under the provider's secrets in force, see
+/// `ProviderSecrets`) to `PROVIDER_<NAME>_WEBHOOK_URL`, sent by the jobs queue and retried with
+/// backoff until the provider answers 2xx.
 public struct ProviderNotices: Sendable {
     public static let job = "work_providers.cover_notice"
     let app: AppContext
     let jobs: JobQueue
     let providers: [String: WorkProviderConfig]
+    let secretsKey: [UInt8]?
 
     public init(app: AppContext, jobs: JobQueue, config: WorkProvidersConfig) {
         self.app = app
         self.jobs = jobs
         providers = config.byName
+        secretsKey = config.secretsKey
+    }
+
+    /// Tells one provider that its account's link to us ended (an unlink): from now on its
+    /// shift events for that account are kept but cover nobody.
+    func tellUnlinked(provider: String, providerDriverID: String, key: String, at instant: Date, on transaction: PostgresConnection) async throws {
+        guard let url = providers[provider]?.webhookURL else { return }
+        let notice = Notice(provider: provider, url: url, eventId: "\(key):\(provider)", type: "link_ended",
+                            providerDriverId: providerDriverID, occurredAt: RFC3339.format(instant))
+        try await jobs.enqueue(Self.job, payload: try PostgresJSON(encoding: notice), uniqueKey: "notice:\(notice.eventId)",
+                               maxAttempts: 25, on: transaction)
     }
 
     /// Queues `type` for every provider the driver is linked to, inside the caller's
@@ -73,8 +86,9 @@ public struct ProviderNotices: Sendable {
         request.httpBody = Data(body)
         request.timeoutInterval = 10
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        // Signed on real time: the provider checks the signature against its own clock.
-        request.setValue(WebhookSignature.sign(body: body, secret: provider.secret, timestamp: Int(app.clock.now().timeIntervalSince1970)),
+        // Signed on real time: the provider checks the signature against its own clock. Under
+        // every secret in force: both, during a rotation's overlap window.
+        request.setValue(try await ProviderSecrets.shared(app: app).signature(body: body, provider: provider, key: secretsKey, now: app.clock.now()),
                          forHTTPHeaderField: "Hourglass-Signature")
         let (_, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0

@@ -69,12 +69,16 @@ public struct ProviderShiftEvent: Sendable, Equatable {
     public let occurredAt: Date
     /// The provider's own id for the event (the admin's event inspector shows it).
     public let eventID: String
+    /// When the link that applies it ended (unlinked): a shift of that link still running then
+    /// stops there. Nil for an active link.
+    public let linkEndedAt: Date?
 
-    public init(provider: String, shiftID: String?, started: Bool, occurredAt: Date, eventID: String) {
+    public init(provider: String, shiftID: String?, started: Bool, occurredAt: Date, eventID: String, linkEndedAt: Date? = nil) {
         self.provider = provider
         self.shiftID = shiftID
         self.started = started
         self.occurredAt = occurredAt
         self.eventID = eventID
+        self.linkEndedAt = linkEndedAt
     }
 }

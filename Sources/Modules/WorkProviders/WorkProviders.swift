@@ -15,7 +15,8 @@ public struct WorkProviders: Sendable {
     let app: AppContext
     public init(app: AppContext) { self.app = app }
 
-    /// The driver's shift events from every actively linked provider since `since`.
+    /// The driver's shift events since `since` from every provider account they are linked
+    /// to, or were until an unlink (what happened before it), each with its link's end.
     public func shiftEvents(for driverID: UUID, since: Date, on database: (any PostgresQueryable)? = nil) async throws -> [ProviderShiftEvent] {
         try await WorkProvidersStore(database: database ?? app.database).shiftEvents(driverID: driverID, since: since)
     }

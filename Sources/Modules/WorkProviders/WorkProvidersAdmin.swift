@@ -19,6 +19,8 @@ public struct WorkProvidersAdmin: AdminSection {
     let app: AppContext
     let config: WorkProvidersConfig
     let identity: Identity
+    /// Where the cover engine's jobs (after an unlink or a re-applied event) and notices go.
+    let jobs: JobQueue
     var store: WorkProvidersStore { WorkProvidersStore(database: app.database) }
 
     static let outcomes = ["waiting_for_link", "link_window_passed", "linked", "late"]
@@ -29,7 +31,8 @@ public struct WorkProvidersAdmin: AdminSection {
 
     public var navigation: [AdminNavItem] {
         [AdminNavItem("Provider links", "/admin/work-providers/links", group: "Cover"),
-         AdminNavItem("Provider events", "/admin/work-providers/events", group: "Cover")]
+         AdminNavItem("Provider events", "/admin/work-providers/events", group: "Cover"),
+         AdminNavItem("Work providers", "/admin/work-providers/providers", group: "Cover")]
     }
 
     public var pages: [AdminPage] {
@@ -38,6 +41,9 @@ public struct WorkProvidersAdmin: AdminSection {
             .get("/admin/work-providers/links/{id}", .read) { try await link($0) },
             .get("/admin/work-providers/events", .read) { try await events($0) },
             .get("/admin/work-providers/events/{provider}/{event}", .read) { try await event($0) },
+            .get("/admin/work-providers/providers", .read) { try await providersPage($0) },
+            .get("/admin/work-providers/providers/{name}", .read) { try await providerPage($0) },
+            .post("/admin/work-providers/providers/{name}/reveal", .operate, needsSudo: true) { try await revealSecret($0) },
         ]
     }
 
@@ -99,8 +105,9 @@ public struct WorkProvidersAdmin: AdminSection {
         let more = ("All of this account's events",
                     "/admin/work-providers/events?provider=\(AdminHTML.percentEncode(link.provider))&provider_driver_id=\(AdminHTML.percentEncode(link.providerDriverID))")
         let history = try await Audit.historySection(of: [("link", link.id.uuidString.lowercased())], on: app.database)
+        let unlink = unlinkForms(request, [detail])
         return .page(AdminView(title: "\(link.provider) link · \(link.providerDriverID)",
-                               body: AdminHTML.section("Link", fields)
+                               body: AdminHTML.section("Link", fields) + (unlink.text.isEmpty ? "" : AdminHTML.section("Actions", id: "actions", unlink))
                                    + AdminHTML.section("This account's latest events", more: more, eventsTable(events, jobs: jobs, now: request.now, staff: request.staff))
                                    + history,
                                crumbs: [("Provider links", "/admin/work-providers/links"), ("Driver", "/admin/drivers/\(driver)")]))
@@ -161,8 +168,9 @@ public struct WorkProvidersAdmin: AdminSection {
         var facts: [AdminHTML.Field] = [.init("Outcome", field: "outcome", outcome.badges)]
         if let linkID = event.linkID, let driverID = event.linkedDriverID {
             facts.append(.init("Applies to", "the driver " + AdminHTML.idLink("/admin/drivers/\(driverID.uuidString.lowercased())", driverID)
-                               + " through the active link " + AdminHTML.idLink(Self.linkPath(linkID), linkID)
-                               + " (confirmed \(AdminFormat.time(event.linkConfirmedAt)))"))
+                               + " through the \(event.linkEndedAt == nil ? "active" : "since unlinked") link " + AdminHTML.idLink(Self.linkPath(linkID), linkID)
+                               + " (confirmed \(AdminFormat.time(event.linkConfirmedAt))"
+                               + (event.linkEndedAt.map { ", unlinked \(AdminFormat.time($0)), after this event happened" as HTML } ?? "") + ")"))
         } else {
             facts.append(.init("Applies to", "<span class=\"muted\">nobody yet: no active link for this account</span>"))
         }
@@ -184,8 +192,10 @@ public struct WorkProvidersAdmin: AdminSection {
             <pre data-field="payload">\(Self.storedPayload(event))</pre>
             """ as HTML
         let history = try await Audit.historySection(of: [("provider_event", "\(event.provider):\(event.eventID)")], on: app.database)
+        let reapply: HTML = event.linkID == nil ? "" : AdminHTML.startForm(request, reapplyEvent, object: "\(event.provider):\(event.eventID)")
         return .page(AdminView(title: "\(event.provider) event \(event.eventID)",
                                body: AdminHTML.section("Event", fields) + AdminHTML.section("Outcome", AdminHTML.fields(facts))
+                                   + (reapply.text.isEmpty ? "" : AdminHTML.section("Actions", id: "actions", reapply))
                                    + AdminHTML.section("The same shift", partnerTable) + AdminHTML.section("Payload", payload) + history,
                                crumbs: [("Provider events", "/admin/work-providers/events")]))
     }
@@ -298,8 +308,9 @@ public struct WorkProvidersAdmin: AdminSection {
         let now = try await identity.now(for: driverID)
         let events = try await store.events(ofDriver: driverID, limit: 10)
         let jobs = try await jobStates(events)
-        let body = Self.linksTable(links, now: now, withDriver: false) + "<h3>Latest events</h3>"
-            + eventsTable(events, jobs: jobs, now: request.now, staff: request.staff)
+        let unlink = unlinkForms(request, links)
+        let body = Self.linksTable(links, now: now, withDriver: false) + (unlink.text.isEmpty ? "" : "<div class=\"actions\">\(unlink)</div>")
+            + "<h3>Latest events</h3>" + eventsTable(events, jobs: jobs, now: request.now, staff: request.staff)
         let active = links.filter { $0.link.status == .active }
             .map { "\($0.link.provider) (\($0.link.providerDriverID))" }.joined(separator: ", ")
         return AdminDriverContribution(facts: [.init("Linked providers", text: active.isEmpty ? "none" : active)],

@@ -16,8 +16,9 @@ public struct WorkProvidersModule: AppModule, AdminContributing {
     public var endpoints: [Endpoint] { routes.endpoints }
 
     public var authenticators: [Access: any Authenticator] {
-        [.workProvider: ProviderSignatureAuthenticator(providers: routes.config.byName, clock: routes.app.clock)]
+        [.workProvider: ProviderSignatureAuthenticator(providers: routes.config.byName, secrets: ProviderSecrets.shared(app: routes.app),
+                                                      secretsKey: routes.config.secretsKey, clock: routes.app.clock)]
     }
 
-    public var adminSection: any AdminSection { WorkProvidersAdmin(app: routes.app, config: routes.config, identity: routes.identity) }
+    public var adminSection: any AdminSection { WorkProvidersAdmin(app: routes.app, config: routes.config, identity: routes.identity, jobs: routes.jobs) }
 }

@@ -17,18 +17,30 @@ struct ProviderEventRow: Sendable {
     let linkConfirmedAt: Date?
     /// An event of the same account that happened later had already been received.
     let arrivedLate: Bool
+    /// The applying link ended (unlinked) after the event happened.
+    let linkEndedAt: Date?
 
     static let columns: SQL = """
         e.provider, e.event_id, e.provider_driver_id, e.type, e.shift_id, e.occurred_at, e.received_at, l.id, l.driver_id, l.confirmed_at,
         EXISTS (SELECT 1 FROM work_providers.events o
                 WHERE o.provider = e.provider AND o.provider_driver_id = e.provider_driver_id
-                  AND o.occurred_at > e.occurred_at AND o.received_at < e.received_at)
+                  AND o.occurred_at > e.occurred_at AND o.received_at < e.received_at),
+        l.ended_at
         """
 
-    /// The events, each with the active link of its account.
+    /// The events, each with the link that applies it (`WorkProvidersStore.shiftEvents`' rule:
+    /// the account's link whose span, from the end of the account's previous link to its own
+    /// end, contains the event; an active link's span has no end).
     static let from: SQL = """
         FROM work_providers.events e
-        LEFT JOIN work_providers.links l ON l.provider = e.provider AND l.provider_driver_id = e.provider_driver_id AND l.status = 'active'
+        LEFT JOIN LATERAL (
+            SELECT s.id, s.driver_id, s.confirmed_at, s.status, s.ended_at FROM (
+                SELECT x.id, x.driver_id, x.confirmed_at, x.status, x.ended_at,
+                       lag(x.ended_at) OVER (ORDER BY x.ended_at ASC NULLS LAST, x.confirmed_at) AS applies_from
+                FROM work_providers.links x
+                WHERE x.provider = e.provider AND x.provider_driver_id = e.provider_driver_id AND x.status IN ('active', 'unlinked')) s
+            WHERE (s.applies_from IS NULL OR e.occurred_at >= s.applies_from) AND (s.ended_at IS NULL OR e.occurred_at < s.ended_at)
+            LIMIT 1) l ON true
         """
 
     init(row: PostgresRow) throws {
@@ -43,6 +55,7 @@ struct ProviderEventRow: Sendable {
         linkedDriverID = try row.decode(UUID?.self, at: 8)
         linkConfirmedAt = try row.decode(Date?.self, at: 9)
         arrivedLate = try row.decode(Bool.self, at: 10)
+        linkEndedAt = try row.decode(Date?.self, at: 11)
     }
 }
 

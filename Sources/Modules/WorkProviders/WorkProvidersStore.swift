@@ -93,16 +93,32 @@ struct WorkProvidersStore: Sendable {
             """) == 1
     }
 
-    /// The driver's events from every actively linked provider since `since`.
+    /// The driver's shift events since `since`, from every account they are or were linked to,
+    /// each with the end of the link that applies it. A link applies its account's events from
+    /// the end of the account's previous link (events before that belonged to that link, whoever
+    /// had it) until its own end: an active link has none (kept events of an account never
+    /// linked before apply when the link appears), an unlinked one applies only what happened
+    /// before it ended; what comes after is kept and applies to nobody until a new link.
     func shiftEvents(driverID: UUID, since: Date) async throws -> [ProviderShiftEvent] {
         try await database.queryAll("""
-            SELECT e.provider, e.shift_id, e.type, e.occurred_at, e.event_id FROM work_providers.events e
-            JOIN work_providers.links l ON l.provider = e.provider AND l.provider_driver_id = e.provider_driver_id
-            WHERE l.driver_id = \(driverID) AND l.status = 'active' AND e.occurred_at >= \(since)
+            WITH accounts AS (
+                SELECT DISTINCT provider, provider_driver_id FROM work_providers.links
+                WHERE driver_id = \(driverID) AND status IN ('active', 'unlinked')),
+            spans AS (
+                SELECT l.driver_id, l.provider, l.provider_driver_id, l.ended_at,
+                       lag(l.ended_at) OVER (PARTITION BY l.provider, l.provider_driver_id
+                                             ORDER BY l.ended_at ASC NULLS LAST, l.confirmed_at) AS applies_from
+                FROM work_providers.links l JOIN accounts a USING (provider, provider_driver_id)
+                WHERE l.status IN ('active', 'unlinked'))
+            SELECT e.provider, e.shift_id, e.type, e.occurred_at, e.event_id, s.ended_at
+            FROM spans s JOIN work_providers.events e ON e.provider = s.provider AND e.provider_driver_id = s.provider_driver_id
+            WHERE s.driver_id = \(driverID) AND e.occurred_at >= \(since)
+              AND (s.applies_from IS NULL OR e.occurred_at >= s.applies_from)
+              AND (s.ended_at IS NULL OR e.occurred_at < s.ended_at)
             """) {
             ProviderShiftEvent(provider: try $0.decode(String.self, at: 0), shiftID: try $0.decode(String?.self, at: 1),
                                started: try $0.decode(String.self, at: 2) == "shift_started", occurredAt: try $0.decode(Date.self, at: 3),
-                               eventID: try $0.decode(String.self, at: 4))
+                               eventID: try $0.decode(String.self, at: 4), linkEndedAt: try $0.decode(Date?.self, at: 5))
         }
     }
 }
