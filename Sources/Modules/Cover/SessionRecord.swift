@@ -20,7 +20,7 @@ struct SessionRecord: Sendable, Encodable {
     let iptAmount: Int64
     /// Nothing can change this session any more (see migration 0026).
     let final: Bool
-    /// When a member of staff force-closed it (migration 0050); nil otherwise.
+    /// When a member of staff force-closed it (migration 0048); nil otherwise.
     let closedByStaffAt: Date?
     var currency: String { "GBP" }
 

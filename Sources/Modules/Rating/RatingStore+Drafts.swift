@@ -2,7 +2,7 @@ import AppKernel
 import Foundation
 import Postgres
 
-/// Drafts of rate tables (migration 0054): written by the runtime role, published into a new,
+/// Drafts of rate tables (migration 0051): written by the runtime role, published into a new,
 /// read-only version only through `rating.publish_draft`.
 extension RatingStore {
     static let draftColumns: SQL = """

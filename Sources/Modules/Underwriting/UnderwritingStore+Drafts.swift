@@ -2,7 +2,7 @@ import AppKernel
 import Foundation
 import Postgres
 
-/// Drafts of rule sets (migration 0055): written by the runtime role, published into a new,
+/// Drafts of rule sets (migration 0052): written by the runtime role, published into a new,
 /// read-only version only through `underwriting.publish_draft`.
 extension UnderwritingStore {
     static let draftColumns: SQL = """

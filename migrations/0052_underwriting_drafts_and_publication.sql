@@ -1,5 +1,5 @@
 -- underwriting: rule sets drafted and published by staff (issue #12), the way rating does it
--- (0054): published rule sets stay read-only to the runtime role (0030), a draft is one JSON
+-- (0051): published rule sets stay read-only to the runtime role (0030), a draft is one JSON
 -- object of rules (key → value, the keys and value shapes of underwriting.rules) in a table
 -- the runtime role may write, and underwriting.publish_draft (SECURITY DEFINER, fixed
 -- search_path) is the only way a rule set is added at runtime: it copies a draft into a NEW
