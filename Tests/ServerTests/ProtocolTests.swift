@@ -127,6 +127,20 @@ import Testing
         #expect(await connection.isClosedByPeer())
     }
 
+    /// A silent new connection is closed at the head timeout (as nginx does); the tests' client,
+    /// like a browser, then sends on a new connection instead of failing the test. (Tests that
+    /// opened a connection early and used it after a slow sign-up under load failed with
+    /// closedEarly(received: 0).)
+    @Test func aConnectionOpenedEarlyAndUsedLateIsReopened() async throws {
+        let server = try Fixtures.server(configure: { $0.headTimeout = .milliseconds(300) })
+        defer { Task { await server.stop() } }
+        let connection = try TestConnection(port: server.port)
+        connection.staleAfter = .milliseconds(200)
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(try await connection.request("GET", "/health/live").status == 200)
+        #expect(try await connection.request("GET", "/health/live").status == 200, "and it keeps the new connection")
+    }
+
     @Test func idleKeepAliveConnectionsAreClosed() async throws {
         let server = try Fixtures.server(configure: { $0.idleTimeout = .milliseconds(300) })
         defer { Task { await server.stop() } }
