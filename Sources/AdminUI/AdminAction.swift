@@ -126,11 +126,14 @@ public struct AdminActionPlan: Sendable {
     public var parameters: JSONValue
     /// Why another person must approve it (OPS.md four-eyes), or nil when the maker may confirm alone.
     public var fourEyes: String?
+    /// A four-eyes threshold that counts the maker's recent amounts too, so that splitting a
+    /// sum into pieces under it does not avoid the second person (the shell adds them up).
+    public var limit: AdminFourEyesLimit?
     /// The object's page, where the flow ends.
     public var returnPath: String
 
     public init(objectType: String, objectID: String, driverID: UUID? = nil, effect: String, facts: [(String, String)] = [],
-                parameters: JSONValue, fourEyes: String? = nil, returnPath: String) {
+                parameters: JSONValue, fourEyes: String? = nil, limit: AdminFourEyesLimit? = nil, returnPath: String) {
         self.objectType = objectType
         self.objectID = objectID
         self.driverID = driverID
@@ -138,7 +141,35 @@ public struct AdminActionPlan: Sendable {
         self.facts = facts
         self.parameters = parameters
         self.fourEyes = fourEyes
+        self.limit = limit
         self.returnPath = returnPath
+    }
+}
+
+/// A threshold over the maker's actions of one kind for one driver in the last 24 hours: this
+/// amount with what they already did (or filed) in the `group` above `over` needs approval.
+public struct AdminFourEyesLimit: Sendable {
+    /// Actions whose amounts add up: "refund", "wallet_adjustment".
+    public let group: String
+    public let amount: Int64
+    public let over: Int64
+    /// What the amounts are, for the reason shown: "refunds", "adjustments and credit".
+    public let what: String
+
+    public init(group: String, amount: Int64, over: Int64, what: String) {
+        self.group = group
+        self.amount = amount
+        self.over = over
+        self.what = what
+    }
+
+    public static let window: TimeInterval = 24 * 3600
+
+    /// The four-eyes reason when `earlier` (the maker's recent total) and this amount pass the limit.
+    public func reason(earlier: Int64) -> String? {
+        guard earlier + amount > over else { return nil }
+        return earlier == 0 ? "\(what) over \(AdminFormat.money(over))"
+            : "\(what) over \(AdminFormat.money(over)) in 24 hours (\(AdminFormat.money(earlier)) already, by you, for this driver)"
     }
 }
 

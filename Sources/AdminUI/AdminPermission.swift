@@ -40,4 +40,8 @@ public struct AdminPermission: RawRepresentable, Hashable, Sendable, CustomStrin
     public static let operate = AdminPermission(rawValue: "operate")
     /// Internal notes on a driver (everyone who reads driver pages except pricing).
     public static let notes = AdminPermission(rawValue: "notes")
+    /// Goodwill credit (support up to a ceiling; senior ops and finance up to the adjustment threshold).
+    public static let goodwill = AdminPermission(rawValue: "goodwill")
+    /// Resending what we sent a driver: notifications and documents (support, engineer).
+    public static let resend = AdminPermission(rawValue: "resend")
 }

@@ -1,6 +1,7 @@
 import AdminUI
 import AppKernel
 import ArgumentParser
+import FeatureFlags
 import Foundation
 import Identity
 import Logging
@@ -49,6 +50,17 @@ struct GrantPromoCommand: AsyncParsableCommand {
         guard let driverID = try await Identity(app: app).accountID(email: email) else {
             Startup.printError("hourglass: no driver with email \(email)")
             throw ExitCode.failure
+        }
+        // One person alone gives no more than the four-eyes threshold, here as in the admin.
+        let flags = FeatureFlags.shared(app: app)
+        flags.declare(WalletFlags.all)
+        let limit = await flags.integer(WalletFlags.adjustmentFourEyesOver)
+        FeatureFlags.forget(pool)
+        guard amount <= limit else {
+            Startup.printError("hourglass: \(Money.pence(amount)) is over \(Money.pence(limit)), which needs a second person's approval: "
+                + "use grant_credit on the driver's wallet page in the admin")
+            await pool.close()
+            throw ExitCode.validationFailure
         }
         let wallet = Wallet(app: app, payments: Payments(app: app, gateway: UnavailableGateway(), outcomes: PaymentOutcomes()))
         var context = AuditContext(actor: "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")")

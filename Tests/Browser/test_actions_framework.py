@@ -1,6 +1,6 @@
 """The action flow in Chromium, through promotional credit: the form, the confirmation page
 with the exact effect, a replayed confirmation that credits once, four-eyes where the maker
-cannot approve and another person can, and a role without the permission seeing no form."""
+cannot approve and another person can, and a role without the permission (pricing) seeing no form."""
 
 import unittest
 
@@ -53,9 +53,9 @@ class ActionFlowInChromium(AdminBrowserCase):
         self.assertIn("approved", result)
         self.assertEqual(self.promo(made), before + 2500)
 
-    def test_support_sees_no_credit_form(self):
+    def test_pricing_sees_no_credit_form(self):
         made = driver_through_the_api()
-        self.sign_in(staff("support"))
+        self.sign_in(staff("pricing"))
         self.browser.get(BASE + "/admin/wallets/" + made["driver"]["id"])
         self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "form[data-action=grant_credit]"), [])
 

@@ -95,13 +95,64 @@ import Testing
         let server = try Fixtures.server()
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
+        for role in [StaffRole.pricing, .claims, .engineer] {
+            let staff = try await StaffBrowser.signedIn(server, role: role)
+            let wallet = try await staff.get("/admin/wallets/\(driver.id)")
+            #expect(wallet.status == 200)
+            #expect(!wallet.text.contains("data-action=\"grant_credit\""), "\(role)")
+            let (page, token) = try await staff.plan("grant_credit", ["object": driver.id, "amount": "5", "reason": "goodwill"])
+            #expect(page.status == 403, "\(role)")
+            #expect(token == nil)
+        }
+    }
+
+    /// OPS.md: support gives goodwill credit up to £10 alone; more, or pieces adding up to more
+    /// within 24 hours, waits for senior ops or finance.
+    @Test func supportGivesGoodwillUpToTenPounds() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
         let support = try await StaffBrowser.signedIn(server, role: .support)
-        let wallet = try await support.get("/admin/wallets/\(driver.id)")
-        #expect(wallet.status == 200)
-        #expect(!wallet.text.contains("data-action=\"grant_credit\""))
-        let (page, token) = try await support.plan("grant_credit", ["object": driver.id, "amount": "5", "reason": "goodwill"])
-        #expect(page.status == 403)
-        #expect(token == nil)
+        #expect(try await support.get("/admin/wallets/\(driver.id)").text.contains("data-action=\"grant_credit\""))
+        let (first, _) = try await support.act("grant_credit", ["object": driver.id, "amount": "6.00", "reason": "goodwill"])
+        #expect(first.header("location")?.hasPrefix("/admin/action-requests/") == true, "£6 alone")
+        let (second, id) = try await support.act("grant_credit", ["object": driver.id, "amount": "6.00", "reason": "goodwill"])
+        #expect(second.header("location") == "/admin/approvals/\(id)", "£12 in a day needs approval")
+        #expect(try await Self.promo(driver) == 600)
+        // Another support person cannot approve it (approving credit is senior ops' or finance's).
+        let colleague = try await StaffBrowser.signedIn(server, role: .support)
+        #expect(try await colleague.post("/admin/approvals/\(id)/approve", [:]).status == 403)
+        let senior = try await StaffBrowser.signedIn(server, role: .seniorOps)
+        #expect(try await senior.post("/admin/approvals/\(id)/approve", [:]).status == 303)
+        #expect(try await Self.promo(driver) == 1200)
+    }
+
+    /// Splitting a sum into pieces under the threshold does not avoid the second person.
+    @Test func piecesUnderTheThresholdAddUp() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let driver = try await TestDriver.make(server)
+        let staff = try await StaffBrowser.signedIn(server, role: .seniorOps)
+        var answers: [String] = []
+        for _ in 0..<3 {
+            let (response, _) = try await staff.act("grant_credit", ["object": driver.id, "amount": "9.00", "reason": "goodwill"])
+            answers.append(response.header("location") ?? "")
+        }
+        #expect(answers.map { $0.hasPrefix("/admin/approvals/") } == [false, false, true], "£18 alone, the third £9 passes £20")
+        #expect(try await Self.promo(driver) == 1800)
+        // Two confirmations prepared side by side, each alone under the limit, cannot both run.
+        let other = try await TestDriver.make(server)
+        let (_, a) = try await staff.plan("grant_credit", ["object": other.id, "amount": "11.00", "reason": "goodwill"])
+        let (_, b) = try await staff.plan("grant_credit", ["object": other.id, "amount": "12.00", "reason": "goodwill"])
+        let tab = StaffBrowser(server: server, email: staff.email)
+        tab.cookies = staff.cookies
+        tab.csrf = staff.csrf
+        async let first = staff.confirm("grant_credit", token: try #require(a))
+        async let second = tab.confirm("grant_credit", token: try #require(b))
+        let both = try await [first, second].map { $0.header("location") ?? "" }
+        #expect(both.filter { $0.hasPrefix("/admin/action-requests/") }.count == 1, "\(both)")
+        #expect(both.filter { $0.hasPrefix("/admin/approvals/") }.count == 1, "\(both)")
+        #expect([1100, 1200].contains(try await Self.promo(other)))
     }
 
     @Test func creditOverTheThresholdWaitsForAnotherPerson() async throws {
@@ -169,17 +220,21 @@ import Testing
         let key = "wallet_adjustment_four_eyes_over_amount"
         let engineer = try await StaffBrowser.signedIn(server, role: .engineer)
         let flagsPage = try await engineer.get("/admin/feature_flags")
-        #expect(flagsPage.text.contains("data-action=\"change_setting\""))
+        #expect(flagsPage.text.contains("data-action=\"change_money_setting\""))
         #expect(try await engineer.post("/admin/feature_flags/\(key)", ["value": "99999", "note": "bypass"]).status == 403)
-        let (filed, id) = try await engineer.act("change_setting", ["object": key, "value": "2100", "reason": "other", "note": "raise to £21"])
+        #expect(try await engineer.plan("change_setting", ["object": key, "value": "2100", "reason": "other", "note": "x"]).page.status == 404,
+                "a money threshold is not an engineers' setting")
+        let (filed, id) = try await engineer.act("change_money_setting", ["object": key, "value": "2100", "reason": "other", "note": "raise to £21"])
         #expect(filed.header("location") == "/admin/approvals/\(id)")
         let second = try await StaffBrowser.signedIn(server, role: .engineer)
-        #expect(try await second.post("/admin/approvals/\(id)/approve", [:]).status == 303)
+        #expect(try await second.post("/admin/approvals/\(id)/approve", [:]).status == 403, "engineers are read-only on money")
+        let finance = try await StaffBrowser.signedIn(server, role: .finance)
+        #expect(try await finance.post("/admin/approvals/\(id)/approve", [:]).status == 303)
         let stored = try await TestDatabase.pool.queryValue("SELECT value::text FROM feature_flags.values WHERE key = \(key)", as: String.self)
         #expect(stored == "2100")
         // Put it back through the same flow (the database is shared: £21 changes no other test's outcome).
-        let (_, back) = try await second.act("change_setting", ["object": key, "value": "2000", "reason": "other", "note": "restore"])
-        #expect(try await engineer.post("/admin/approvals/\(back)/approve", [:]).status == 303)
+        let (_, back) = try await second.act("change_money_setting", ["object": key, "value": "2000", "reason": "other", "note": "restore"])
+        #expect(try await finance.post("/admin/approvals/\(back)/approve", [:]).status == 303)
     }
 
     @Test func internalNotesAreForStaffOnly() async throws {

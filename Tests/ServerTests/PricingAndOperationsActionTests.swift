@@ -468,11 +468,13 @@ actor RanJobs {
         #expect(events.count == 1)
         #expect(events.first?.1 == "requested_by_driver" && events.first?.2 == "deleted it by mistake" && events.first?.3 == driver.id)
 
-        // Support reads the page, with no form, and may not resend.
+        // Support may resend too (OPS.md: support resends what we sent); pricing reads the page with no form and may not.
         let support = try await StaffBrowser.signedIn(server, role: .support)
-        let supportPage = try await support.get("/admin/notifications/\(original)")
-        #expect(supportPage.status == 200 && !supportPage.text.contains("data-action=\"resend_notification\""))
-        #expect(try await support.plan("resend_notification", ["object": original, "reason": "other", "note": "x"]).page.status == 403)
+        #expect(try await support.get("/admin/notifications/\(original)").text.contains("data-action=\"resend_notification\""))
+        let pricing = try await StaffBrowser.signedIn(server, role: .pricing)
+        let pricingPage = try await pricing.get("/admin/notifications/\(original)")
+        #expect(pricingPage.status == 200 && !pricingPage.text.contains("data-action=\"resend_notification\""))
+        #expect(try await pricing.plan("resend_notification", ["object": original, "reason": "other", "note": "x"]).page.status == 403)
         #expect(try await engineer.plan("resend_notification", ["object": UUID().uuidString, "reason": "other", "note": "x"]).page.status == 404)
         #expect(try await feed().count == 2)
     }

@@ -93,6 +93,42 @@ import Testing
         #expect(done.status == 200 && done.text.contains("data-field=\"totp_secret\""))
     }
 
+    /// A new account is a role grant: one admin cannot make accounts (and so a second person)
+    /// alone; the setup link goes to the approver, once.
+    @Test func anInvitationTakesASecondAdminAndTheLinkGoesToTheApprover() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let maker = try await StaffBrowser.signedIn(server, role: .admin)
+        let email = "new-\(UUID().uuidString.prefix(8).lowercased())@ops.example"
+        #expect([404, 405].contains(try await maker.post("/admin/identity/staff", ["email": email, "role": "finance", "name": "X"]).status),
+                "no one-person invite")
+        let (filed, id) = try await maker.act("invite_staff", ["object": "new", "email": email, "name": "Nia New", "role": "finance",
+                                                              "reason": "other", "note": "joins finance"])
+        #expect(filed.header("location") == "/admin/approvals/\(id)")
+        #expect(try await Self.staffID(email) == nil, "no account before approval")
+        #expect(try await maker.post("/admin/approvals/\(id)/approve", [:]).status == 403)
+        let checker = try await StaffBrowser.signedIn(server, role: .admin)
+        let approved = try await checker.post("/admin/approvals/\(id)/approve", [:])
+        #expect(approved.status == 200)
+        let link = try #require(AdminPageReader(approved).text("shown_once"))
+        #expect(link.contains("/admin/setup?token="))
+        #expect(try await Self.staffID(email) != nil)
+        #expect(!(try await maker.get("/admin/approvals/\(id)")).text.contains(String(link.split(separator: "=").last ?? "")))
+        // Asking for an account that exists is refused at once.
+        #expect(try await maker.plan("invite_staff", ["object": "new", "email": email, "role": "support", "reason": "other", "note": "x"]).page.status == 409)
+    }
+
+    /// Nobody approves a change to their own account.
+    @Test func aCheckerCannotApproveTheirOwnPromotion() async throws {
+        let server = try Fixtures.server()
+        defer { Task { await server.stop() } }
+        let maker = try await StaffBrowser.signedIn(server, role: .admin)
+        let subject = try await StaffBrowser.signedIn(server, role: .admin)
+        let subjectID = try #require(try await Self.staffID(subject.email))
+        let (_, id) = try await maker.act("change_role", ["object": subjectID, "role": "finance", "reason": "other", "note": "x"])
+        #expect(try await subject.post("/admin/approvals/\(id)/approve", [:]).status == 403)
+    }
+
     static func staffID(_ email: String) async throws -> String? {
         try await TestDatabase.pool.queryOptional("SELECT id FROM identity.staff WHERE email = \(email)") { try $0.decode(UUID.self, at: 0) }?
             .uuidString.lowercased()

@@ -43,7 +43,12 @@ struct ActionFlow: Sendable {
         let note = request.form["note"]
         if code == .other, note == nil { throw AppError.invalid("say what the reason is in the note (required for Other)") }
         if let note, note.count > 1000 { throw AppError.invalid("the note is longer than 1,000 characters") }
-        let plan = try await action.plan(AdminActionRequest(page: request, reason: code, note: note))
+        var plan = try await action.plan(AdminActionRequest(page: request, reason: code, note: note))
+        if plan.fourEyes == nil, let limit = plan.limit {
+            let earlier = try await AdminStore(database: app.database).recentAmount(
+                maker: request.staff.id, group: limit.group, driverID: plan.driverID, since: request.now.addingTimeInterval(-AdminFourEyesLimit.window))
+            plan.fourEyes = limit.reason(earlier: earlier)
+        }
         let token = UUID()
         try await AdminStore(database: app.database).insert(id: token, action: action, maker: request.staff, plan: plan, reason: code, note: note,
                                                             now: request.now, expiresAt: request.now.addingTimeInterval(Self.confirmationLifetime))
@@ -80,10 +85,21 @@ struct ActionFlow: Sendable {
             guard stored.expiresAt > now else {
                 throw AppError(status: .gone, slug: "expired", detail: "This confirmation page expired; go back to the page and start again.")
             }
-            if stored.fourEyes != nil {
+            var fourEyes = stored.fourEyes
+            // What else the maker did meanwhile counts too (re-checked under a lock: two at once cannot both pass).
+            if fourEyes == nil, let group = stored.limitGroup, let amount = stored.amount, let over = stored.limitOver {
+                try await store.lockLimit(maker: stored.makerID, group: group, driverID: stored.driverID)
+                let earlier = try await store.recentAmount(maker: stored.makerID, group: group, driverID: stored.driverID,
+                                                           since: now.addingTimeInterval(-AdminFourEyesLimit.window), except: token)
+                if let reason = AdminFourEyesLimit(group: group, amount: amount, over: over, what: group.replacingOccurrences(of: "_", with: " ") + "s").reason(earlier: earlier) {
+                    fourEyes = reason
+                    try await store.requireApproval(token, reason: reason)
+                }
+            }
+            if fourEyes != nil {
                 try await store.file(token, now: now, expiresAt: now.addingTimeInterval(Self.approvalLifetime))
                 try await Audit.record("admin.approval_requested", object(stored), after: .object([
-                    "action": .string(action.name), "effect": .string(stored.effect), "four_eyes": .string(stored.fourEyes ?? "")]),
+                    "action": .string(action.name), "effect": .string(stored.effect), "four_eyes": .string(fourEyes ?? "")]),
                     reason: (stored.reason.rawValue, stored.note), approvalID: token, on: transaction)
                 return (token, true, nil)
             }
@@ -162,6 +178,14 @@ struct ActionFlow: Sendable {
         }
         guard stored.makerID != staff.id else {
             throw AppError(status: .forbidden, slug: "four-eyes", detail: "You asked for this, so another person must approve it.")
+        }
+        guard !(stored.objectType == "staff" && stored.objectID == staff.id.uuidString.lowercased()) else {
+            throw AppError(status: .forbidden, slug: "four-eyes", detail: "This is about your own account, so another person must approve it.")
+        }
+        // The maker must still be someone who may ask for it: not locked, in the role they asked as.
+        guard !stored.makerLocked, stored.makerRoleNow == stored.makerRole else {
+            throw AppError(status: .conflict, slug: "maker-changed",
+                           detail: "\(stored.makerName) is \(stored.makerLocked ? "locked" : "no longer \(stored.makerRole.replacingOccurrences(of: "_", with: " "))") since asking; reject this and ask again if it is still needed.")
         }
         guard stored.state == .pendingApproval else {
             throw AppError(status: .conflict, slug: "decided", detail: "This approval was \(stored.state.rawValue.replacingOccurrences(of: "_", with: " ")) already.")

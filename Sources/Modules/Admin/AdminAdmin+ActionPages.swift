@@ -77,7 +77,12 @@ extension ActionFlow {
 
     func inbox(_ request: AdminRequest) async throws -> AdminResponse {
         let view = request.query["view"].flatMap(AdminStore.Inbox.init(rawValue:)) ?? .pending
-        let rows = try await AdminStore(database: app.database).approvals(view, staff: request.staff.id, limit: 200)
+        let staff = request.staff
+        // Only what this person may see: requests they made, or of actions their role may take or approve.
+        let rows = try await AdminStore(database: app.database).approvals(view, staff: staff.id, limit: 200).filter { row in
+            row.makerID == staff.id || row.checkerID == staff.id
+                || (action(named: row.action).map { staff.may($0.approval.rawValue) || staff.may($0.permission.rawValue) } ?? false)
+        }
         let tabs = AdminStore.Inbox.allCases.map { tab -> HTML in
             tab == view ? "<strong>\(tab.rawValue)</strong>" : "<a href=\"/admin/approvals?view=\(tab.rawValue)\">\(tab.rawValue)</a>"
         }

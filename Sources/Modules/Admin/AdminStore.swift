@@ -40,12 +40,20 @@ struct AdminStore: Sendable {
         let resultPath: String?
         let makerName: String
         let checkerName: String?
+        /// The four-eyes limit's amount, group and threshold, when the action has one.
+        let amount: Int64?
+        let limitGroup: String?
+        let limitOver: Int64?
+        /// The maker's account now: locked, and their role now (approval re-checks both).
+        let makerLocked: Bool
+        let makerRoleNow: String
     }
 
     static let columns: SQL = """
         r.id, r.action, r.title, r.maker_id, r.maker_role, r.object_type, r.object_id, r.driver_id, r.effect, r.facts::text,
         r.parameters::text, r.reason_code, r.reason_text, r.four_eyes, r.return_path, r.state, r.created_at, r.expires_at, r.filed_at,
-        r.checker_id, r.checker_role, r.checker_note, r.decided_at, r.result_message, r.result_path, m.name, c.name
+        r.checker_id, r.checker_role, r.checker_note, r.decided_at, r.result_message, r.result_path, m.name, c.name,
+        r.amount, r.limit_group, r.limit_over, m.disabled_at IS NOT NULL, m.role
         """
     static let from: SQL = """
         FROM admin.action_requests r JOIN identity.staff m ON m.id = r.maker_id LEFT JOIN identity.staff c ON c.id = r.checker_id
@@ -67,7 +75,9 @@ struct AdminStore: Sendable {
             checkerID: try row.decode(UUID?.self, at: 19), checkerRole: try row.decode(String?.self, at: 20),
             checkerNote: try row.decode(String?.self, at: 21), decidedAt: try row.decode(Date?.self, at: 22),
             resultMessage: try row.decode(String?.self, at: 23), resultPath: try row.decode(String?.self, at: 24),
-            makerName: try row.decode(String.self, at: 25), checkerName: try row.decode(String?.self, at: 26))
+            makerName: try row.decode(String.self, at: 25), checkerName: try row.decode(String?.self, at: 26),
+            amount: try row.decode(Int64?.self, at: 27), limitGroup: try row.decode(String?.self, at: 28), limitOver: try row.decode(Int64?.self, at: 29),
+            makerLocked: try row.decode(Bool.self, at: 30), makerRoleNow: try row.decode(String.self, at: 31))
     }
 
     func insert(id: UUID, action: AdminAction, maker: StaffCaller, plan: AdminActionPlan, reason: AdminReasonCode, note: String?,
@@ -76,16 +86,38 @@ struct AdminStore: Sendable {
         let parameters = String(decoding: try JSON.encode(plan.parameters), as: UTF8.self)
         try await database.execute("""
             INSERT INTO admin.action_requests (id, action, title, maker_id, maker_role, object_type, object_id, driver_id, effect, facts,
-                                               parameters, reason_code, reason_text, four_eyes, return_path, state, created_at, expires_at)
+                                               parameters, reason_code, reason_text, four_eyes, return_path, state, created_at, expires_at,
+                                               amount, limit_group, limit_over)
             VALUES (\(id), \(action.name), \(action.title), \(maker.id), \(maker.role), \(plan.objectType), \(plan.objectID), \(plan.driverID),
                     \(plan.effect), \(facts)::jsonb, \(parameters)::jsonb, \(reason.rawValue), \(note), \(plan.fourEyes), \(plan.returnPath),
-                    'planned', \(now), \(expiresAt))
+                    'planned', \(now), \(expiresAt), \(plan.limit?.amount), \(plan.limit?.group), \(plan.limit?.over))
             """)
     }
 
     func request(_ id: UUID, lock: Bool = false) async throws -> ActionRequest? {
         let locking: SQL = lock ? "FOR UPDATE OF r" : ""
         return try await database.queryOptional("SELECT \(Self.columns) \(Self.from) WHERE r.id = \(id) \(locking)", decode: Self.decode)
+    }
+
+    /// What the maker did or filed in `group` for this driver since `since` (not counting `except`).
+    func recentAmount(maker: UUID, group: String, driverID: UUID?, since: Date, except: UUID? = nil) async throws -> Int64 {
+        try await database.queryOne("""
+            SELECT coalesce(sum(amount), 0)::int8 FROM admin.action_requests
+            WHERE maker_id = \(maker) AND limit_group = \(group) AND driver_id IS NOT DISTINCT FROM \(driverID) AND created_at >= \(since)
+              AND state IN ('done', 'pending_approval', 'approved') AND id IS DISTINCT FROM \(except)
+            """) { try $0.decode(Int64.self, at: 0) }
+    }
+
+    /// Serializes a maker's confirmations in one limit group for one driver (so two at once
+    /// cannot both pass the limit), until the transaction ends.
+    func lockLimit(maker: UUID, group: String, driverID: UUID?) async throws {
+        let key = "admin-limit:\(maker.uuidString):\(group):\(driverID?.uuidString ?? "-")"
+        try await database.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))")
+    }
+
+    /// Confirming found the limit passed after all: the request needs approval.
+    func requireApproval(_ id: UUID, reason: String) async throws {
+        try await database.execute("UPDATE admin.action_requests SET four_eyes = \(reason) WHERE id = \(id) AND state = 'planned'")
     }
 
     func markDone(_ id: UUID, outcome: AdminActionOutcome) async throws {

@@ -5,12 +5,26 @@ import Foundation
 /// Settings whose change is itself four-eyes (OPS.md: the approval thresholds): changed by an
 /// action that another person with the flags permission must approve.
 extension FeatureFlagsAdmin {
-    public var actions: [AdminAction] { [changeSetting] }
+    public var actions: [AdminAction] { [changeSetting, changeMoneySetting] }
 
-    var changeSetting: AdminAction {
-        AdminAction("change_setting", title: "Change a setting", permission: .flags, needsSudo: true, plan: { request in
-            guard let key = request.form["object"], let definition = flags.definitions[key], definition.fourEyes else {
-                throw AppError.notFound("no four-eyes setting by that name")
+    /// Money thresholds (refund and adjustment limits) are proposed by engineers and approved by
+    /// someone who handles money (OPS.md: engineers are read-only on money); the rest by another engineer.
+    static let moneyOwners: Set<String> = ["wallet", "refunds"]
+
+    func changeAction(for definition: FlagDefinition) -> AdminAction {
+        Self.moneyOwners.contains(definition.owner) ? changeMoneySetting : changeSetting
+    }
+
+    var changeSetting: AdminAction { settingAction("change_setting", title: "Change a setting", approver: nil, money: false) }
+    var changeMoneySetting: AdminAction {
+        settingAction("change_money_setting", title: "Change a money threshold", approver: .money, money: true)
+    }
+
+    func settingAction(_ name: String, title: String, approver: AdminPermission?, money: Bool) -> AdminAction {
+        AdminAction(name, title: title, permission: .flags, approverPermission: approver, needsSudo: true, plan: { request in
+            guard let key = request.form["object"], let definition = flags.definitions[key], definition.fourEyes,
+                  Self.moneyOwners.contains(definition.owner) == money else {
+                throw AppError.notFound("no four-eyes setting by that name for this action")
             }
             let value = try Self.value(request.form, for: definition)
             let current = await flags.value(definition)

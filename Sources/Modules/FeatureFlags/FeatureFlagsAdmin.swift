@@ -31,7 +31,7 @@ public struct FeatureFlagsAdmin: AdminSection {
             if let page = Self.elsewhere[definition.key] {
                 control = AdminHTML.link(page, "Change on its page")
             } else if definition.fourEyes {
-                control = AdminHTML.startForm(request, changeSetting, object: definition.key, fields: inputs(definition, value), submit: "Change")
+                control = AdminHTML.startForm(request, changeAction(for: definition), object: definition.key, fields: inputs(definition, value), submit: "Change")
             } else if inSudo {
                 control = form(request, definition, value)
             } else {

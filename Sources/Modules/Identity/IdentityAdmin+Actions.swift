@@ -9,7 +9,34 @@ import HTTPServer
 /// admin's approval; locking an account and ending its sessions do not (they only take access
 /// away). All need a fresh TOTP code.
 extension IdentityAdmin {
-    public var actions: [AdminAction] { [changeRole, lockStaff, resetMFA, revokeSessions] }
+    public var actions: [AdminAction] { [inviteStaff, changeRole, lockStaff, resetMFA, revokeSessions] }
+
+    /// A new account is a role grant: another admin approves, and the one-time setup link goes
+    /// to whoever approved it (shown once), never to the person who asked alone.
+    var inviteStaff: AdminAction {
+        AdminAction("invite_staff", title: "Invite a member of staff", permission: .staff, needsSudo: true, plan: { request in
+            guard let email = request.form["email"]?.lowercased(), email.contains("@"), (3...254).contains(email.count) else {
+                throw AppError.invalid("an email address is needed")
+            }
+            guard let role = request.form["role"].flatMap(StaffRole.init(rawValue:)) else { throw AppError.invalid("choose a role") }
+            let name = request.form["name"] ?? String(email.split(separator: "@")[0])
+            guard name.count <= 100 else { throw AppError.invalid("the name is longer than 100 characters") }
+            guard try await store.staffSecrets(email: email) == nil else { throw AppError.conflict("\(email) has a staff account already") }
+            return AdminActionPlan(
+                objectType: "staff_invitation", objectID: email,
+                effect: "Create a \(role.title) account for \(name) (\(email)); whoever approves it gets the one-time link (72 hours) to send them.",
+                facts: [("May", role.permissions.map(\.rawValue).sorted().joined(separator: ", "))],
+                parameters: .object(["email": .string(email), "name": .string(name), "role": .string(role.rawValue)]),
+                fourEyes: "a role grant (a new account)", returnPath: "/admin/identity/staff")
+        }, execute: { execution in
+            guard let role = StaffRole(rawValue: try execution.string("role")) else { throw AppError.invalid("no such role") }
+            let base = execution.app.config.publicBaseURL?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""
+            let enrolment = try await directory.create(email: try execution.string("email"), name: try execution.string("name"), role: role,
+                                                       password: nil, baseURL: base, on: execution.transaction)
+            return AdminActionOutcome("Invited \(enrolment.member.email) as \(role.title); send them the one-time link.",
+                                      path: Self.staffPath(enrolment.member.id), shownOnce: enrolment.passwordSetupURL)
+        })
+    }
 
     static func staffPath(_ id: UUID) -> String { "/admin/identity/staff/\(id.uuidString.lowercased())" }
 
@@ -86,7 +113,8 @@ extension IdentityAdmin {
             let token = AccessToken.generate()
             try await store.insertPasswordSetup(hash: AccessToken.hash(token), staffID: id,
                                                 expiresAt: execution.now.addingTimeInterval(StaffDirectory.setupLifetime))
-            try await Audit.record("staff.mfa_reset", AuditObject("staff", id), after: .object(["setup_link_expires_at":
+            try await Audit.record("staff.mfa_reset", AuditObject("staff", id), before: .object(["authenticator": .string("enrolled")]),
+                                   after: .object(["authenticator": .string("reset, awaiting the setup link"), "setup_link_expires_at":
                 .string(RFC3339.format(execution.now.addingTimeInterval(StaffDirectory.setupLifetime)))]), on: execution.transaction)
             let base = execution.app.config.publicBaseURL?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""
             return AdminActionOutcome("Two-factor sign-in reset for \(member.name); give them the one-time link.", path: Self.staffPath(id),
@@ -103,8 +131,11 @@ extension IdentityAdmin {
                 parameters: .object(["staff_id": .string(member.id.uuidString.lowercased())]), returnPath: Self.staffPath(member.id))
         }, execute: { execution in
             let id = try execution.uuid("staff_id")
-            try await IdentityStore(database: execution.transaction).endAllSessions(staffID: id, at: execution.now, reason: "revoked")
-            try await Audit.record("staff.sessions_revoked", AuditObject("staff", id), on: execution.transaction)
+            let store = IdentityStore(database: execution.transaction)
+            let live = try await store.liveSessionCount(staffID: id, at: execution.now)
+            try await store.endAllSessions(staffID: id, at: execution.now, reason: "revoked")
+            try await Audit.record("staff.sessions_revoked", AuditObject("staff", id), before: .object(["live_sessions": .integer(Int64(live))]),
+                                   after: .object(["live_sessions": .integer(0)]), on: execution.transaction)
             return AdminActionOutcome("Every session ended.", path: Self.staffPath(id))
         })
     }

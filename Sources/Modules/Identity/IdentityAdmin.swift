@@ -37,7 +37,6 @@ public struct IdentityAdmin: AdminSection {
             .get("/admin/identity/sessions", .signedIn) { try await sessions($0) },
             .post("/admin/identity/sessions/{session}/revoke", .signedIn) { try await revoke($0) },
             .get("/admin/identity/staff", .staff) { try await staffList($0, invited: nil) },
-            .post("/admin/identity/staff", .staff, needsSudo: true) { try await invite($0) },
             .get("/admin/identity/staff/{id}", .staff) { try await staffPage($0) },
             AdminPage(.get, "/admin/setup", .signedOut) { try await setupPage($0) },
             AdminPage(.post, "/admin/setup", .signedOut) { try await setup($0) },
@@ -273,23 +272,14 @@ public struct IdentityAdmin: AdminSection {
         let shown: HTML = invited.map { member, url in
             AdminHTML.notice("Invited \(member.email). Send them this link (it works once, for 72 hours); they choose a password and set up their authenticator: \(url)", .good)
         } ?? ""
-        let form = AdminHTML.actionForm(request, action: "/admin/identity/staff", name: "invite_staff", fields: """
+        let form = AdminHTML.startForm(request, inviteStaff, object: "new", fields: """
             <label>Email <input type="email" name="email" required></label> <label>Name <input type="text" name="name" required></label> \
-            <label>Role <select name="role">\(roles)</select></label> 
+            <label>Role <select name="role">\(roles)</select></label>
             """, submit: "Invite")
         let sudoHint: HTML = AdminMount.inSudo(request.staff, now: request.now) ? "" : "<p class=\"muted\">Inviting needs a fresh code: <a href=\"/admin/sudo?next=/admin/identity/staff\">confirm it is you</a> first.</p>"
         let body = shown + AdminHTML.section("Staff", AdminHTML.table(["Name", "Email", "Role", "State", "Since"], rows))
             + AdminHTML.section("Invite a member of staff", sudoHint + form)
         return .page(AdminView(title: "Staff", body: body))
-    }
-
-    func invite(_ request: AdminRequest) async throws -> AdminResponse {
-        guard let email = request.form["email"], let role = request.form["role"].flatMap(StaffRole.init(rawValue:)) else {
-            throw AppError.invalid("an email and a role are needed")
-        }
-        let enrolment = try await directory.create(email: email, name: request.form["name"], role: role, password: nil,
-                                                   baseURL: Self.baseURL(request))
-        return try await staffList(request, invited: (enrolment.member, enrolment.passwordSetupURL ?? ""))
     }
 
     static func baseURL(_ request: AdminRequest) -> String {

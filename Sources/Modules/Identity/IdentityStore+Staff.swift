@@ -174,6 +174,12 @@ extension IdentityStore {
             """) { try $0.decode(UUID.self, at: 0) } != nil
     }
 
+    func liveSessionCount(staffID: UUID, at instant: Date) async throws -> Int {
+        try await database.queryValue("""
+            SELECT count(*)::int8 FROM identity.staff_sessions WHERE staff_id = \(staffID) AND ended_at IS NULL
+            """, as: Int.self)
+    }
+
     func endAllSessions(staffID: UUID, at: Date, reason: String) async throws {
         try await database.execute("""
             UPDATE identity.staff_sessions SET ended_at = \(at), ended_reason = \(reason) WHERE staff_id = \(staffID) AND ended_at IS NULL

@@ -35,7 +35,8 @@ public struct StaffDirectory: Sendable {
 
     /// Creates an account with its TOTP secret and recovery codes; without `password`, with a
     /// one-time link to set one.
-    public func create(email: String, name: String?, role: StaffRole, password: String?, baseURL: String) async throws -> Enrolment {
+    public func create(email: String, name: String?, role: StaffRole, password: String?, baseURL: String,
+                       on outer: PostgresConnection? = nil) async throws -> Enrolment {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
         guard email.contains("@"), (3...254).contains(email.count) else { throw AppError.invalid("an email address is needed") }
         if let password { try Self.checkPassword(password) }
@@ -46,8 +47,9 @@ public struct StaffDirectory: Sendable {
         let id = UUID()
         let setupToken = password == nil ? AccessToken.generate() : nil
         let sealed = try box.seal(secret)
-        let member = try await app.database.withTransaction { transaction -> StaffMember in
+        let insert = { (transaction: PostgresConnection) async throws -> StaffMember in
             let store = IdentityStore(database: transaction)
+            guard try await store.staffSecrets(email: email) == nil else { throw AppError.conflict("\(email) has a staff account already") }
             try await store.insertStaff(id: id, email: email, name: name?.nonBlank ?? String(email.split(separator: "@")[0]), role: role,
                                         passwordHash: passwordHash, sealedTOTPSecret: sealed)
             try await store.replaceRecoveryCodes(staffID: id, hashes: codes.map(Self.recoveryHash))
@@ -59,6 +61,8 @@ public struct StaffDirectory: Sendable {
             try await Audit.record("staff.created", AuditObject("staff", id), after: try Audit.snapshot(member), on: transaction)
             return member
         }
+        // Inside an approved staff action, its transaction; otherwise (the command line) our own.
+        let member = if let outer { try await insert(outer) } else { try await app.database.withTransaction { try await insert($0) } }
         return Enrolment(member: member, totpSecret: Base32.encode(secret), otpauthURI: Self.otpauthURI(email: email, secret: secret),
                          recoveryCodes: codes, passwordSetupURL: setupToken.map { "\(baseURL)/admin/setup?token=\($0)" })
     }

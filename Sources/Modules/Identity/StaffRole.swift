@@ -8,12 +8,12 @@ public enum StaffRole: String, Sendable, CaseIterable, Codable {
 
     public var permissions: Set<AdminPermission> {
         switch self {
-        case .support: [.signedIn, .read, .revealPII, .notes]
-        case .seniorOps: [.signedIn, .read, .revealPII, .audit, .export, .notes, .money, .cover]
-        case .finance: [.signedIn, .read, .audit, .export, .notes, .money, .pricingPublish]
+        case .support: [.signedIn, .read, .revealPII, .notes, .goodwill, .resend]
+        case .seniorOps: [.signedIn, .read, .revealPII, .audit, .export, .notes, .money, .goodwill, .cover]
+        case .finance: [.signedIn, .read, .audit, .export, .notes, .money, .goodwill, .pricingPublish]
         case .claims: [.signedIn, .read, .revealPII, .notes, .claims]
         case .pricing: [.signedIn, .read, .pricingDraft]
-        case .engineer: [.signedIn, .read, .audit, .jobs, .flags, .maintenance, .operate]
+        case .engineer: [.signedIn, .read, .audit, .jobs, .flags, .maintenance, .operate, .resend]
         // Staff and roles only: no driver, money or cover pages.
         case .admin: [.signedIn, .staff, .audit]
         }

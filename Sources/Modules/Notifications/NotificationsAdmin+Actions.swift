@@ -12,7 +12,7 @@ extension NotificationsAdmin {
     public var actions: [AdminAction] { [resendNotification] }
 
     var resendNotification: AdminAction {
-        AdminAction("resend_notification", title: "Resend a notification", permission: .operate, plan: { request in
+        AdminAction("resend_notification", title: "Resend a notification", permission: .resend, plan: { request in
             let id = try request.objectID()
             guard let record = try await store.record(id) else { throw AppError.notFound("no such notification") }
             let resends = try await store.resends(of: id)

@@ -19,7 +19,7 @@ extension RefundsAdmin {
     }
 
     var refund: AdminAction {
-        AdminAction("refund", title: "Refund to the card", permission: .money, plan: { request in
+        AdminAction("refund", title: "Refund to the card", permission: .money, needsSudo: true, plan: { request in
             guard let refunds else { throw AppError.notFound("refunds are not installed") }
             let paymentID = try request.objectID()
             let refundable = try await refunds.cardRefundable(paymentID)
@@ -50,6 +50,8 @@ extension RefundsAdmin {
                 parameters: .object(["payment_id": .string(paymentID.uuidString.lowercased()), "amount": .integer(amount),
                                      "description": .string(description), "card": .string(card)]),
                 fourEyes: await refunds.wallet.refundFourEyes(amount: amount, makerRole: request.staff.role),
+                limit: AdminFourEyesLimit(group: "refund", amount: amount, over: await refunds.wallet.refundLimit(makerRole: request.staff.role),
+                                          what: "refunds"),
                 returnPath: Self.paymentPath(paymentID))
         }, execute: { execution in
             guard let refunds else { throw AppError.notFound("refunds are not installed") }

@@ -65,6 +65,15 @@ extension Wallet {
     /// Why a refund of `amount` (to the card or to the wallet) asked for by someone in `role`
     /// needs another person's approval (OPS.md: over £50, or over the maker's ceiling; both
     /// runtime settings), or nil when the maker may confirm it alone.
+    /// The most a maker of this role may refund alone in 24 hours for one driver: the refund
+    /// threshold or their ceiling, whichever is lower (the shell adds their recent refunds up).
+    public func refundLimit(makerRole role: String) async -> Int64 {
+        let flags = FeatureFlags.shared(app: app)
+        let over = await flags.integer(WalletFlags.refundFourEyesOver)
+        guard let setting = WalletFlags.refundCeiling(forRole: role) else { return 0 }
+        return min(over, await flags.integer(setting))
+    }
+
     public func refundFourEyes(amount: Int64, makerRole role: String) async -> String? {
         let flags = FeatureFlags.shared(app: app)
         var reasons: [String] = []

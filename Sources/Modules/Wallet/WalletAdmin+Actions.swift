@@ -4,6 +4,7 @@ import FeatureFlags
 import Foundation
 import Identity
 import Ledger
+import HTTPServer
 
 /// Staff actions on a wallet (OPS.md "Actions"), each through the wallet's own API so the
 /// postings are the ones a driver's own request would make, and each confirmation stating the
@@ -30,12 +31,16 @@ extension WalletAdmin {
     /// adjustment threshold (a runtime setting) it needs another person's approval. The
     /// `grant-promo` command takes the same path (`Wallet.grantCredit`).
     var grantCredit: AdminAction {
-        AdminAction("grant_credit", title: "Grant promotional credit", permission: .money, plan: { request in
+        AdminAction("grant_credit", title: "Grant promotional credit", permission: .goodwill, approverPermission: .money, needsSudo: true,
+                    plan: { request in
             let driverID = try await driver(request)
             let amount = try request.amount()
             let description = try Wallet.lineDescription(request.form["description"])
             let (cash, promo) = try await wallet.balances(of: driverID)
-            let threshold = await FeatureFlags.shared(app: app).integer(WalletFlags.adjustmentFourEyesOver)
+            var threshold = await FeatureFlags.shared(app: app).integer(WalletFlags.adjustmentFourEyesOver)
+            if !request.staff.may(AdminPermission.money.rawValue) {
+                threshold = min(threshold, await FeatureFlags.shared(app: app).integer(WalletFlags.supportGoodwillCeiling))
+            }
             return AdminActionPlan(
                 objectType: "wallet", objectID: Self.id(driverID), driverID: driverID,
                 effect: "Give \(AdminFormat.money(amount)) of promotional credit (“\(description)”) to this driver’s wallet.",
@@ -43,7 +48,7 @@ extension WalletAdmin {
                         ("Cash balance", "\(AdminFormat.money(cash)) (unchanged)")],
                 parameters: .object(["driver_id": .string(Self.id(driverID)), "amount": .integer(amount),
                                      "description": .string(description)]),
-                fourEyes: amount > threshold ? "credit over \(AdminFormat.money(threshold))" : nil,
+                limit: AdminFourEyesLimit(group: "wallet_adjustment", amount: amount, over: threshold, what: "wallet adjustments and credit"),
                 returnPath: Self.path(driverID))
         }, execute: { execution in
             let driverID = try execution.uuid("driver_id")
@@ -61,7 +66,7 @@ extension WalletAdmin {
     /// credit; never more than the purchase took less what was given back already. Four-eyes
     /// like every refund: over £50 or over the maker's ceiling.
     var refundToWallet: AdminAction {
-        AdminAction("refund_to_wallet", title: "Refund to the wallet", permission: .money, plan: { request in
+        AdminAction("refund_to_wallet", title: "Refund to the wallet", permission: .money, needsSudo: true, plan: { request in
             let driverID = try await driver(request)
             guard let text = request.form["transaction"], let transactionID = UUID(uuidString: text) else {
                 throw AppError.invalid("transaction must be the id of the posting to refund (a session charge or a block bought from the wallet)")
@@ -90,6 +95,7 @@ extension WalletAdmin {
                 parameters: .object(["driver_id": .string(Self.id(driverID)), "transaction_id": .string(Self.id(transactionID)),
                                      "amount": .integer(amount), "description": .string(description)]),
                 fourEyes: await wallet.refundFourEyes(amount: amount, makerRole: request.staff.role),
+                limit: AdminFourEyesLimit(group: "refund", amount: amount, over: await wallet.refundLimit(makerRole: request.staff.role), what: "refunds"),
                 returnPath: Self.path(driverID))
         }, execute: { execution in
             let driverID = try execution.uuid("driver_id")
@@ -106,7 +112,7 @@ extension WalletAdmin {
     /// adjustments account; a debit never takes the cash below £0. Four-eyes over the
     /// adjustment threshold.
     var adjustWallet: AdminAction {
-        AdminAction("adjust_wallet", title: "Adjust the cash balance", permission: .money, plan: { request in
+        AdminAction("adjust_wallet", title: "Adjust the cash balance", permission: .money, needsSudo: true, plan: { request in
             let driverID = try await driver(request)
             let direction = request.form["direction"]
             guard direction == "credit" || direction == "debit" else { throw AppError.invalid("direction must be credit or debit") }
@@ -116,6 +122,11 @@ extension WalletAdmin {
             let (cash, promo) = try await wallet.balances(of: driverID)
             if signed < 0, cash + signed < 0 {
                 throw AppError.invalid("a debit of \(AdminFormat.money(amount)) would take the cash balance of \(AdminFormat.money(cash)) below £0.00")
+            }
+            // Clearing what a driver owes is a write-off (always four-eyes), not a credit in small pieces.
+            if signed > 0, cash < 0 {
+                throw AppError(status: .conflict, slug: "use-write-off",
+                               detail: "the cash balance is \(AdminFormat.money(cash)): clear a debt with a write-off (another person approves it), not a credit")
             }
             let threshold = await FeatureFlags.shared(app: app).integer(WalletFlags.adjustmentFourEyesOver)
             return AdminActionPlan(
@@ -127,7 +138,7 @@ extension WalletAdmin {
                         ("Promotional credit", "\(AdminFormat.money(promo)) (unchanged)"),
                         ("The driver sees", description)],
                 parameters: .object(["driver_id": .string(Self.id(driverID)), "amount": .integer(signed), "description": .string(description)]),
-                fourEyes: amount > threshold ? "adjustment over \(AdminFormat.money(threshold))" : nil,
+                limit: AdminFourEyesLimit(group: "wallet_adjustment", amount: amount, over: threshold, what: "wallet adjustments and credit"),
                 returnPath: Self.path(driverID))
         }, execute: { execution in
             let driverID = try execution.uuid("driver_id")
@@ -141,7 +152,7 @@ extension WalletAdmin {
 
     /// Writes a negative cash balance off to zero, against bad debt. Always four-eyes.
     var writeOff: AdminAction {
-        AdminAction("write_off", title: "Write off the negative balance", permission: .money, plan: { request in
+        AdminAction("write_off", title: "Write off the negative balance", permission: .money, needsSudo: true, plan: { request in
             let driverID = try await driver(request)
             let (cash, promo) = try await wallet.balances(of: driverID)
             guard cash < 0 else {

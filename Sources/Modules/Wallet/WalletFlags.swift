@@ -22,7 +22,7 @@ public enum WalletFlags {
     /// OPS.md: a refund over the maker's ceiling needs another person's approval, whatever the
     /// threshold above; one ceiling per role that may refund.
     public static let refundCeilingSeniorOps = FlagDefinition(
-        "refund_ceiling_senior_ops_amount", .integer(default: 10_000, range: 0...10_000_000), owner: "refunds", fourEyes: true,
+        "refund_ceiling_senior_ops_amount", .integer(default: 5_000, range: 0...10_000_000), owner: "refunds", fourEyes: true,
         "The largest refund (pence) someone in senior ops may make alone; above it another person must approve.")
     public static let refundCeilingFinance = FlagDefinition(
         "refund_ceiling_finance_amount", .integer(default: 50_000, range: 0...10_000_000), owner: "refunds", fourEyes: true,
@@ -38,5 +38,10 @@ public enum WalletFlags {
         }
     }
 
-    public static let all = [autoTopUp, adjustmentFourEyesOver, refundFourEyesOver, refundCeilingSeniorOps, refundCeilingFinance]
+    /// OPS.md: support may give goodwill credit up to £10 alone.
+    public static let supportGoodwillCeiling = FlagDefinition(
+        "goodwill_ceiling_support_amount", .integer(default: 1_000, range: 0...100_000), owner: "wallet", fourEyes: true,
+        "The most goodwill credit (pence) someone in support may give one driver in 24 hours alone; above it senior ops or finance approves.")
+
+    public static let all = [supportGoodwillCeiling, autoTopUp, adjustmentFourEyesOver, refundFourEyesOver, refundCeilingSeniorOps, refundCeilingFinance]
 }
