@@ -47,7 +47,12 @@ struct LedgerStore: Sendable {
 
     /// The sum of an account's entries in postings dated before `instant`.
     func balance(of accountID: String, before instant: Date) async throws -> Int64 {
-        try await database.queryValue("""
+        // Everything ever posted (the ledger check): the entries alone, an index-only sum.
+        if instant == .distantFuture {
+            return try await database.queryValue(
+                "SELECT coalesce(sum(amount), 0)::int8 FROM ledger.entries WHERE account_id = \(accountID)", as: Int64.self)
+        }
+        return try await database.queryValue("""
             SELECT coalesce(sum(e.amount), 0)::int8 FROM ledger.entries e JOIN ledger.transactions t ON t.id = e.transaction_id
             WHERE e.account_id = \(accountID) AND t.created_at < \(instant)
             """, as: Int64.self)
