@@ -238,10 +238,18 @@ public struct AdminActionOutcome: Sendable {
     /// A secret the person who executed the action must pass on (a one-time setup link, a new
     /// signing secret): shown in the answer to that POST only, never stored, never shown again.
     public let shownOnce: String?
+    /// Work that must wait until the action's transaction has committed, and must not run inside
+    /// any transaction: a call to another system (the card processor) that cannot be undone if
+    /// the change then rolled back. The flow runs it once, after the commit and before it
+    /// answers, with the action's audit context; an error is logged, never shown, since the
+    /// action itself is done. It must be safe to repeat, and something durable (a sweep, a job)
+    /// must finish the work when it fails or the process dies first.
+    public let afterCommit: (@Sendable () async throws -> Void)?
 
-    public init(_ message: String, path: String, shownOnce: String? = nil) {
+    public init(_ message: String, path: String, shownOnce: String? = nil, afterCommit: (@Sendable () async throws -> Void)? = nil) {
         self.message = message
         self.path = path
         self.shownOnce = shownOnce
+        self.afterCommit = afterCommit
     }
 }

@@ -49,9 +49,19 @@ public final class SandboxPSP: HTTPResponder {
         var refunded: Int64 = 0
     }
 
+    struct Refund: Sendable {
+        let id: String
+        let intentID: String
+        let amount: Int64
+        let currency: String
+        var status: String
+        let metadata: [String: String]
+    }
+
     struct State {
         var cards: [String: Card] = [:]
         var intents: [String: Intent] = [:]
+        var refunds: [String: Refund] = [:]
         /// Idempotency-Key → the first response body, as the real API promises.
         var responses: [String: [UInt8]] = [:]
     }
@@ -77,6 +87,40 @@ public final class SandboxPSP: HTTPResponder {
     /// For crash drills: webhooks leave this long after the event (the server can die first).
     public func delayWebhooks(by delay: Duration) { webhookDelay.withLock { $0 = delay } }
     private let webhookDelay = Mutex<Duration>(.zero)
+
+    /// For tests of refunds: while set, a refund is made (the charge's refunded amount goes up,
+    /// the webhook is sent) but the HTTP answer waits until it is cleared.
+    public func holdRefundAnswers(_ hold: Bool) { holdingRefundAnswers.withLock { $0 = hold } }
+    private let holdingRefundAnswers = Mutex(false)
+
+    /// For tests of refunds: while set, a refund is made (and kept under its idempotency key, and
+    /// its webhook sent) but the answer is lost: the caller gets a 504, as when the connection
+    /// drops after the processor acted.
+    public func loseRefundAnswers(_ lose: Bool) { losingRefundAnswers.withLock { $0 = lose } }
+    private let losingRefundAnswers = Mutex(false)
+
+    /// For tests of refunds: while set, new refunds are accepted as `pending` (the amount is set
+    /// aside; no webhook) until `settleRefund` reports their outcome.
+    public func answerRefundsPending(_ pending: Bool) { pendingRefunds.withLock { $0 = pending } }
+    private let pendingRefunds = Mutex(false)
+
+    /// A refund's outcome, reported later by webhook as the real processor does: a pending one
+    /// succeeds or fails (`refund.updated`, `refund.failed`), and a succeeded one can still fail
+    /// (the card was closed). A failed refund gives its amount back to the charge. False when
+    /// there is no such refund or it failed already.
+    @discardableResult
+    public func settleRefund(_ id: String, succeeded: Bool) -> Bool {
+        let settled = state.withLock { state -> Refund? in
+            guard var refund = state.refunds[id], refund.status != "failed", !(succeeded && refund.status == "succeeded") else { return nil }
+            refund.status = succeeded ? "succeeded" : "failed"
+            state.refunds[id] = refund
+            if !succeeded { state.intents[refund.intentID]?.refunded -= refund.amount }
+            return refund
+        }
+        guard let settled else { return false }
+        deliver(type: succeeded ? "refund.updated" : "refund.failed", object: render(settled))
+        return true
+    }
 
     /// How many payment intents exist, and how many succeeded (for drills and tests).
     public var intentCounts: (all: Int, succeeded: Int) {
@@ -112,6 +156,12 @@ public final class SandboxPSP: HTTPResponder {
         }
         if request.method == .post, segments == ["v1", "payment_intents"] {
             while holdingAnswers.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        if request.method == .post, segments == ["v1", "refunds"] {
+            while holdingRefundAnswers.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+            if response.status.code == 200, losingRefundAnswers.withLock({ $0 }) {
+                return Self.error(504, "timeout", "the answer was lost after the refund was made")
+            }
         }
         return response
     }
@@ -185,7 +235,9 @@ public final class SandboxPSP: HTTPResponder {
         guard let intentID = body["payment_intent"] as? String, let amount = (body["amount"] as? NSNumber)?.int64Value, amount > 0 else {
             return Self.error(400, "parameter_invalid", "payment_intent and a positive amount are required")
         }
-        enum Outcome { case refused(HTTPResponse), refunded(Intent) }
+        enum Outcome { case refused(HTTPResponse), refunded(Refund) }
+        let status = pendingRefunds.withLock { $0 } ? "pending" : "succeeded"
+        let metadata = body["metadata"] as? [String: String] ?? [:]
         let outcome = state.withLock { state -> Outcome in
             guard var intent = state.intents[intentID], intent.status == "succeeded" else {
                 return .refused(Self.error(400, "charge_not_refundable", "the payment did not succeed"))
@@ -195,18 +247,23 @@ public final class SandboxPSP: HTTPResponder {
             }
             intent.refunded += amount
             state.intents[intentID] = intent
-            return .refunded(intent)
+            let refund = Refund(id: Self.newID("re"), intentID: intent.id, amount: amount, currency: intent.currency, status: status,
+                                metadata: metadata)
+            state.refunds[refund.id] = refund
+            return .refunded(refund)
         }
         switch outcome {
         case .refused(let response):
             return response
-        case .refunded(let intent):
-            let refund: [String: Any] = ["id": Self.newID("re"), "object": "refund", "payment_intent": intent.id, "amount": amount,
-                                         "currency": intent.currency, "status": "succeeded",
-                                         "metadata": body["metadata"] as? [String: String] ?? [:]]
-            deliver(type: "refund.succeeded", object: refund)
-            return Self.json(refund)
+        case .refunded(let refund):
+            if refund.status == "succeeded" { deliver(type: "refund.succeeded", object: render(refund)) }
+            return Self.json(render(refund))
         }
+    }
+
+    private func render(_ refund: Refund) -> [String: Any] {
+        ["id": refund.id, "object": "refund", "payment_intent": refund.intentID, "amount": refund.amount, "currency": refund.currency,
+         "status": refund.status, "metadata": refund.metadata]
     }
 
     private func render(_ intent: Intent) -> [String: Any] {

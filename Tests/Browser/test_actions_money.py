@@ -123,9 +123,11 @@ class MoneyActionsInChromium(AdminBrowserCase):
         self.assertIn(f"Refund £12.50 to Visa •4242 from payment {payment[:8]}; balance after £7.50.", effect)
         self.assertIn("£20.00 → £7.50", effect)
         self.assertEqual(wallet(driver)[0], 2000, "nothing moves before Confirm")
-        self.assertIn("Refunded £12.50 to Visa •4242; £7.50 left to refund of this payment.", self.confirm())
+        # Recorded on confirming, sent to the card processor once that commits (booked when it says so).
+        self.assertIn("Refund £12.50 to Visa •4242 requested; the card processor confirms within minutes. "
+                      "£7.50 left to refund of this payment.", self.confirm())
         # The same confirmation again (a double click, a resent request): the first result, no second refund.
-        self.assertIn("Refunded £12.50", self.replay())
+        self.assertIn("Refund £12.50 to Visa •4242 requested", self.replay())
         self.assertEqual(wallet(driver)[0], 750)
         refunds = [t for t in transactions(driver) if t["type"] == "refund"]
         self.assertEqual([(t["amount"], t["funding"]) for t in refunds], [(-1250, "wallet")])

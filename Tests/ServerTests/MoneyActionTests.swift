@@ -99,7 +99,8 @@ import Wallet
         let again = try await staff.confirm("refund", token: id)
         #expect(again.header("location") == "/admin/action-requests/\(id)")
         let result = try await staff.get("/admin/action-requests/\(id)")
-        #expect(result.text.contains("Refunded £12.50 to Visa •4242; £7.50 left to refund of this payment."))
+        #expect(result.text.contains("Refund £12.50 to Visa •4242 requested; the card processor confirms within minutes. £7.50 left to refund of this payment."),
+                "\(result.text)")
 
         // Once in the wallet, once at the processor (the action's token is its idempotency key).
         #expect(try await Self.balances(driver).cash == 750)

@@ -193,7 +193,7 @@ func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) as
         let payment = try #require(try await wallet.payments.payment(UUID(uuidString: paymentID)!))
         let refundID = try #require(try await TestDatabase.pool.withTransaction { transaction in
             try await refunds.owedToCard(payment: payment, subjectID: UUID(uuidString: policy["id"] as! String)!, amount: 406,
-                                         description: "Refund for a test", at: Date(), on: transaction)
+                                         description: "Refund for a test", at: Date(), on: transaction)?.id
         })
         let refundObject: [String: Any] = ["id": "re_test_\(UUID().uuidString.prefix(8))", "object": "refund", "amount": 406,
                                            "payment_intent": "pi_whatever", "status": "succeeded", "currency": "gbp",

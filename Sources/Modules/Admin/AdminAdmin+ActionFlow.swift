@@ -3,12 +3,15 @@ public import AppKernel
 import Audit
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
 
 /// Runs every staff action the same way (OPS.md "Actions"): plan and confirmation page, one
 /// confirmation per token (a replayed POST shows the first result), four-eyes approvals that
 /// another person decides within 72 hours, and the change done in one transaction with the
-/// audit event that records it, its reason and, when approved, the approval.
+/// audit event that records it, its reason and, when approved, the approval. What must not
+/// happen inside that transaction (a call to the card processor) the action hands back as
+/// `afterCommit`, run once the transaction has committed.
 struct ActionFlow: Sendable {
     let app: AppContext
     let actions: [AdminAction]
@@ -72,7 +75,7 @@ struct ActionFlow: Sendable {
     func confirm(_ action: AdminAction, _ request: AdminRequest) async throws -> AdminResponse {
         guard let token = request.form["token"].flatMap(UUID.init(uuidString:)) else { throw AppError.invalid("this confirmation has no token") }
         let now = request.now
-        let result: (UUID, Bool, String?) = try await app.database.withTransaction { transaction in
+        let result: (UUID, Bool, String?, AfterCommit?) = try await app.database.withTransaction { transaction in
             let store = AdminStore(database: transaction)
             guard let stored = try await store.request(token, lock: true), stored.action == action.name else {
                 throw AppError.notFound("no such confirmation")
@@ -81,7 +84,7 @@ struct ActionFlow: Sendable {
                 throw AppError(status: .forbidden, slug: "not-yours", detail: "Only the person who asked for this can confirm it.")
             }
             // Confirmed already (a second click, a replayed POST): show what happened the first time.
-            guard stored.state == .planned else { return (token, stored.state == .pendingApproval, nil) }
+            guard stored.state == .planned else { return (token, stored.state == .pendingApproval, nil, nil) }
             guard stored.expiresAt > now else {
                 throw AppError(status: .gone, slug: "expired", detail: "This confirmation page expired; go back to the page and start again.")
             }
@@ -101,17 +104,34 @@ struct ActionFlow: Sendable {
                 try await Audit.record("admin.approval_requested", object(stored), after: .object([
                     "action": .string(action.name), "effect": .string(stored.effect), "four_eyes": .string(fourEyes ?? "")]),
                     reason: (stored.reason.rawValue, stored.note), approvalID: token, on: transaction)
-                return (token, true, nil)
+                return (token, true, nil, nil)
             }
             let outcome = try await run(action, stored, checker: nil, transaction: transaction, now: now)
             try await store.markDone(token, outcome: outcome)
-            return (token, false, outcome.shownOnce)
+            return (token, false, outcome.shownOnce, outcome.afterCommit)
         }
+        await afterCommit(result.3, action: action.name, request: token)
         if let secret = result.2 { return try await requestPage(result.0, request: request, shownOnce: secret) }
         return .redirect(result.1 ? "/admin/approvals/\(result.0.uuidString.lowercased())" : "/admin/action-requests/\(result.0.uuidString.lowercased())")
     }
 
-    /// The action's change, with the reason (and approval) on every audit event it writes.
+    typealias AfterCommit = @Sendable () async throws -> Void
+
+    /// The action's work after its transaction committed (`AdminActionOutcome.afterCommit`):
+    /// run here, outside any transaction, once; a failure is logged and left to whatever
+    /// retries that work (the action itself is done and recorded).
+    func afterCommit(_ work: AfterCommit?, action: String, request id: UUID) async {
+        guard let work else { return }
+        do {
+            try await work()
+        } catch {
+            app.logger.error("an action's work after its commit failed; it is retried later", metadata: [
+                "admin.action": "\(action)", "admin.action_request": "\(id.uuidString.lowercased())", "error": "\(error)"])
+        }
+    }
+
+    /// The action's change, with the reason (and approval) on every audit event it writes (and
+    /// on those of its work after the commit).
     func run(_ action: AdminAction, _ stored: AdminStore.ActionRequest, checker: StaffCaller?, transaction: PostgresConnection,
              now: Date) async throws -> AdminActionOutcome {
         var context = AuditContext.current
@@ -122,7 +142,11 @@ struct ActionFlow: Sendable {
         context.requestID = "admin_action:\(stored.id.uuidString.lowercased())"
         let execution = AdminActionExecution(key: stored.id, parameters: stored.parameters, transaction: transaction, now: now, app: app,
                                              maker: stored.makerID, checker: checker?.id, reason: stored.reason, note: stored.note)
-        return try await AuditContext.acting(as: context) { try await action.execute(execution) }
+        let outcome = try await AuditContext.acting(as: context) { try await action.execute(execution) }
+        guard let work = outcome.afterCommit else { return outcome }
+        let acting = context
+        return AdminActionOutcome(outcome.message, path: outcome.path, shownOnce: outcome.shownOnce,
+                                  afterCommit: { try await AuditContext.acting(as: acting) { try await work() } })
     }
 
     func object(_ stored: AdminStore.ActionRequest) -> AuditObject {
@@ -135,7 +159,7 @@ struct ActionFlow: Sendable {
         let id = try request.id()
         let now = request.now
         let staff = request.staff
-        let secret: String? = try await app.database.withTransaction { transaction in
+        let (secret, work, name): (String?, AfterCommit?, String) = try await app.database.withTransaction { transaction in
             let store = AdminStore(database: transaction)
             let stored = try await decidable(id, by: staff, store: store, now: now)
             guard let action = action(named: stored.action) else { throw AppError.notFound("this kind of action no longer exists") }
@@ -148,8 +172,9 @@ struct ActionFlow: Sendable {
             try await Audit.record("admin.approval_approved", object(stored), after: .object([
                 "action": .string(stored.action), "maker": .string("staff:\(stored.makerID.uuidString.lowercased())")]),
                 reason: ("approved", request.form["note"]), approvalID: id, on: transaction)
-            return outcome.shownOnce
+            return (outcome.shownOnce, outcome.afterCommit, stored.action)
         }
+        await afterCommit(work, action: name, request: id)
         if let secret { return try await requestPage(id, request: request, shownOnce: secret) }
         return .redirect("/admin/approvals/\(id.uuidString.lowercased())")
     }

@@ -183,8 +183,9 @@ public struct Payments: Sendable {
     /// Refunds part or all of a succeeded card payment at the processor. `refundID` makes the
     /// idempotency key and travels as metadata, so retrying the same refund never refunds
     /// twice and the processor's refund events name it. It is a network call: call it outside
-    /// any transaction where the flow allows (a staff refund makes it inside its action's one
-    /// transaction, and relies on the key to book it on a retry if that transaction failed).
+    /// any transaction, after the refund is recorded and committed (the refunds module's
+    /// `complete` does, for policy and staff refunds alike), so that no rollback can lose a
+    /// refund the processor made.
     public func refund(_ payment: Payment, amount: Int64, refundID: UUID) async throws -> GatewayRefund {
         guard let intentID = payment.pspIntentID, payment.status == .succeeded else {
             throw AppError.conflict("only a succeeded card payment can be refunded")

@@ -24,28 +24,37 @@ extension PoliciesAdmin {
 
     /// Cancels by PRODUCT.md's rules. The confirmation page states what the cancellation does
     /// by doing it in a transaction that is rolled back (the same code, so the same rules): the
-    /// refund and where it goes, the running session's closing charge, the balance before and
-    /// after. Confirming runs it for real at the moment of confirming; if the refund would then
-    /// differ from the one shown (an hour of the block passed in between), it is refused.
+    /// refund and where it goes (what is left of the payment, if staff refunded some of it
+    /// already), the running session's closing charge, the balance before and after.
+    /// Confirming runs it for real at the moment of confirming; if the refund would then differ
+    /// from the one shown (an hour of the block passed in between, another refund was made), it
+    /// is refused.
     var cancelPolicy: AdminAction {
         AdminAction("cancel_policy", title: "Cancel the policy", permission: .cover, needsSudo: true, plan: { request in
             let id = try request.objectID()
             guard let policy = try await store.show(id: id) else { throw AppError.notFound("no such policy") }
             let now = try await Identity(app: app).now(for: policy.driverId)
-            let preview = try await dryRun(policy, at: now) { transaction in
-                _ = try await lifecycle.cancel(id, ownedBy: nil, at: now, on: transaction)
+            let (preview, cancelled) = try await dryRun(policy, at: now) { transaction in
+                try await lifecycle.cancel(id, ownedBy: nil, at: now, on: transaction).after
             }
-            let refund = try PolicyLifecycle.refund(for: policy, at: now)
+            // What the unused hours are worth, and what the (rolled-back) cancellation gave back
+            // of it: no more than is left of the payment, which staff may have refunded already.
+            let worth = try PolicyLifecycle.refund(for: policy, at: now)
+            let refund = worth.capped(at: cancelled.refundAmount)
+            let less = refund.amount < worth.amount
+                ? " (its unused hours are worth \(AdminFormat.money(worth.amount)); \(AdminFormat.money(worth.amount - refund.amount)) of that was refunded already)" : ""
             let refundText: String
             switch refund {
             case .none:
-                refundText = policy.isPAYG ? "No refund: pay as you go has nothing prepaid (a running session is charged, not refunded)."
+                refundText = worth.amount > 0
+                    ? "No refund: the \(AdminFormat.money(worth.amount)) its unused hours are worth was refunded already (nothing is left of what the block took)."
+                    : policy.isPAYG ? "No refund: pay as you go has nothing prepaid (a running session is charged, not refunded)."
                     : policy.status(at: now) == .pendingPayment ? "No refund: the block was never paid for." : "No refund: no whole hour of the block is left unused."
             case .wallet(let amount):
-                refundText = "Refund \(AdminFormat.money(amount)) to the driver’s wallet (the block was paid from it)."
+                refundText = "Refund \(AdminFormat.money(amount)) to the driver’s wallet (the block was paid from it)\(less)."
             case .card(let amount, let paymentID):
                 let card = try await cardText(paymentID, driverID: policy.driverId)
-                refundText = "Refund \(AdminFormat.money(amount)) to \(card) from payment \(AdminFormat.shortID(paymentID)) (the block was paid with it); "
+                refundText = "Refund \(AdminFormat.money(amount)) to \(card) from payment \(AdminFormat.shortID(paymentID)) (the block was paid with it)\(less); "
                     + "the card processor is asked by the refunds sweep within 5 minutes of confirming."
             }
             let what = policy.isPAYG ? "pay-as-you-go policy" : "hourly block"
@@ -85,7 +94,7 @@ extension PoliciesAdmin {
             let id = try request.objectID()
             guard let policy = try await store.show(id: id) else { throw AppError.notFound("no such policy") }
             let now = try await Identity(app: app).now(for: policy.driverId)
-            let preview = try await dryRun(policy, at: now) { transaction in
+            let (preview, _) = try await dryRun(policy, at: now) { transaction in
                 _ = try await lifecycle.deactivate(id, at: now, on: transaction)
             }
             return AdminActionPlan(
@@ -187,11 +196,13 @@ extension PoliciesAdmin {
         }
     }
 
-    private struct RolledBack: Error { let preview: EndingPreview }
+    private struct RolledBack<Value: Sendable>: Error { let preview: EndingPreview; let value: Value }
 
     /// Runs `change` in a transaction that is always rolled back, and reports what it did to the
-    /// driver's money and sessions. Refusals (409, 422) come out as they would on confirming.
-    func dryRun(_ policy: Policy, at now: Date, _ change: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws -> EndingPreview {
+    /// driver's money and sessions, with what `change` returned. Refusals (409, 422) come out
+    /// as they would on confirming.
+    func dryRun<Value: Sendable>(_ policy: Policy, at now: Date,
+                                 _ change: @escaping @Sendable (PostgresConnection) async throws -> Value) async throws -> (EndingPreview, Value) {
         let driverID = policy.driverId
         let ledger = Ledger()
         let page = try PageRequest(query: "limit=50")
@@ -200,7 +211,7 @@ extension PoliciesAdmin {
                 let (cash, promo) = try await ledger.driverBalances(driverID, on: transaction)
                 let earlier = Set(try await ledger.transactions(of: driverID, page: page, on: transaction).map(\.id))
                 let earlierEvents = Set(try await Audit.history(of: [("driver", driverID.uuidString.lowercased())], limit: 50, on: transaction).map(\.id))
-                try await change(transaction)
+                let value = try await change(transaction)
                 let (cashAfter, promoAfter) = try await ledger.driverBalances(driverID, on: transaction)
                 let postings = try await ledger.transactions(of: driverID, page: page, on: transaction).filter { !earlier.contains($0.id) }
                 let closed = try await Audit.history(of: [("driver", driverID.uuidString.lowercased())], limit: 50, on: transaction)
@@ -214,10 +225,10 @@ extension PoliciesAdmin {
                         return (event.objectID, started, minutes, charged)
                     }
                 throw RolledBack(preview: EndingPreview(balanceBefore: cash + promo, balanceAfter: cashAfter + promoAfter,
-                                                        postings: postings.reversed(), closedSessions: closed))
+                                                        postings: postings.reversed(), closedSessions: closed), value: value)
             }
-        } catch let rolledBack as RolledBack {
-            return rolledBack.preview
+        } catch let rolledBack as RolledBack<Value> {
+            return (rolledBack.preview, rolledBack.value)
         }
         throw AppError.unavailable("the preview did not run; try again")
     }

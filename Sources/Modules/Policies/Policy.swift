@@ -156,7 +156,7 @@ struct PolicyDTO: Encodable {
     let currency: String
     let funding: String?
     let refundAmount: Int64
-    /// `card` or `wallet`, and `pending` until a card refund reached the processor.
+    /// `card` or `wallet`, and `pending` until the processor confirms a card refund.
     let refund: RefundDTO?
     let createdAt: Date
     let cancelledAt: Date?

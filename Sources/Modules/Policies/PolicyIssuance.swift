@@ -59,10 +59,10 @@ struct PolicyIssuance: Sendable {
             // exists. Book the capture and owe it all back; the refunds sweep sends it to the card.
             if payment.status == .succeeded, policy.status == .cancelled {
                 try await issuance.bookCapture(of: payment, for: policy, on: transaction)
-                try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
-                                                      description: "Refund: cover \(policy.number) was cancelled before payment",
-                                                      at: payment.updatedAt, on: transaction)
-                try await store.setRefundAmount(payment.amount, of: policy.id)
+                let owed = try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
+                                                                 description: "Refund: cover \(policy.number) was cancelled before payment",
+                                                                 at: payment.updatedAt, on: transaction)
+                try await store.setRefundAmount(owed?.amount ?? 0, of: policy.id)
             }
             return
         }
@@ -70,10 +70,10 @@ struct PolicyIssuance: Sendable {
             // Authenticated only after the block's whole period had passed: it covers
             // nothing now, so the money goes back to the card.
             try await issuance.bookCapture(of: payment, for: policy, on: transaction)
-            try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
-                                                  description: "Refund: cover \(policy.number) expired before it was paid",
-                                                  at: payment.updatedAt, on: transaction)
-            try await store.expireUnpaid(policy.id, refundAmount: payment.amount)
+            let owed = try await issuance.refunds.owedToCard(payment: payment, subjectID: policy.id, amount: payment.amount,
+                                                             description: "Refund: cover \(policy.number) expired before it was paid",
+                                                             at: payment.updatedAt, on: transaction)
+            try await store.expireUnpaid(policy.id, refundAmount: owed?.amount ?? 0)
             if let expired = try await store.find(id: policy.id) { try await expired.audit("policies.expired_unpaid", before: policy, on: transaction) }
         } else if payment.status == .succeeded {
             let (start, end) = Self.period(of: policy, paidAt: payment.updatedAt)

@@ -38,6 +38,17 @@ struct PolicyLifecycle: Sendable {
             case .wallet(let amount), .card(let amount, _): amount
             }
         }
+
+        /// The same refund for what is actually given back (`PolicyLifecycle.cancel` gives back
+        /// only what is left of the payment): nothing when nothing is.
+        func capped(at given: Int64) -> Refund {
+            guard given > 0 else { return .none }
+            switch self {
+            case .none: return .none
+            case .wallet(let amount): return .wallet(min(amount, given))
+            case .card(let amount, let paymentID): return .card(min(amount, given), paymentID: paymentID)
+            }
+        }
     }
 
     /// Whole unused hours at the hourly rate (all of it before the start), never more than paid.
@@ -69,8 +80,10 @@ struct PolicyLifecycle: Sendable {
 
     /// Cancels the policy at `now` with the refund PRODUCT.md promises, back where the money
     /// came from: before the start, everything; during cover, the whole unused hours; after the
-    /// end, nothing to cancel (409). A PAYG policy's running session ends now and is charged as
-    /// closed (the cover module's `PolicyEndings` handler). `driverID`: the driver it must
+    /// end, nothing to cancel (409). Never more than is left of what the block took: staff may
+    /// have refunded part or all of it already, and its `refund_amount` records what this
+    /// cancellation actually gives back. A PAYG policy's running session ends now and is charged
+    /// as closed (the cover module's `PolicyEndings` handler). `driverID`: the driver it must
     /// belong to (their own request; another driver's policy is 404), or nil for staff.
     @discardableResult
     func cancel(_ id: UUID, ownedBy driverID: UUID?, at now: Date, on transaction: PostgresConnection) async throws -> (before: Policy, after: Policy) {
@@ -83,23 +96,26 @@ struct PolicyLifecycle: Sendable {
             // Never paid, so never covered: no certificate was issued and none is now.
             _ = try await store.cancel(id: id, at: now)
         default:
-            let cancelled = try await store.cancel(id: id, at: now, refundAmount: refund.amount)
+            let cancelled = try await store.cancel(id: id, at: now)
             // Its running session ends now and is charged as closed; nothing covers after.
             try await endings.run(cancelled, at: now, on: transaction)
             try await issuance.issueCertificate(for: cancelled, at: now, on: transaction)
             let description = "Refund for cancelled cover \(policy.number)"
+            // The refunds module gives back only what is left (the wallet lock comes last).
+            var given: Int64 = 0
             switch refund {
             case .none: break
             case .wallet(let amount):
-                try await refunds.toWallet(driverID: policy.driverId, subjectID: policy.id, amount: amount,
-                                           purchaseCause: "policy:\(policy.id.uuidString.lowercased()):purchase",
-                                           description: description, at: now, on: transaction)
+                given = try await refunds.toWallet(driverID: policy.driverId, subjectID: policy.id, amount: amount,
+                                                   purchaseCause: "policy:\(policy.id.uuidString.lowercased()):purchase",
+                                                   description: description, at: now, on: transaction)
             case .card(let amount, let paymentID):
                 if let payment = try await payments.payment(paymentID, on: transaction) {
-                    try await refunds.owedToCard(payment: payment, subjectID: policy.id, amount: amount, description: description,
-                                                 at: now, on: transaction)
+                    given = try await refunds.owedToCard(payment: payment, subjectID: policy.id, amount: amount, description: description,
+                                                         at: now, on: transaction)?.amount ?? 0
                 }
             }
+            if given > 0 { try await store.setRefundAmount(given, of: id) }
         }
         guard let after = try await store.find(id: id) else { throw AppError.notFound("no policy \(id.uuidString.lowercased())") }
         try await after.audit("policies.cancelled", before: policy, on: transaction)

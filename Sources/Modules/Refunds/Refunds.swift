@@ -17,8 +17,10 @@ public struct Refund: Sendable, Equatable {
     public let amount: Int64
     public let iptAmount: Int64
     public let destination: String
-    /// `pending` (owed to a card, not yet accepted by the processor), `succeeded`, or `failed`
-    /// (the processor refused it: still owed, for ops to resolve).
+    /// `pending` (owed to a card: not yet sent, or accepted by the processor and not yet
+    /// confirmed), `succeeded` (booked), or `failed` (the processor refused it, or reported a
+    /// refund it had confirmed failed, which a reversing posting undid: the money is still owed
+    /// for a policy's refund, for ops to resolve; a staff refund can be asked for again).
     public let state: String
     public let reason: String
     public let createdAt: Date
@@ -51,33 +53,36 @@ public struct Refunds: Sendable {
     }
 
     /// The processor reported a refund (inside the transaction recording its event): one we
-    /// sent but never heard back about is booked now, or marked failed.
+    /// sent but never heard back about, or that it accepted as pending, is booked now or marked
+    /// failed; one booked already that it now reports failed is reversed.
     public func processorReported(_ gatewayRefund: GatewayRefund, on transaction: PostgresConnection) async throws {
         guard let id = gatewayRefund.metadata["refund_id"].flatMap(UUID.init(uuidString:)) else { return }
-        switch gatewayRefund.status {
-        case "succeeded": try await book(id, processorRefundID: gatewayRefund.id, on: transaction)
-        case "failed", "canceled":
-            try await RefundsStore(database: transaction).markFailed(id, processorRefundID: gatewayRefund.id)
-            try await Self.auditFailure(id, processorRefundID: gatewayRefund.id, on: transaction)
-        default: return
-        }
+        try await apply(gatewayRefund.status, to: id, processorRefundID: gatewayRefund.id, on: transaction)
     }
 
-    static func auditFailure(_ id: UUID, processorRefundID: String, on transaction: PostgresConnection) async throws {
-        guard let refund = try await RefundsStore(database: transaction).find(id) else { return }
-        try await Audit.record("refunds.failed", AuditObject("refund", id, driver: refund.driverID),
-                               after: .object(["state": .string("failed"), "psp_refund_id": .string(processorRefundID)]), on: transaction)
+    /// What the processor says of a refund, applied: `succeeded` books it (once); `failed` or
+    /// `canceled` fails it (reversing it if it was booked); anything else (`pending`,
+    /// `requires_action`) is not an outcome: the refund stays pending, with the processor's id,
+    /// until the processor reports one.
+    func apply(_ status: String, to id: UUID, processorRefundID: String, on transaction: PostgresConnection) async throws {
+        switch status {
+        case "succeeded": try await book(id, processorRefundID: processorRefundID, on: transaction)
+        case "failed", "canceled": try await fail(id, processorRefundID: processorRefundID, on: transaction)
+        default: try await RefundsStore(database: transaction).noteAccepted(id, processorRefundID: processorRefundID)
+        }
     }
 
     /// Refunds a wallet-paid purchase into the wallet, inside the caller's transaction
     /// (promotional credit returns as promotional credit), never more than is left of it after
     /// refunds already made (staff may have given part of it back): nothing when nothing is left.
+    /// Returns what it refunded (0: nothing), which is what the caller may say was refunded.
+    @discardableResult
     public func toWallet(driverID: UUID, subjectID: UUID, amount asked: Int64, purchaseCause: String, description: String,
-                         at instant: Date, on transaction: PostgresConnection) async throws {
+                         at instant: Date, on transaction: PostgresConnection) async throws -> Int64 {
         try await Ledger().lockWallet(of: driverID, on: transaction)
         let amount = min(asked, try await wallet.refundable(.posting(cause: purchaseCause), driverID: driverID, relatedID: subjectID,
                                                             on: transaction))
-        guard amount > 0 else { return }
+        guard amount > 0 else { return 0 }
         let id = UUID()
         try await RefundsStore(database: transaction).insert(
             id: id, driverID: driverID, subjectID: subjectID, paymentID: nil, amount: amount, destination: "wallet",
@@ -87,15 +92,17 @@ public struct Refunds: Sendable {
                                                "reason": .string(description)]), on: transaction)
         try await wallet.refund(driverID: driverID, amount: amount, purchase: .posting(cause: purchaseCause), description: description,
                                 causedBy: "refund:\(id.uuidString.lowercased())", relatedID: subjectID, at: instant, on: transaction)
+        return amount
     }
 
     /// Records a card refund as owed, inside the caller's transaction. Complete it with
     /// `complete(_:)` after that transaction commits (it calls the card processor).
     /// Never more than is left of the payment after the refunds already made (staff may have
-    /// refunded part of it): nil, and nothing owed, when nothing is left.
+    /// refunded part of it): nil, and nothing owed, when nothing is left. Returns the refund's
+    /// id and what it owes, which is what the caller may say is refunded.
     @discardableResult
     public func owedToCard(payment: Payment, subjectID: UUID, amount asked: Int64, description: String, at instant: Date,
-                           on transaction: PostgresConnection) async throws -> UUID? {
+                           on transaction: PostgresConnection) async throws -> (id: UUID, amount: Int64)? {
         try await Ledger().lockWallet(of: payment.driverID, on: transaction)
         let left = payment.amount - (try await RefundsStore(database: transaction).refundedTotal(paymentID: payment.id))
         let amount = min(asked, left)
@@ -108,23 +115,23 @@ public struct Refunds: Sendable {
                                after: .object(["amount": .integer(amount), "payment_id": .string(payment.id.uuidString.lowercased()),
                                                "subject_id": .string(subjectID.uuidString.lowercased()), "reason": .string(description)]),
                                on: transaction)
-        return id
+        return (id, amount)
     }
 
     /// Sends an owed card refund to the processor (keyed by the refund id, so a retry never
-    /// refunds twice), then books it. Does nothing for a refund no longer pending.
+    /// refunds twice), outside any transaction, then applies its answer in a transaction of its
+    /// own: books it if the processor says it succeeded, fails it if it refused, and leaves it
+    /// pending if the processor has not finished it (its refund event books it later). Does
+    /// nothing for a refund no longer pending, or one the processor accepted and has not
+    /// finished. A failed call leaves it pending for the sweep to send again.
     public func complete(_ refundID: UUID) async throws {
-        guard let refund = try await RefundsStore(database: app.database).find(refundID), refund.state == "pending",
-              let paymentID = refund.paymentID, let payment = try await wallet.payments.payment(paymentID)
+        guard let detail = try await RefundsStore(database: app.database).detail(id: refundID), detail.refund.state == "pending",
+              detail.pspRefundID == nil, let paymentID = detail.refund.paymentID, let payment = try await wallet.payments.payment(paymentID)
         else { return }
+        let refund = detail.refund
         let sent = try await wallet.payments.refund(payment, amount: refund.amount, refundID: refund.id)
         try await app.database.withTransaction { transaction in
-            switch sent.status {
-            case "failed", "canceled":
-                try await RefundsStore(database: transaction).markFailed(refund.id, processorRefundID: sent.id)
-                try await Self.auditFailure(refund.id, processorRefundID: sent.id, on: transaction)
-            default: try await book(refund.id, processorRefundID: sent.id, on: transaction)
-            }
+            try await apply(sent.status, to: refund.id, processorRefundID: sent.id, on: transaction)
         }
     }
 
@@ -144,14 +151,38 @@ public struct Refunds: Sendable {
         try await post(refund, payment: payment, at: now, on: transaction)
     }
 
+    /// A pending or booked card refund the processor refused or reported failed: marked failed
+    /// and audited once (a second report changes nothing and records nothing). One it had
+    /// booked is undone by a new posting, the exact opposite of its own (the ledger is
+    /// append-only): the money never left us.
+    func fail(_ refundID: UUID, processorRefundID: String, on transaction: PostgresConnection) async throws {
+        let store = RefundsStore(database: transaction)
+        guard let refund = try await store.find(refundID, forUpdate: true), refund.state != "failed",
+              try await store.markFailed(refundID, processorRefundID: processorRefundID) else { return }
+        let reversed = refund.state == "succeeded"
+        if reversed {
+            let now = try await Identity(app: app).now(for: refund.driverID, on: transaction)
+            var payment: Payment?
+            if let paymentID = refund.paymentID { payment = try await wallet.payments.payment(paymentID, on: transaction) }
+            try await reverse(refund, payment: payment, at: now, on: transaction)
+        }
+        try await Audit.record("refunds.failed", AuditObject("refund", refundID, driver: refund.driverID),
+                               before: .object(["state": .string(refund.state)]),
+                               after: .object(["state": .string("failed"), "psp_refund_id": .string(processorRefundID),
+                                               "amount": .integer(refund.amount), "reversed": .bool(reversed)]),
+                               on: transaction)
+    }
+
     /// The refund's ledger posting, once: card money back out of PSP clearing. A refund of
     /// premium (a block) takes back premium and IPT in proportion and leaves the wallet alone; a
-    /// refund of a top-up takes the money out of the wallet's cash.
+    /// refund of a top-up takes the money out of the wallet's cash. The processor has refunded
+    /// it by now, so a top-up's is booked even if the driver spent the cash meanwhile (the
+    /// request checked it was there; the balance may go below £0, and cover pauses as usual).
     func post(_ refund: Refund, payment: Payment?, at instant: Date, on transaction: PostgresConnection) async throws {
         let cause = "refund:\(refund.id.uuidString.lowercased())"
         if let payment, payment.purpose.isTopUp {
             try await wallet.refundTopUp(driverID: refund.driverID, paymentID: payment.id, amount: refund.amount, description: refund.reason,
-                                         causedBy: cause, at: instant, on: transaction)
+                                         causedBy: cause, at: instant, allowingBelowZero: true, on: transaction)
             return
         }
         try await Ledger().post(LedgerPosting(
@@ -159,6 +190,25 @@ public struct Refunds: Sendable {
             description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",
             relatedID: refund.subjectID,
             entries: [(.premiumIncome, refund.amount - refund.iptAmount), (.iptPayable, refund.iptAmount), (.pspClearing, -refund.amount)],
+            createdAt: instant), on: transaction)
+    }
+
+    /// The opposite of `post`, once (`refund:<id>:reversed`): a refund the processor reported
+    /// failed after it was booked. A block's premium and IPT are taken back; a top-up's cash
+    /// returns to the wallet.
+    func reverse(_ refund: Refund, payment: Payment?, at instant: Date, on transaction: PostgresConnection) async throws {
+        let cause = "refund:\(refund.id.uuidString.lowercased()):reversed"
+        let description = "Refund failed at the card processor, reversed: \(refund.reason)"
+        if let payment, payment.purpose.isTopUp {
+            try await wallet.reverseTopUpRefund(driverID: refund.driverID, paymentID: payment.id, amount: refund.amount,
+                                                description: description, causedBy: cause, at: instant, on: transaction)
+            return
+        }
+        try await Ledger().post(LedgerPosting(
+            causedBy: cause, kind: .refund, driverID: refund.driverID,
+            description: description, driverAmount: -refund.amount, iptAmount: -refund.iptAmount, funding: "card",
+            relatedID: refund.subjectID,
+            entries: [(.premiumIncome, -(refund.amount - refund.iptAmount)), (.iptPayable, -refund.iptAmount), (.pspClearing, refund.amount)],
             createdAt: instant), on: transaction)
     }
 

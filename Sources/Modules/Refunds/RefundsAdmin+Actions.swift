@@ -61,11 +61,22 @@ extension RefundsAdmin {
                 throw AppError.notFound("no such payment")
             }
             let now = try await Identity(app: app).now(for: payment.driverID, on: execution.transaction)
-            try await refunds.refundToCard(paymentID: paymentID, amount: amount, id: execution.key, description: try execution.string("description"),
-                                           at: now, on: execution.transaction)
+            // Recorded pending in this transaction, with its audit event; the card processor is
+            // called only after the transaction commits, outside it, so that no failure after
+            // the processor refunded can roll back the refund's record (a retry with a new token
+            // would refund the driver twice) and no wallet lock is held over the network. That
+            // call is the outcome's `afterCommit` rather than a queued job: the refunds sweep
+            // (every 5 minutes, `refunds.complete_pending`) already sends a pending refund the
+            // processor has not accepted again with the same key, and the processor's refund
+            // event books it too, so the refunds module needs no job queue, and the refund is
+            // usually booked before the result page shows.
+            let refund = try await refunds.requestRefundToCard(paymentID: paymentID, amount: amount, id: execution.key,
+                                                               description: try execution.string("description"), at: now,
+                                                               on: execution.transaction)
             let left = try await refunds.cardRefundable(paymentID, on: execution.transaction).remaining
-            return AdminActionOutcome("Refunded \(AdminFormat.money(amount)) to \(try execution.string("card")); \(AdminFormat.money(left)) left to refund of this payment.",
-                                      path: Self.paymentPath(paymentID))
+            return AdminActionOutcome("Refund \(AdminFormat.money(amount)) to \(try execution.string("card")) requested; the card processor confirms within minutes. "
+                                      + "\(AdminFormat.money(left)) left to refund of this payment.",
+                                      path: Self.paymentPath(paymentID), afterCommit: { try await refunds.complete(refund.id) })
         })
     }
 

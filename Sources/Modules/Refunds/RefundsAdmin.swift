@@ -84,8 +84,10 @@ public struct RefundsAdmin: AdminSection, PaymentRefundsSource {
         let id = refund.id.uuidString.lowercased()
         let driver = refund.driverID.uuidString.lowercased()
         let state: HTML = switch refund.state {
+        case "pending" where detail.pspRefundID != nil:
+            AdminHTML.status("pending") + " accepted by the processor, not yet confirmed: booked when the processor reports it succeeded"
         case "pending": AdminHTML.status("pending") + " owed to the card, not yet accepted by the processor (the sweep sends it again)"
-        case "failed": AdminHTML.status("failed") + " the processor refused it: the money is still owed to the driver"
+        case "failed": AdminHTML.status("failed") + " the processor refused it or reported it failed (a booked refund was reversed): the money did not reach the card"
         default: AdminHTML.status(refund.state)
         }
         let fields = AdminHTML.fields([
@@ -102,7 +104,10 @@ public struct RefundsAdmin: AdminSection, PaymentRefundsSource {
             .init("Driver", field: "driver_id", AdminHTML.link("/admin/drivers/\(driver)", driver)),
             .init("Owed since", field: "created_at", AdminFormat.time(refund.createdAt)),
             .init("Completed", field: "completed_at", AdminFormat.time(detail.completedAt)),
-            .init("Ledger", AdminHTML.link("/admin/ledger?caused_by=" + AdminHTML.percentEncode("refund:\(id)"), "its posting")),
+            .init("Ledger", AdminHTML.link("/admin/ledger?caused_by=" + AdminHTML.percentEncode("refund:\(id)"), "its posting")
+                  + (refund.state == "failed"
+                     ? " · " + AdminHTML.link("/admin/ledger?caused_by=" + AdminHTML.percentEncode("refund:\(id):reversed"), "its reversal, if it was booked")
+                     : "")),
         ])
         let history = try await Audit.historySection(of: [("refund", id)], on: app.database)
         return .page(AdminView(title: "Refund of \(AdminFormat.money(refund.amount)) to the \(refund.destination)",

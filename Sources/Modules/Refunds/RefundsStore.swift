@@ -44,16 +44,40 @@ struct RefundsStore: Sendable {
             """)
     }
 
-    func markFailed(_ id: UUID, processorRefundID: String) async throws {
+    /// Pending or succeeded → failed (a succeeded one is no longer completed: it gave nothing
+    /// back). True when the state changed.
+    @discardableResult
+    func markFailed(_ id: UUID, processorRefundID: String) async throws -> Bool {
         try await database.execute("""
-            UPDATE refunds.refunds SET state = 'failed', psp_refund_id = \(processorRefundID) WHERE id = \(id) AND state = 'pending'
+            UPDATE refunds.refunds SET state = 'failed', completed_at = NULL, psp_refund_id = \(processorRefundID)
+            WHERE id = \(id) AND state IN ('pending', 'succeeded')
+            """) > 0
+    }
+
+    /// The processor accepted a refund and has not finished it (`pending`): it stays pending,
+    /// with the processor's id, until the processor reports the outcome.
+    func noteAccepted(_ id: UUID, processorRefundID: String) async throws {
+        try await database.execute("""
+            UPDATE refunds.refunds SET psp_refund_id = \(processorRefundID) WHERE id = \(id) AND state = 'pending'
             """)
     }
 
+    /// Staff refunds of the driver's top-ups on their way to the card: cash that leaves the
+    /// wallet when the processor confirms them.
+    func pendingTopUpRefunds(driverID: UUID) async throws -> Int64 {
+        try await database.queryValue("""
+            SELECT coalesce(sum(amount), 0)::int8 FROM refunds.refunds
+            WHERE driver_id = \(driverID) AND state = 'pending' AND origin = 'staff' AND subject_id = payment_id
+            """, as: Int64.self)
+    }
+
+    /// Pending refunds to send (again): not those the processor accepted already, which wait for
+    /// its report (sending them again could only repeat its first answer, or, once the processor
+    /// forgot the idempotency key, refund twice).
     func pending(driverIDs: [UUID]?) async throws -> [UUID] {
         let filter: SQL = driverIDs.map { "AND driver_id = ANY(\($0))" } ?? ""
         return try await database.queryAll(
-            "SELECT id FROM refunds.refunds WHERE state = 'pending' \(filter) ORDER BY created_at LIMIT 100") {
+            "SELECT id FROM refunds.refunds WHERE state = 'pending' AND psp_refund_id IS NULL \(filter) ORDER BY created_at LIMIT 100") {
             try $0.decode(UUID.self, at: 0)
         }
     }
