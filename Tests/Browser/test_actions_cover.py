@@ -246,7 +246,9 @@ class CoverActionsInChromium(AdminBrowserCase):
         self.assertEqual([l["status"] for l in links["data"] if l["id"] == active["id"]], ["unlinked"])
         self.browser.get(BASE + "/admin/drivers/" + made["driver"]["id"])
         self.assertEqual(self.browser.find_elements(By.CSS_SELECTOR, "form[data-action=unlink_provider]"), [])
-        # Later events are still accepted and kept.
+        # Later events are still accepted and kept. (Event instants are whole seconds: wait for
+        # the next one, or the event would be in the unlink's second and, happening before it, apply.)
+        time.sleep(1.1)
         status, later = shift_event("deliveroo", rider, at=now_text())
         self.assertEqual(status, 202)
         self.browser.get(BASE + f"/admin/work-providers/events/deliveroo/{later}")
