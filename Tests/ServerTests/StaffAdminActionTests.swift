@@ -51,6 +51,12 @@ import Testing
         #expect(try await member.get("/admin/").status != 200)
         let again = try await member.post("/admin/login", ["email": member.email, "password": StaffBrowser.password, "next": "/admin/"])
         #expect(again.status != 303 || again.header("location")?.hasPrefix("/admin/mfa") != true, "a locked account cannot sign in")
+        // Unlocking gives access back, so a second admin approves it.
+        let (filed, unlock) = try await admin.act("unlock_staff", ["object": memberID, "reason": "other", "note": "cleared by HR"])
+        #expect(filed.header("location") == "/admin/approvals/\(unlock)")
+        let second = try await StaffBrowser.signedIn(server, role: .admin)
+        #expect(try await second.post("/admin/approvals/\(unlock)/approve", [:]).status == 303)
+        #expect(try await TestDatabase.pool.queryValue("SELECT disabled_at IS NULL FROM identity.staff WHERE id = \(UUID(uuidString: memberID)!)", as: Bool.self))
         // Locking yourself is refused.
         let adminID = try #require(try await Self.staffID(admin.email))
         #expect(try await admin.plan("lock_staff", ["object": adminID, "reason": "other", "note": "oops"]).page.status == 409)

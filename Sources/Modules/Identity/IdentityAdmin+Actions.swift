@@ -9,7 +9,27 @@ import HTTPServer
 /// admin's approval; locking an account and ending its sessions do not (they only take access
 /// away). All need a fresh TOTP code.
 extension IdentityAdmin {
-    public var actions: [AdminAction] { [inviteStaff, changeRole, lockStaff, resetMFA, revokeSessions] }
+    public var actions: [AdminAction] { [inviteStaff, changeRole, lockStaff, unlockStaff, resetMFA, revokeSessions] }
+
+    /// Giving access back is a grant like any other: a second admin approves.
+    var unlockStaff: AdminAction {
+        AdminAction("unlock_staff", title: "Unlock an account", permission: .staff, needsSudo: true, plan: { request in
+            let member = try await member(request)
+            guard member.disabledAt != nil else { throw AppError.conflict("\(member.name)'s account is not locked") }
+            return AdminActionPlan(
+                objectType: "staff", objectID: member.id.uuidString.lowercased(),
+                effect: "Unlock \(member.name)'s account (\(member.email)): they may sign in again as \(member.role.title) with their password and code.",
+                parameters: .object(["staff_id": .string(member.id.uuidString.lowercased())]),
+                fourEyes: "restoring access", returnPath: Self.staffPath(member.id))
+        }, execute: { execution in
+            let id = try execution.uuid("staff_id")
+            let store = IdentityStore(database: execution.transaction)
+            try await store.setDisabled(staffID: id, at: nil)
+            try await Audit.record("staff.enabled", AuditObject("staff", id), before: .object(["locked": .bool(true)]),
+                                   after: .object(["locked": .bool(false)]), on: execution.transaction)
+            return AdminActionOutcome("Unlocked; they may sign in again.", path: Self.staffPath(id))
+        })
+    }
 
     /// A new account is a role grant: another admin approves, and the one-time setup link goes
     /// to whoever approved it (shown once), never to the person who asked alone.
@@ -145,6 +165,7 @@ extension IdentityAdmin {
         let id = member.id.uuidString.lowercased()
         let roles = HTML(stringLiteral: StaffRole.allCases.filter { $0 != member.role }.map { "<option value=\"\($0.rawValue)\">\($0.title)</option>" }.joined())
         var forms = AdminHTML.startForm(request, changeRole, object: id, fields: "<label>New role <select name=\"role\">\(roles)</select></label>")
+        if member.disabledAt != nil { forms += AdminHTML.startForm(request, unlockStaff, object: id) }
         if member.disabledAt == nil {
             forms += AdminHTML.startForm(request, resetMFA, object: id)
             forms += AdminHTML.startForm(request, revokeSessions, object: id)
