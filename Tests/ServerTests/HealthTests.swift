@@ -114,6 +114,6 @@ import Testing
         #expect(metrics.text.contains(#"hourglass_http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
         #expect(metrics.text.contains(#"hourglass_http_request_duration_seconds_bucket{method="GET",route="/health/live",status="200",le="+Inf"} 3"#))
         #expect(metrics.text.contains("hourglass_db_pool_connections{state=\"open\"}"))
-        #expect(metrics.text.contains("hourglass_jobs{status=\"queued\"}"))
+        #expect(metrics.text.contains("hourglass_jobs{status=\"queued\"}") && metrics.text.contains("hourglass_jobs{status=\"cancelled\"}"), "every job status, cancelled (by staff) included")
     }
 }

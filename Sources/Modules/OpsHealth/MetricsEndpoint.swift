@@ -24,7 +24,7 @@ struct MetricsEndpoint: Sendable {
         }
         if let jobs, let counts = try? await jobs.statusCounts() {
             text += "# HELP hourglass_jobs Jobs by status.\n# TYPE hourglass_jobs gauge\n"
-            for status in ["queued", "running", "succeeded", "dead"] {
+            for status in ["queued", "running", "succeeded", "dead", "cancelled"] {
                 text += "hourglass_jobs{status=\"\(status)\"} \(counts[status] ?? 0)\n"
             }
         }
