@@ -38,8 +38,8 @@ def api(method, path, body=None, token=None):
         return error.code, json.loads(error.read() or b"{}")
 
 
-def driver_through_the_api(full_name="Priya Shah"):
-    """A driver with a vehicle, a PAYG policy, a card, a top-up, an hourly block and a claim."""
+def driver_with_policy(full_name="Priya Shah"):
+    """A driver made through the API: a car, a PAYG policy, a card and £25 in the wallet, not covered."""
     suffix = uuid.uuid4().hex[:10]
     status, signed = api("POST", "/v1/drivers", {
         "email": f"browser-{suffix}@example.com", "password": "correct horse battery", "full_name": full_name,
@@ -54,6 +54,13 @@ def driver_through_the_api(full_name="Priya Shah"):
     _, card = api("POST", "/v1/payment-methods", {"token": "tok_visa"}, token)
     status, payment = api("POST", "/v1/wallet/top-ups", {"amount": 2500, "payment_method_id": card["id"]}, token)
     assert status == 201 and payment["status"] == "succeeded", payment
+    return {"token": token, "driver": signed["driver"], "policy": policy}
+
+
+def driver_through_the_api(full_name="Priya Shah"):
+    """`driver_with_policy`, then cover by hand and a claim inside it."""
+    made = driver_with_policy(full_name)
+    token, policy = made["token"], made["policy"]
     # Cover by hand, then a claim a moment into it (instants are whole seconds).
     status, session = api("POST", f"/v1/policies/{policy['id']}/sessions", None, token)
     assert status == 201, session
@@ -62,7 +69,7 @@ def driver_through_the_api(full_name="Priya Shah"):
     status, claim = api("POST", "/v1/claims", {"policy_id": policy["id"], "occurred_at": now, "type": "damage",
                                               "description": "Mirror knocked off", "location": "Whitechapel Road"}, token)
     assert status == 201, claim
-    return {"token": token, "driver": signed["driver"], "policy": policy, "claim": claim}
+    return dict(made, claim=claim)
 
 
 def staff(role):

@@ -17,7 +17,7 @@ import datetime
 
 from selenium.webdriver.common.by import By
 
-from admin_browser import BASE, AdminBrowserCase, api, driver_through_the_api, staff
+from admin_browser import BASE, AdminBrowserCase, api, driver_through_the_api, driver_with_policy, staff
 
 
 def now_text(offset_seconds=0):
@@ -55,25 +55,6 @@ def link(made, provider, rider):
                                    {"provider_driver_id": rider, "link_code": pending["link_code"]})
     assert status == 200, active
     return active
-
-
-def driver_with_policy(full_name="Tomasz Nowak"):
-    """A driver with a car, a PAYG policy and £25 in the wallet, not covered."""
-    suffix = uuid.uuid4().hex[:10]
-    status, signed = api("POST", "/v1/drivers", {
-        "email": f"cover-{suffix}@example.com", "password": "correct horse battery", "full_name": full_name,
-        "date_of_birth": "1988-02-11", "phone": "07700 900123", "postcode": "E1 6AN",
-        "licence_number": "NOWAK802118TN9AB", "licence_type": "full", "licence_issued_on": "2010-03-01"})
-    assert status == 201, signed
-    token = signed["token"]
-    _, vehicle = api("POST", "/v1/vehicles", {"registration": "C" + suffix[:5].upper() + "2", "type": "car",
-                                             "make": "Skoda", "model": "Octavia", "year": 2021, "value_amount": 1100000}, token)
-    _, quote = api("POST", "/v1/quotes", {"vehicle_id": vehicle["id"], "product": "payg", "usage": "food_delivery"}, token)
-    _, policy = api("POST", "/v1/policies", {"quote_id": quote["id"]}, token)
-    _, card = api("POST", "/v1/payment-methods", {"token": "tok_visa"}, token)
-    status, payment = api("POST", "/v1/wallet/top-ups", {"amount": 2500, "payment_method_id": card["id"]}, token)
-    assert status == 201 and payment["status"] == "succeeded", payment
-    return {"token": token, "driver": signed["driver"], "policy": policy}
 
 
 class CoverActionsInChromium(AdminBrowserCase):

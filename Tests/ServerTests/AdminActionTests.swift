@@ -171,6 +171,7 @@ import Testing
         // The maker cannot approve their own request; a role without the permission cannot either.
         let approval = try await maker.get("/admin/approvals/\(id)")
         #expect(approval.text.contains("another person must approve it"))
+        #expect(AdminPageReader(approval).text("driver")?.contains("@") == true, "the approval names the driver it is about")
         #expect(try await maker.post("/admin/approvals/\(id)/approve", ["note": "me"]).status == 403)
         let support = try await StaffBrowser.signedIn(server, role: .support)
         #expect(try await support.post("/admin/approvals/\(id)/approve", [:]).status == 403)

@@ -62,7 +62,7 @@ struct ActionFlow: Sendable {
             ? AdminHTML.notice("This action needs your authenticator code from the last 10 minutes: confirm it at /admin/sudo first.", .warn) : ""
         let body: HTML = """
             <section class="card" id="confirmation"><p class="effect" data-field="effect"><strong>\(plan.effect)</strong></p>\
-            \(AdminHTML.fields(plan.facts.map { AdminHTML.Field($0.0, text: $0.1) }
+            \(AdminHTML.fields(try await driverField(plan.driverID) + plan.facts.map { AdminHTML.Field($0.0, text: $0.1) }
                 + [AdminHTML.Field("Reason", text: code.label), AdminHTML.Field("Note", text: note ?? "—")]))\
             \(fourEyes)\(sudo)\
             <form method="post" action="\(action.path)/confirm" data-action="confirm" class="action">\

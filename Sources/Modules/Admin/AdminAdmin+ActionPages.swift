@@ -29,7 +29,7 @@ extension ActionFlow {
             AdminHTML.Field("Reason", text: stored.reason.label),
             AdminHTML.Field("Note", text: stored.note ?? "—"),
         ]
-        fields += stored.facts.map { AdminHTML.Field($0.0, text: $0.1) }
+        fields += try await driverField(stored.driverID) + stored.facts.map { AdminHTML.Field($0.0, text: $0.1) }
         if let fourEyes = stored.fourEyes, stored.filedAt != nil {
             fields.append(AdminHTML.Field("Four-eyes because", text: fourEyes))
             fields.append(AdminHTML.Field(stored.decidedAt == nil ? "Expires" : "Expired or expires", AdminFormat.time(stored.expiresAt)))
@@ -55,6 +55,13 @@ extension ActionFlow {
         let history = try await Audit.historySection(of: [(stored.objectType, stored.objectID)], on: app.database)
         let title = stored.filedAt == nil ? "\(stored.title): \(state)" : "Approval: \(stored.title)"
         return .page(AdminView(title: title, body: body + history, crumbs: stored.filedAt == nil ? [] : [("Approvals", "/admin/approvals")]))
+    }
+
+    /// Which driver it is about, linked to their driver 360 (effects say "this driver").
+    func driverField(_ id: UUID?) async throws -> [AdminHTML.Field] {
+        guard let id else { return [] }
+        let email = try await AdminStore(database: app.database).driverEmail(id) ?? id.uuidString.lowercased()
+        return [AdminHTML.Field("Driver", field: "driver", AdminHTML.link("/admin/drivers/\(id.uuidString.lowercased())", email))]
     }
 
     func decisionForms(_ stored: AdminStore.ActionRequest, request: AdminRequest, permitted: Bool) -> HTML {

@@ -185,6 +185,11 @@ extension AdminStore {
                         createdAt: try $0.decode(Date.self, at: 3)) }
     }
 
+    /// The driver's email, to name them on confirmation and approval pages.
+    func driverEmail(_ id: UUID) async throws -> String? {
+        try await database.queryOptional("SELECT email FROM identity.users WHERE id = \(id)") { try $0.decode(String.self, at: 0) }
+    }
+
     func driverExists(_ id: UUID) async throws -> Bool {
         try await database.queryOptional("SELECT 1 FROM identity.users WHERE id = \(id)") { _ in true } ?? false
     }

@@ -64,7 +64,7 @@ public struct Identity: Sendable {
 
     /// "Now" for a driver outside a request of theirs (a job, a webhook, a sweep): their test
     /// clock's time in sandbox mode, otherwise the application clock. Every time a module records
-    /// for a driver comes from here or from the request's `context.now`, never from `Date()`.
+    /// for a driver comes from here or from the request's `context.now`, never from the system clock.
     public func now(for driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> Date {
         let database = database ?? app.database
         if app.config.environment.isSandbox, let clockID = try await IdentityStore(database: database).account(id: driverID)?.testClockID,
