@@ -17,6 +17,7 @@ import Payments
 import Policies
 import Quotes
 import Rating
+import Reconciliation
 import Refunds
 import Underwriting
 import Vehicles
@@ -41,6 +42,7 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
     let cover = CoverService(app: app, wallet: wallet, notices: notices)
     let coverModule = CoverModule(service: cover, identity: identity)
     let policies = PoliciesModule(app: app, identity: identity, wallet: wallet, endings: policyEndings)
+    let reconciliation = Reconciliation(app: app, payments: payments)
 
     Reactions(app: app, services: services, identity: identity, payments: payments, wallet: wallet, refunds: refunds,
               policies: policies, policyEndings: policyEndings, cover: cover, coverModule: coverModule, notices: notices,
@@ -68,6 +70,7 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
         WorkProvidersModule(app: app, config: providerConfig, identity: identity, jobs: services.jobs),
         coverModule,
         ClaimsModule(app: app, cover: cover),
+        ReconciliationModule(app: app, reconciliation: reconciliation),
         NotificationsModule(app: app),
         SandboxBankModule(psp: app.config.environment.isSandbox ? services.sandboxPSP : nil),
     ]

@@ -3,7 +3,7 @@ import Ledger
 
 /// The JSON the billing module speaks.
 public enum BillingSchemas {
-    static let kinds = TransactionKind.allCases.map(\.rawValue)
+    static let kinds = TransactionKind.driverFacing.map(\.rawValue)
     static let fundings = ["card", "wallet", "promo", "mixed", "none"]
 
     public static let transaction = SchemaComponent("Transaction", description: "A line of money history", .object(

@@ -13,12 +13,15 @@ public struct LedgerPosting: Sendable {
     public let relatedID: UUID?
     public let entries: [(account: LedgerAccount, amount: Int64)]
     public let createdAt: Date
+    /// The card processor's id for the movement (`ch_…`, `re_…`), recorded on the clearing leg:
+    /// reconciliation matches the processor's settlement report to it.
+    public let processorReference: String?
 
     /// `causedBy` names the event ("payment:<id>:captured"); the id derives from it so that
     /// posting the same event twice is a no-op.
     public init(causedBy: String, kind: TransactionKind, driverID: UUID?, description: String, driverAmount: Int64,
                 iptAmount: Int64 = 0, funding: String, relatedID: UUID?, entries: [(account: LedgerAccount, amount: Int64)],
-                createdAt: Date) {
+                createdAt: Date, processorReference: String? = nil) {
         id = Ledger.transactionID(causedBy: causedBy)
         self.kind = kind
         self.driverID = driverID
@@ -29,6 +32,7 @@ public struct LedgerPosting: Sendable {
         self.relatedID = relatedID
         self.entries = entries.filter { $0.amount != 0 }
         self.createdAt = createdAt
+        self.processorReference = processorReference.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -13,8 +13,9 @@ struct LedgerStore: Sendable {
         let entries = posting.entries.sorted { $0.account.id < $1.account.id }
         let accounts = Array(Set(entries.map(\.account))).sorted { $0.id < $1.id }
         try await database.execute("""
-            INSERT INTO ledger.accounts (id, kind)
-            SELECT id, kind FROM unnest(\(accounts.map(\.id))::text[], \(accounts.map(\.kind))::text[]) AS a(id, kind)
+            INSERT INTO ledger.accounts (id, kind, currency)
+            SELECT id, kind, currency
+            FROM unnest(\(accounts.map(\.id))::text[], \(accounts.map(\.kind))::text[], \(accounts.map(\.currency))::text[]) AS a(id, kind, currency)
             ON CONFLICT (id) DO NOTHING
             """)
         let inserted = try await database.execute("""
@@ -24,10 +25,13 @@ struct LedgerStore: Sendable {
             ON CONFLICT (id) DO NOTHING
             """)
         guard inserted == 1 else { return false }
+        // The processor's reference goes on the clearing leg only (one per posting).
+        let references: [String?] = entries.map { $0.account == .pspClearing ? posting.processorReference : nil }
         try await database.execute("""
-            INSERT INTO ledger.entries (transaction_id, account_id, amount)
-            SELECT \(posting.id), account_id, amount
-            FROM unnest(\(entries.map(\.account.id))::text[], \(entries.map(\.amount))::int8[]) WITH ORDINALITY AS e(account_id, amount, position)
+            INSERT INTO ledger.entries (transaction_id, account_id, amount, external_ref, posted_at)
+            SELECT \(posting.id), account_id, amount, external_ref, \(posting.createdAt)
+            FROM unnest(\(entries.map(\.account.id))::text[], \(entries.map(\.amount))::int8[], \(references)::text[])
+                 WITH ORDINALITY AS e(account_id, amount, external_ref, position)
             ORDER BY position
             """)
         return true

@@ -1,0 +1,39 @@
+-- ledger: what reconciliation (issue #13) needs from the ledger, at 45 million entries and beyond.
+--
+-- 1. The clearing leg of a card movement records the processor's own id for it (`ch_…` for a
+--    charge, `re_…` for a refund): the settlement report names that id, and an index on it makes
+--    the match a lookup, never a scan. Older legs have none; reconciliation finds them by the
+--    ledger transaction id we attach to every payment intent as metadata.
+-- 2. Every entry records when it was posted (its transaction's instant), so a match can be
+--    limited to the report's time window without a join to 22 million transactions.
+-- The backfill rewrites existing rows once: the append-only trigger is off for this statement
+-- only (migrations run as the owner; the runtime role can never disable a trigger).
+ALTER TABLE ledger.entries ADD COLUMN external_ref text CHECK (external_ref IS NULL OR length(external_ref) BETWEEN 1 AND 255);
+ALTER TABLE ledger.entries ADD COLUMN posted_at timestamptz;
+ALTER TABLE ledger.entries DISABLE TRIGGER entries_append_only;
+UPDATE ledger.entries e SET posted_at = t.created_at FROM ledger.transactions t WHERE t.id = e.transaction_id;
+ALTER TABLE ledger.entries ENABLE TRIGGER entries_append_only;
+ALTER TABLE ledger.entries ALTER COLUMN posted_at SET NOT NULL;
+
+-- One clearing leg per processor movement; the match reads amount and instant from the index alone.
+CREATE UNIQUE INDEX entries_clearing_external_ref ON ledger.entries (external_ref) INCLUDE (amount, posted_at, transaction_id)
+    WHERE account_id = 'psp_clearing' AND external_ref IS NOT NULL;
+
+-- Settlement bookings (one posting per payout and currency) and the accounts they need.
+ALTER TABLE ledger.transactions DROP CONSTRAINT transactions_kind_check;
+ALTER TABLE ledger.transactions ADD CONSTRAINT transactions_kind_check
+    CHECK (kind IN ('top_up', 'session_charge', 'block_purchase', 'refund', 'fee', 'promo_credit', 'adjustment', 'write_off',
+                    'settlement', 'reconciliation_correction'));
+INSERT INTO ledger.accounts (id, kind) VALUES
+    ('bank', 'asset'),                  -- our bank account: where the processor pays out
+    ('processor_fees', 'expense'),      -- what the card processor charged us
+    ('settlement_suspense', 'asset')    -- settled money not yet explained: reconciliation exceptions
+ON CONFLICT (id) DO NOTHING;
+
+-- The ledger's published read interface for reconciliation (STYLE.md rule 5: the reconciliation
+-- module reads this view, never the tables): every leg on the clearing account, with the
+-- account's currency.
+CREATE VIEW ledger.clearing_legs AS
+    SELECT e.id AS entry_id, e.transaction_id, e.external_ref, e.amount, a.currency, e.posted_at
+    FROM ledger.entries e JOIN ledger.accounts a ON a.id = e.account_id
+    WHERE e.account_id = 'psp_clearing';
