@@ -37,3 +37,8 @@ CREATE VIEW ledger.clearing_legs AS
     SELECT e.id AS entry_id, e.transaction_id, e.external_ref, e.amount, a.currency, e.posted_at
     FROM ledger.entries e JOIN ledger.accounts a ON a.id = e.account_id
     WHERE e.account_id = 'psp_clearing';
+
+-- Reconciliation's daily check walks the clearing legs posted on one more day (those that
+-- should have settled by now): a range over the card movements alone.
+CREATE INDEX entries_clearing_posted ON ledger.entries (posted_at)
+    WHERE account_id = 'psp_clearing' AND external_ref IS NOT NULL;

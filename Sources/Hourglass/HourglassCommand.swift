@@ -10,7 +10,7 @@ struct HourglassCommand: AsyncParsableCommand {
             Configuration comes from config/defaults.env, config/<HOURGLASS_ENV>.env and the environment, \
             in that order (see README.md for every key).
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, SeedCommand.self, WorkerCommand.self, PSPSandboxCommand.self, GrantPromoCommand.self,
+        subcommands: [ServeCommand.self, MigrateCommand.self, SeedCommand.self, WorkerCommand.self, PSPSandboxCommand.self, GrantPromoCommand.self, ReconCommand.self,
                       APIReferenceCommand.self, StaffCommand.self],
         defaultSubcommand: nil)
 }

@@ -12,6 +12,19 @@ extension PostgresConnection {
         return try await onQueue { try self.runCopy(text: text, payload: payload, deadline: deadline) }
     }
 
+    /// Bulk-loads with `COPY ... FROM STDIN` from a producer, for inputs too big to hold in
+    /// memory (a settlement report of a million lines): `produce` runs on the connection's own
+    /// thread, returns the next piece of COPY text each time it is called, and nil at the end.
+    /// Only one piece is in memory at a time. If `produce` throws, the COPY is abandoned (the
+    /// server discards what it received) and that error is rethrown. Returns the rows copied.
+    public func copyFrom(_ statement: SQL, timeout: Duration? = nil,
+                         streaming produce: @escaping @Sendable () throws -> [UInt8]?) async throws -> Int {
+        precondition(statement.binds.isEmpty, "COPY takes no bound parameters; the rows carry the data")
+        let text = statement.text
+        let deadline = (timeout ?? configuration.defaultQueryTimeout).map { ContinuousClock.now + $0 }
+        return try await onQueue { try self.runCopy(text: text, deadline: deadline, produce: produce) }
+    }
+
     /// COPY text format: tab-separated columns, newline-terminated rows, `\N` for NULL and
     /// backslash escapes for backslash, tab, newline and carriage return.
     static func copyText(_ rows: [[any PostgresEncodable]]) throws -> [UInt8] {
@@ -40,6 +53,15 @@ extension PostgresConnection {
     }
 
     private func runCopy(text: String, payload: [UInt8], deadline: ContinuousClock.Instant?) throws -> Int {
+        var sent = false
+        return try runCopy(text: text, deadline: deadline) {
+            guard !sent else { return nil }
+            sent = true
+            return payload
+        }
+    }
+
+    private func runCopy(text: String, deadline: ContinuousClock.Instant?, produce: () throws -> [UInt8]?) throws -> Int {
         let connection = try liveHandle()
         guard PQsendQuery(connection, text) == 1 else { throw brokenConnectionError(connection) }
         while PQisBusy(connection) == 1 {
@@ -60,14 +82,25 @@ extension PostgresConnection {
         PQclear(start)
         // The connection is in blocking mode: each call writes everything or fails.
         let chunkSize = 64 * 1024
-        var offset = 0
-        while offset < payload.count {
-            let end = min(offset + chunkSize, payload.count)
-            let sent = payload[offset..<end].withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+        do {
+            while let piece = try produce() {
+                var offset = 0
+                while offset < piece.count {
+                    let end = min(offset + chunkSize, piece.count)
+                    let sent = piece[offset..<end].withUnsafeBufferPointer { buffer in
+                        buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+                    }
+                    guard sent == 1 else { throw brokenConnectionError(connection) }
+                    offset = end
+                }
             }
-            guard sent == 1 else { throw brokenConnectionError(connection) }
-            offset = end
+        } catch {
+            // Abandon the COPY: the server answers with an error, which we drain and replace
+            // with the producer's own (the reason the input was refused).
+            if PQputCopyEnd(connection, "the input was refused by the client") == 1 {
+                _ = try? collectResults(connection, deadline: deadline)
+            }
+            throw error
         }
         guard PQputCopyEnd(connection, nil) == 1 else { throw brokenConnectionError(connection) }
         return try collectResults(connection, deadline: deadline).affectedRows
