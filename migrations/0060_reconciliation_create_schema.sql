@@ -80,6 +80,22 @@ CREATE INDEX lines_settled_balance_transaction ON reconciliation.lines (balance_
 CREATE INDEX lines_settled_entry ON reconciliation.lines (entry_id)
     WHERE entry_id IS NOT NULL AND outcome NOT IN ('duplicate_line', 'already_settled');
 
+-- What each run booked, per payout and currency: one settlement posting in the ledger.
+CREATE TABLE reconciliation.run_payouts (
+    run_id                 uuid NOT NULL REFERENCES reconciliation.runs (id),
+    payout_id              text NOT NULL,
+    currency               char(3) NOT NULL,
+    line_count             integer NOT NULL,
+    net_amount             bigint NOT NULL,   -- to the bank
+    fee_amount             bigint NOT NULL,   -- the processor's fees
+    clearing_amount        bigint NOT NULL,   -- the clearing legs its lines settled
+    suspense_amount        bigint NOT NULL,   -- settled but unexplained (its exceptions)
+    ledger_transaction_id  uuid,              -- the settlement posting (null when nothing moved)
+    PRIMARY KEY (run_id, payout_id, currency)
+);
+COMMENT ON TABLE reconciliation.run_payouts IS 'append-only: what each run booked per payout';
+CREATE INDEX run_payouts_payout ON reconciliation.run_payouts (payout_id);
+
 -- The queue finance works. A line's exception points at its line; `missing_at_psp` (our leg never
 -- settled) and `payout_mismatch` (a payout's lines do not add up to it) at a leg or a payout.
 CREATE TABLE reconciliation.exceptions (

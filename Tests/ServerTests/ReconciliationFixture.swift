@@ -112,14 +112,13 @@ struct ReconFixture {
     /// posting's clearing entry come to zero.
     func expectClearingNetsToZero(run: UUID, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let rows = try await TestDatabase.pool.queryAll("""
-            SELECT l.payout_id,
-                   (SELECT coalesce(sum(c.amount), 0) FROM ledger.clearing_legs c
-                    WHERE c.entry_id IN (SELECT entry_id FROM reconciliation.lines m WHERE m.run_id = \(run) AND m.payout_id = l.payout_id
-                                         AND m.outcome IN ('matched', 'amount_mismatch')))::int8
-                 + (SELECT coalesce(sum(e.amount), 0) FROM ledger.transactions t JOIN ledger.entries e ON e.transaction_id = t.id
-                    WHERE t.kind = 'settlement' AND t.related_id = \(run) AND e.account_id = 'psp_clearing'
-                      AND t.description LIKE 'Payout ' || l.payout_id || ' %')::int8
-            FROM reconciliation.lines l WHERE l.run_id = \(run) GROUP BY l.payout_id
+            SELECT p.payout_id,
+                   (coalesce((SELECT sum(c.amount) FROM reconciliation.lines l JOIN ledger.clearing_legs c ON c.entry_id = l.entry_id
+                              WHERE l.run_id = p.run_id AND l.payout_id = p.payout_id AND l.currency = p.currency
+                                AND l.outcome IN ('matched', 'amount_mismatch')), 0)
+                  + coalesce((SELECT sum(e.amount) FROM ledger.entries e
+                              WHERE e.transaction_id = p.ledger_transaction_id AND e.account_id = 'psp_clearing'), 0))::int8
+            FROM reconciliation.run_payouts p WHERE p.run_id = \(run)
             """) { (try $0.decode(String.self, at: 0), try $0.decode(Int64.self, at: 1)) }
         #expect(!rows.isEmpty, sourceLocation: sourceLocation)
         for (payout, net) in rows { #expect(net == 0, "clearing for \(payout) nets to \(net)", sourceLocation: sourceLocation) }

@@ -174,4 +174,17 @@ import Testing
             "SELECT description FROM reconciliation.lines WHERE run_id = \(summary.runID)", as: String.self)
         #expect(description == "Top-up, \"weekly\"")
     }
+
+    /// Finance uploads the report while the payout webhook's job imports it: one run books it.
+    @Test func twoImportsOfOneReportAtOnceBookItOnce() async throws {
+        let r = try ReconFixture()
+        let leg = try await r.leg(amount: 6_000)
+        let lines = [r.line(r.uniqueID("po"), source: leg.ref, gross: "60.00", fee: "1.10", metadata: leg.transaction)]
+        async let first = r.importReport(lines)
+        async let second = r.importReport(lines, gzip: true)
+        let results = try await [first, second]
+        #expect(results.filter { !$0.isRepeat }.count == 1)
+        #expect(Set(results.map(\.runID)).count == 1)
+        #expect(try await r.runs(containing: leg.ref) == 1)
+    }
 }

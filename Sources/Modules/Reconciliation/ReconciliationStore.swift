@@ -149,6 +149,15 @@ struct ReconciliationStore: Sendable {
         }
     }
 
+    func recordPayout(_ payout: PayoutTotals, runID: UUID, clearing: Int64, suspense: Int64, postingID: UUID?) async throws {
+        try await database.execute("""
+            INSERT INTO reconciliation.run_payouts (run_id, payout_id, currency, line_count, net_amount, fee_amount, clearing_amount,
+                                                    suspense_amount, ledger_transaction_id)
+            VALUES (\(runID), \(payout.payoutID), \(payout.currency), \(payout.lineCount), \(payout.net), \(payout.fees), \(clearing),
+                    \(suspense), \(postingID))
+            """)
+    }
+
     func openPayoutMismatch(runID: UUID, payoutID: String, currency: String, linesNet: Int64, payoutAmount: Int64, now: Date) async throws {
         try await database.execute("""
             INSERT INTO reconciliation.exceptions (id, kind, run_id, payout_id, currency, ledger_amount, processor_amount, opened_at)

@@ -91,7 +91,10 @@ struct SettlementImport {
             entries: [(.bank(currency: currency), payout.net), (.processorFees(currency: currency), payout.fees),
                       (.pspClearing, -clearing), (.settlementSuspense(currency: currency), suspense)],
             createdAt: payout.effectiveAt)
-        guard posting.entries.count >= 2 else { return }   // nothing moved (lines summing to zero on every account)
-        try await Ledger().post(posting, on: transaction)
+        // Nothing moved when the lines sum to zero on every account: no posting, but the record.
+        let posted = posting.entries.count >= 2
+        if posted { try await Ledger().post(posting, on: transaction) }
+        try await ReconciliationStore(database: transaction).recordPayout(payout, runID: runID, clearing: clearing, suspense: suspense,
+                                                                         postingID: posted ? posting.id : nil)
     }
 }
