@@ -16,7 +16,7 @@ ALTER TABLE ledger.entries ENABLE TRIGGER entries_append_only;
 ALTER TABLE ledger.entries ALTER COLUMN posted_at SET NOT NULL;
 
 -- One clearing leg per processor movement; the match reads amount and instant from the index alone.
-CREATE UNIQUE INDEX entries_clearing_external_ref ON ledger.entries (external_ref) INCLUDE (amount, posted_at, transaction_id)
+CREATE UNIQUE INDEX entries_clearing_external_ref ON ledger.entries (external_ref) INCLUDE (id, amount, posted_at, transaction_id)
     WHERE account_id = 'psp_clearing' AND external_ref IS NOT NULL;
 
 -- Settlement bookings (one posting per payout and currency) and the accounts they need.
@@ -32,10 +32,11 @@ ON CONFLICT (id) DO NOTHING;
 
 -- The ledger's published read interface for reconciliation (STYLE.md rule 5: the reconciliation
 -- module reads this view, never the tables): every leg on the clearing account, with the
--- account's currency.
+-- account's currency (read once per query, not joined per leg: a match stays one index probe).
 CREATE VIEW ledger.clearing_legs AS
-    SELECT e.id AS entry_id, e.transaction_id, e.external_ref, e.amount, a.currency, e.posted_at
-    FROM ledger.entries e JOIN ledger.accounts a ON a.id = e.account_id
+    SELECT e.id AS entry_id, e.transaction_id, e.external_ref, e.amount,
+           (SELECT a.currency FROM ledger.accounts a WHERE a.id = 'psp_clearing') AS currency, e.posted_at
+    FROM ledger.entries e
     WHERE e.account_id = 'psp_clearing';
 
 -- Reconciliation's daily check walks the clearing legs posted on one more day (those that

@@ -70,15 +70,25 @@ struct ReconciliationStore: Sendable {
     /// lost webhook) and `unknown_reference` when it does not.
     func classifyStagedLines(runID: UUID, window: (from: Date?, to: Date?)) async throws -> Int {
         let from = window.from?.addingTimeInterval(-7 * 86_400), to = window.to?.addingTimeInterval(86_400)
+        // Duplicates by hashing (a handful of keys seen twice), not by sorting a million lines.
         return try await database.query("""
+            WITH duplicated_transactions AS (
+                SELECT balance_transaction_id, min(line_number) AS first_line FROM reconciliation.staged_lines
+                GROUP BY balance_transaction_id HAVING count(*) > 1
+            ), duplicated_sources AS (
+                SELECT source_id, min(line_number) AS first_line FROM reconciliation.staged_lines
+                WHERE source_id IS NOT NULL GROUP BY source_id HAVING count(*) > 1
+            )
             INSERT INTO reconciliation.lines (run_id, line_number, payout_id, payout_effective_at, balance_transaction_id, created_at, currency,
                 gross_amount, fee_amount, net_amount, category, source_id, description, payment_intent_id, hourglass_txn_id,
                 outcome, matched_by, entry_id, ledger_amount)
             SELECT \(runID), s.line_number, s.payout_id, s.payout_effective_at, s.balance_transaction_id, s.created_at, s.currency,
                    s.gross_amount, s.fee_amount, s.net_amount, s.category, s.source_id, s.description, s.payment_intent_id, s.hourglass_txn_id,
-                   CASE WHEN s.occurrence > 1 OR s.source_occurrence > 1 THEN 'duplicate_line'
-                        WHEN s.settled_before OR EXISTS (SELECT 1 FROM reconciliation.lines p WHERE p.entry_id = leg.entry_id
-                                                         AND p.outcome NOT IN ('duplicate_line', 'already_settled')) THEN 'already_settled'
+                   CASE WHEN dt.first_line < s.line_number OR ds.first_line < s.line_number THEN 'duplicate_line'
+                        WHEN EXISTS (SELECT 1 FROM reconciliation.lines p WHERE p.balance_transaction_id = s.balance_transaction_id
+                                     AND p.outcome NOT IN ('duplicate_line', 'already_settled'))
+                          OR EXISTS (SELECT 1 FROM reconciliation.lines p WHERE p.entry_id = leg.entry_id
+                                     AND p.outcome NOT IN ('duplicate_line', 'already_settled')) THEN 'already_settled'
                         WHEN s.category = 'fee' AND s.source_id IS NULL THEN 'fee'
                         WHEN leg.entry_id IS NULL THEN CASE WHEN s.hourglass_txn_id IS NOT NULL THEN 'missing_internal' ELSE 'unknown_reference' END
                         WHEN leg.currency <> s.currency THEN 'currency_mismatch'
@@ -89,15 +99,9 @@ struct ReconciliationStore: Sendable {
                         WHEN leg.posted_at BETWEEN \(from) AND \(to) THEN 'source_in_window'
                         ELSE 'source_history' END,
                    leg.entry_id, leg.amount
-            FROM (
-                SELECT l.*,
-                       row_number() OVER (PARTITION BY l.balance_transaction_id ORDER BY l.line_number) AS occurrence,
-                       CASE WHEN l.source_id IS NULL THEN 1
-                            ELSE row_number() OVER (PARTITION BY l.source_id ORDER BY l.line_number) END AS source_occurrence,
-                       EXISTS (SELECT 1 FROM reconciliation.lines p WHERE p.balance_transaction_id = l.balance_transaction_id
-                               AND p.outcome NOT IN ('duplicate_line', 'already_settled')) AS settled_before
-                FROM reconciliation.staged_lines l
-            ) s
+            FROM reconciliation.staged_lines s
+            LEFT JOIN duplicated_transactions dt ON dt.balance_transaction_id = s.balance_transaction_id
+            LEFT JOIN duplicated_sources ds ON ds.source_id = s.source_id
             LEFT JOIN LATERAL (
                 SELECT c.entry_id, c.amount, c.currency, c.posted_at, false AS by_metadata
                 FROM ledger.clearing_legs c WHERE c.external_ref = s.source_id
@@ -106,7 +110,7 @@ struct ReconciliationStore: Sendable {
                 FROM ledger.clearing_legs c
                 WHERE c.transaction_id = s.hourglass_txn_id AND c.external_ref IS NULL AND s.hourglass_txn_id IS NOT NULL
                 LIMIT 1
-            ) leg ON s.category <> 'fee' OR s.source_id IS NOT NULL
+            ) leg ON true
             """, timeout: Self.longStatement).affectedRows
     }
 
