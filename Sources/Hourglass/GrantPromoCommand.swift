@@ -89,5 +89,6 @@ struct UnavailableGateway: PaymentGateway {
     func refund(intentID: String, amount: Int64, idempotencyKey: String, metadata: [String: String]) async throws -> GatewayRefund {
         throw unavailable
     }
+    func payoutReport(payoutID: String) async throws -> [UInt8] { throw unavailable }
     private var unavailable: GatewayError { GatewayError(code: "unavailable", message: "this tool does not talk to the card processor") }
 }

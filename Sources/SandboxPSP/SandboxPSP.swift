@@ -1,8 +1,5 @@
 import Cryptography
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 public import HTTPServer
 public import Logging
 import Synchronization
@@ -14,6 +11,12 @@ import Synchronization
 /// Test tokens decide the outcome: `tok_visa` succeeds; `tok_sca_required` needs the customer
 /// to authenticate on the SCA page (and fails off-session with `authentication_required`);
 /// `tok_declined` and `tok_insufficient_funds` save but every charge fails with that code.
+///
+/// Money moves as it does at the real processor: a succeeded intent has a charge (`ch_…`), and
+/// every succeeded charge and refund is a balance transaction (the charge less Stripe UK's
+/// standard fee) that the next payout pays out (`SandboxPSP+Payouts.swift`); the Reporting API
+/// lists a payout's balance transactions as the itemised reconciliation report
+/// (`SandboxPSP+Reports.swift`).
 public final class SandboxPSP: HTTPResponder {
     public struct Configuration: Sendable {
         public var apiKey: String
@@ -31,44 +34,9 @@ public final class SandboxPSP: HTTPResponder {
         }
     }
 
-    struct Card: Sendable {
-        let id: String
-        let token: String
-        let brand: String
-        let last4: String
-    }
-
-    struct Intent: Sendable {
-        let id: String
-        let amount: Int64
-        let currency: String
-        let paymentMethod: String
-        var status: String
-        var failureCode: String?
-        let metadata: [String: String]
-        var refunded: Int64 = 0
-    }
-
-    struct Refund: Sendable {
-        let id: String
-        let intentID: String
-        let amount: Int64
-        let currency: String
-        var status: String
-        let metadata: [String: String]
-    }
-
-    struct State {
-        var cards: [String: Card] = [:]
-        var intents: [String: Intent] = [:]
-        var refunds: [String: Refund] = [:]
-        /// Idempotency-Key → the first response body, as the real API promises.
-        var responses: [String: [UInt8]] = [:]
-    }
-
-    private let state = Mutex(State())
-    private let configuration: Mutex<Configuration>
-    private let logger: Logger
+    let state = Mutex(State())
+    let configuration: Mutex<Configuration>
+    let logger: Logger
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = Mutex(configuration)
@@ -86,7 +54,17 @@ public final class SandboxPSP: HTTPResponder {
 
     /// For crash drills: webhooks leave this long after the event (the server can die first).
     public func delayWebhooks(by delay: Duration) { webhookDelay.withLock { $0 = delay } }
-    private let webhookDelay = Mutex<Duration>(.zero)
+    let webhookDelay = Mutex<Duration>(.zero)
+
+    /// Sends events through `transport` instead of POSTing them to the webhook URL (nil: POST).
+    public func setWebhookTransport(_ transport: WebhookTransport?) { webhookTransport.withLock { $0 = transport } }
+    let webhookTransport = Mutex<WebhookTransport?>(nil)
+
+    /// For tests of a processor outage: while set, every API call is answered 503 and changes
+    /// nothing (webhooks already on their way still arrive).
+    public func simulateOutage(_ down: Bool) { outage.withLock { $0 = down } }
+    private let outage = Mutex(false)
+    let reportDelay = Mutex(0)
 
     /// For tests of refunds: while set, a refund is made (the charge's refunded amount goes up,
     /// the webhook is sent) but the HTTP answer waits until it is cleared.
@@ -114,7 +92,12 @@ public final class SandboxPSP: HTTPResponder {
             guard var refund = state.refunds[id], refund.status != "failed", !(succeeded && refund.status == "succeeded") else { return nil }
             refund.status = succeeded ? "succeeded" : "failed"
             state.refunds[id] = refund
-            if !succeeded { state.intents[refund.intentID]?.refunded -= refund.amount }
+            if succeeded {
+                state.recordRefund(refund, at: Date())
+            } else {
+                state.intents[refund.intentID]?.refunded -= refund.amount
+                state.forgetRefund(id)
+            }
             return refund
         }
         guard let settled else { return false }
@@ -137,11 +120,12 @@ public final class SandboxPSP: HTTPResponder {
         guard let header = request.headers["authorization"], Digest.constantTimeEquals(Array(header.utf8), Array("Bearer \(apiKey)".utf8)) else {
             return Self.error(401, "invalid_api_key", "missing or wrong API key")
         }
+        if outage.withLock({ $0 }) { return Self.error(503, "api_unavailable", "the processor is down for the moment") }
         let idempotencyKey = request.headers["idempotency-key"].map { "\(request.method.rawValue) \(request.path) \($0)" }
         if let idempotencyKey, let stored = state.withLock({ $0.responses[idempotencyKey] }) {
             return HTTPResponse(status: .ok, contentType: "application/json", body: stored)
         }
-        let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] ?? [:]
+        let body = Self.parameters(of: request)
         let response: HTTPResponse
         switch (request.method, segments) {
         case (.post, ["v1", "payment_methods"]): response = createPaymentMethod(body)
@@ -149,6 +133,11 @@ public final class SandboxPSP: HTTPResponder {
         case (.get, ["v1", "payment_intents", "search"]): response = searchIntents(query: request.query)
         case (.get, let path) where path.count == 3 && path[1] == "payment_intents": response = retrieveIntent(path[2])
         case (.post, ["v1", "refunds"]): response = createRefund(body)
+        case (.post, ["v1", "test_helpers", "payouts"]): response = await payOutNow(body)
+        case (.post, ["v1", "reporting", "report_runs"]): response = createReportRun(body, host: request.headers["host"])
+        case (.get, let path) where path.count == 4 && path[1] == "reporting" && path[2] == "report_runs":
+            response = retrieveReportRun(path[3], host: request.headers["host"])
+        case (.get, let path) where path.count == 4 && path[1] == "files" && path[3] == "contents": response = fileContents(path[2])
         default: response = Self.error(404, "resource_missing", "no such endpoint")
         }
         if let idempotencyKey, response.status.code == 200 {
@@ -206,8 +195,11 @@ public final class SandboxPSP: HTTPResponder {
         default:
             break
         }
-        let stored = intent
-        state.withLock { $0.intents[stored.id] = stored }
+        let stored = state.withLock { state in
+            state.intents[intent.id] = intent
+            state.recordCharge(of: intent.id, at: Date())
+            return state.intents[intent.id] ?? intent
+        }
         if stored.status != "requires_action" { sendEvent(for: stored) }
         return Self.json(render(stored))
     }
@@ -250,6 +242,7 @@ public final class SandboxPSP: HTTPResponder {
             let refund = Refund(id: Self.newID("re"), intentID: intent.id, amount: amount, currency: intent.currency, status: status,
                                 metadata: metadata)
             state.refunds[refund.id] = refund
+            state.recordRefund(refund, at: Date())
             return .refunded(refund)
         }
         switch outcome {
@@ -266,112 +259,16 @@ public final class SandboxPSP: HTTPResponder {
          "status": refund.status, "metadata": refund.metadata]
     }
 
-    private func render(_ intent: Intent) -> [String: Any] {
+    func render(_ intent: Intent) -> [String: Any] {
         var object: [String: Any] = [
             "id": intent.id, "object": "payment_intent", "amount": intent.amount, "currency": intent.currency,
             "status": intent.status, "payment_method": intent.paymentMethod, "metadata": intent.metadata,
-            "amount_refunded": intent.refunded,
+            "amount_refunded": intent.refunded, "latest_charge": intent.chargeID ?? NSNull(),
         ]
         object["next_action"] = intent.status == "requires_action"
             ? ["type": "redirect_to_url", "redirect_to_url": ["url": "\(configuration.withLock { $0.publicBaseURL })/sca/\(intent.id)"]]
             : NSNull()
         object["last_payment_error"] = intent.failureCode.map { ["code": $0, "message": Self.message(for: $0)] } ?? NSNull()
         return object
-    }
-
-    // MARK: - SCA page
-
-    private func scaPage(intentID: String) -> HTTPResponse {
-        guard let intent = state.withLock({ $0.intents[intentID] }) else {
-            return HTTPResponse(status: .notFound, contentType: "text/html; charset=utf-8", body: Array("<p>Unknown payment.</p>".utf8))
-        }
-        let amount = String(format: "%.2f", Double(intent.amount) / 100)
-        let page = """
-            <!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>Confirm your payment</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto}button{font-size:1rem;padding:.6rem 1.2rem;margin-right:1rem}</style>
-            </head><body><h1>Sandbox bank: confirm payment</h1>
-            <p>Approve a payment of £\(amount) to Hourglass? (status: \(intent.status))</p>
-            <form method="post"><button name="result" value="pass">Authenticate</button><button name="result" value="fail">Fail</button></form>
-            </body></html>
-            """
-        return HTTPResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
-    }
-
-    private func authenticate(intentID: String, form: [UInt8]) -> HTTPResponse {
-        let passed = String(decoding: form, as: UTF8.self).split(separator: "&").contains("result=pass")
-        let updated = state.withLock { state -> Intent? in
-            guard var intent = state.intents[intentID], intent.status == "requires_action" else { return nil }
-            intent.status = passed ? "succeeded" : "failed"
-            intent.failureCode = passed ? nil : "authentication_failed"
-            state.intents[intentID] = intent
-            return intent
-        }
-        guard let updated else {
-            return HTTPResponse(status: .conflict, contentType: "text/html; charset=utf-8",
-                                body: Array("<p>This payment is not waiting for authentication.</p>".utf8))
-        }
-        sendEvent(for: updated)
-        let text = passed ? "Payment authenticated. You can return to the Hourglass app." : "Authentication failed. You can return to the Hourglass app."
-        return HTTPResponse(status: .ok, contentType: "text/html; charset=utf-8", body: Array("<p>\(text)</p>".utf8))
-    }
-
-    // MARK: - Webhooks
-
-    private func sendEvent(for intent: Intent) {
-        deliver(type: intent.status == "succeeded" ? "payment_intent.succeeded" : "payment_intent.payment_failed", object: render(intent))
-    }
-
-    /// Signs `t.body` with HMAC-SHA256 and POSTs it, retrying with backoff until acknowledged.
-    private func deliver(type: String, object: [String: Any]) {
-        let (url, secret) = configuration.withLock { ($0.webhookURL, $0.webhookSecret) }
-        guard let url, let endpoint = URL(string: url) else { return }
-        let event: [String: Any] = ["id": Self.newID("evt"), "type": type, "created": Int(Date().timeIntervalSince1970),
-                                    "data": ["object": object]]
-        guard let body = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) else { return }
-        let logger = logger
-        let delay = webhookDelay.withLock { $0 }
-        Task {
-            if delay > .zero { try? await Task.sleep(for: delay) }
-            for attempt in 0..<6 {
-                let timestamp = Int(Date().timeIntervalSince1970)
-                let signature = Digest.hmacSHA256(key: Array(secret.utf8), message: Array("\(timestamp).".utf8) + Array(body)).hexString
-                var request = URLRequest(url: endpoint)
-                request.httpMethod = "POST"
-                request.httpBody = body
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-                request.setValue("t=\(timestamp),v1=\(signature)", forHTTPHeaderField: "PSP-Signature")
-                if let (_, response) = try? await URLSession.shared.data(for: request),
-                   let status = (response as? HTTPURLResponse)?.statusCode, (200..<300).contains(status) {
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(200 << attempt))
-            }
-            logger.warning("sandbox PSP gave up delivering a webhook", metadata: ["psp.event_type": "\(type)"])
-        }
-    }
-
-    // MARK: - Helpers
-
-    static func newID(_ prefix: String) -> String { "\(prefix)_" + Digest.randomBytes(12).hexString }
-
-    static func message(for code: String) -> String {
-        switch code {
-        case "card_declined": "Your card was declined."
-        case "insufficient_funds": "Your card has insufficient funds."
-        case "authentication_required": "This payment needs the cardholder to authenticate."
-        case "authentication_failed": "The cardholder failed to authenticate."
-        default: "The payment failed."
-        }
-    }
-
-    static func json(_ object: [String: Any]) -> HTTPResponse {
-        HTTPResponse(status: .ok, contentType: "application/json",
-                     body: Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)))
-    }
-
-    static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
-        var response = json(["error": ["code": code, "message": message]])
-        response.status = HTTPStatus(code: status, reasonPhrase: HTTPStatus.reasonPhrases[status] ?? "")
-        return response
     }
 }

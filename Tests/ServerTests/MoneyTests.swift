@@ -238,6 +238,7 @@ struct NoGateway: PaymentGateway {
     func refund(intentID: String, amount: Int64, idempotencyKey: String, metadata: [String: String]) async throws -> GatewayRefund {
         throw Unused()
     }
+    func payoutReport(payoutID: String) async throws -> [UInt8] { throw Unused() }
 }
 
 @Suite(.tags(.database)) struct IdempotencyRetentionTests {

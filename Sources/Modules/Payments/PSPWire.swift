@@ -33,20 +33,33 @@ enum PSPWire {
             let redirectToURL: Redirect?
             enum CodingKeys: String, CodingKey { case redirectToURL = "redirect_to_url" }
         }
+        /// `latest_charge` is the charge's id, or the charge itself when the request expanded it.
+        struct ChargeReference: Decodable {
+            let id: String
+            init(from decoder: any Decoder) throws {
+                if let id = try? decoder.singleValueContainer().decode(String.self) {
+                    self.id = id
+                } else {
+                    struct Expanded: Decodable { let id: String }
+                    id = try Expanded(from: decoder).id
+                }
+            }
+        }
         let id: String
         let status: GatewayIntent.Status
         let metadata: [String: String]?
         let lastPaymentError: PaymentError?
         let nextAction: NextAction?
+        let latestCharge: ChargeReference?
 
         enum CodingKeys: String, CodingKey {
             case id, status, metadata
-            case lastPaymentError = "last_payment_error", nextAction = "next_action"
+            case lastPaymentError = "last_payment_error", nextAction = "next_action", latestCharge = "latest_charge"
         }
 
         var gatewayIntent: GatewayIntent {
             GatewayIntent(id: id, status: status, failureCode: lastPaymentError?.code, redirectURL: nextAction?.redirectToURL?.url,
-                          metadata: metadata ?? [:])
+                          metadata: metadata ?? [:], chargeID: latestCharge?.id)
         }
     }
 
@@ -82,6 +95,14 @@ enum PSPWire {
     }
 
     struct SearchResult<Item: Decodable>: Decodable { let data: [Item] }
+
+    /// A report run (Reporting API): `pending` until the processor has made its file.
+    struct ReportRun: Decodable {
+        struct File: Decodable { let url: String? }
+        let id: String
+        let status: String
+        let result: File?
+    }
 
     struct ErrorBody: Decodable {
         struct Detail: Decodable {

@@ -22,6 +22,10 @@ public struct Payment: Sendable, Equatable {
     public let paymentMethodID: UUID
     public let status: PaymentStatus
     public let pspIntentID: String?
+    /// The processor's charge (`ch_…`) once the payment succeeded: what the capture's clearing
+    /// leg records for reconciliation. Nil when the processor did not say (reconciliation then
+    /// finds the leg by the ledger transaction id in the intent's metadata).
+    public let pspChargeID: String?
     public let failureCode: String?
     public let redirectURL: String?
     public let relatedID: UUID?
@@ -32,7 +36,7 @@ public struct Payment: Sendable, Equatable {
 
     static let columns: SQL = """
         id, driver_id, purpose, amount, currency, payment_method_id, status, psp_intent_id, failure_code, redirect_url, \
-        related_id, created_at, updated_at
+        related_id, created_at, updated_at, psp_charge_id
         """
 
     init(row: PostgresRow) throws {
@@ -52,6 +56,7 @@ public struct Payment: Sendable, Equatable {
         relatedID = try row.decode(UUID?.self, at: 10)
         createdAt = try row.decode(Date.self, at: 11)
         updatedAt = try row.decode(Date.self, at: 12)
+        pspChargeID = try row.decode(String?.self, at: 13)
     }
 }
 

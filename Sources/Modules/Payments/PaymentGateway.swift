@@ -15,15 +15,21 @@ public struct GatewayIntent: Sendable, Equatable {
     public let failureCode: String?
     /// Where the customer authenticates (SCA) when `status` is `requiresAction`.
     public let redirectURL: String?
-    /// What we attached when creating it (`payment_id`: our payment's id).
+    /// What we attached when creating it (`payment_id`: our payment's id; `hourglass_txn_id`:
+    /// the ledger transaction its capture is posted under).
     public let metadata: [String: String]
+    /// The charge (`ch_…`) of a succeeded intent (the processor's `latest_charge`): the id its
+    /// settlement report names. Nil before it succeeded, or when the processor did not say.
+    public let chargeID: String?
 
-    public init(id: String, status: Status, failureCode: String?, redirectURL: String?, metadata: [String: String] = [:]) {
+    public init(id: String, status: Status, failureCode: String?, redirectURL: String?, metadata: [String: String] = [:],
+                chargeID: String? = nil) {
         self.id = id
         self.status = status
         self.failureCode = failureCode
         self.redirectURL = redirectURL
         self.metadata = metadata
+        self.chargeID = chargeID
     }
 }
 
@@ -62,4 +68,8 @@ public protocol PaymentGateway: Sendable {
     /// intent), or nil when the processor never received the charge.
     func intent(forPayment paymentID: String) async throws -> GatewayIntent?
     func refund(intentID: String, amount: Int64, idempotencyKey: String, metadata: [String: String]) async throws -> GatewayRefund
+    /// The itemised reconciliation report (CSV bytes, as the processor writes it) of payout
+    /// `payoutID`: the processor makes it asynchronously, so this waits for it a bounded time
+    /// and throws a `GatewayError` when it is not ready (the caller retries later).
+    func payoutReport(payoutID: String) async throws -> [UInt8]
 }

@@ -8,13 +8,16 @@ import Logging
 import Audit
 
 /// What other modules do when one of their payments reaches a final state (a top-up credits
-/// the wallet, a block purchase activates the policy), and when the processor reports a refund.
-/// Called inside the transaction that records the outcome, exactly once per payment.
+/// the wallet, a block purchase activates the policy), when the processor reports a refund,
+/// and when it reports a payout paid. Called inside the transaction that records the outcome
+/// (or the event), exactly once per payment, and once per event.
 public final class PaymentOutcomes: Sendable {
     public typealias Handler = @Sendable (Payment, PostgresConnection) async throws -> Void
     public typealias RefundHandler = @Sendable (GatewayRefund, PostgresConnection) async throws -> Void
+    public typealias PayoutHandler = @Sendable (ReportedPayout, PostgresConnection) async throws -> Void
     private let handlers = Mutex<[PaymentPurpose: Handler]>([:])
     private let refundHandlers = Mutex<[RefundHandler]>([])
+    private let payoutHandlers = Mutex<[PayoutHandler]>([])
 
     public init() {}
 
@@ -27,8 +30,15 @@ public final class PaymentOutcomes: Sendable {
         refundHandlers.withLock { $0.append(handler) }
     }
 
+    /// Hears every `payout.paid` event (reconciliation fetches the payout's report). A
+    /// redelivered event is not heard again; a second event about the same payout is.
+    public func registerPayouts(_ handler: @escaping PayoutHandler) {
+        payoutHandlers.withLock { $0.append(handler) }
+    }
+
     func handler(for purpose: PaymentPurpose) -> Handler? { handlers.withLock { $0[purpose] } }
     var refunds: [RefundHandler] { refundHandlers.withLock { $0 } }
+    var payouts: [PayoutHandler] { payoutHandlers.withLock { $0 } }
 }
 
 /// The payments module's public API: cards, charges (with SCA), refunds, and recovery of
@@ -82,7 +92,11 @@ public struct Payments: Sendable {
 
     /// Charges the card at the processor and records the outcome. Safe to call again for the
     /// same payment: the processor call is keyed by the payment id, and settling is once-only.
-    public func execute(paymentID: UUID, offSession: Bool) async throws -> Payment {
+    /// `ledgerTransactionID` is the ledger transaction the capture will be posted under (the
+    /// caller's outcome handler posts it): it travels as the intent's `hourglass_txn_id`
+    /// metadata, which the processor's settlement report repeats, so reconciliation can find the
+    /// capture even where its clearing leg lacks the charge id.
+    public func execute(paymentID: UUID, offSession: Bool, capturePostedAs ledgerTransactionID: UUID) async throws -> Payment {
         let store = PaymentsStore(database: app.database)
         guard let payment = try await store.payment(id: paymentID) else { throw AppError.notFound("no payment \(paymentID)") }
         if payment.status.isFinal || payment.pspIntentID != nil { return try await refresh(payment) }
@@ -91,7 +105,8 @@ public struct Payments: Sendable {
         let intent = try await callGateway {
             try await gateway.charge(amount: payment.amount, currency: payment.currency, card: card.pspID, offSession: offSession,
                                      idempotencyKey: "payment-\(paymentID.uuidString.lowercased())",
-                                     metadata: ["payment_id": paymentID.uuidString.lowercased(), "purpose": payment.purpose.rawValue])
+                                     metadata: ["payment_id": paymentID.uuidString.lowercased(), "purpose": payment.purpose.rawValue,
+                                                "hourglass_txn_id": ledgerTransactionID.uuidString.lowercased()])
         }
         return try await settle(paymentID: paymentID, with: intent)
     }
@@ -185,15 +200,17 @@ public struct Payments: Sendable {
     /// twice and the processor's refund events name it. It is a network call: call it outside
     /// any transaction, after the refund is recorded and committed (the refunds module's
     /// `complete` does, for policy and staff refunds alike), so that no rollback can lose a
-    /// refund the processor made.
-    public func refund(_ payment: Payment, amount: Int64, refundID: UUID) async throws -> GatewayRefund {
+    /// refund the processor made. `ledgerTransactionID` is the transaction the refund will be
+    /// booked under, sent as `hourglass_txn_id` metadata for reconciliation.
+    public func refund(_ payment: Payment, amount: Int64, refundID: UUID, postedAs ledgerTransactionID: UUID) async throws -> GatewayRefund {
         guard let intentID = payment.pspIntentID, payment.status == .succeeded else {
             throw AppError.conflict("only a succeeded card payment can be refunded")
         }
         let id = refundID.uuidString.lowercased()
         return try await callGateway {
             try await gateway.refund(intentID: intentID, amount: amount, idempotencyKey: "refund-\(id)",
-                                     metadata: ["refund_id": id, "payment_id": payment.id.uuidString.lowercased()])
+                                     metadata: ["refund_id": id, "payment_id": payment.id.uuidString.lowercased(),
+                                                "hourglass_txn_id": ledgerTransactionID.uuidString.lowercased()])
         }
     }
 

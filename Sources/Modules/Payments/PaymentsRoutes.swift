@@ -142,7 +142,14 @@ struct PaymentsRoutes: Sendable {
         }
         if type.hasPrefix("payout.") {
             let payout = try PSPWire.decode(PSPWire.Event<PSPWire.Payout>.self, from: body).data.object
-            return { transaction in try await PaymentsStore(database: transaction).upsertPayout(payout, eventType: type) }
+            return { transaction in
+                let recorded = try await PaymentsStore(database: transaction).upsertPayout(payout, eventType: type)
+                // Money reached our bank: whoever settles it (reconciliation) hears it in this
+                // transaction, so the event is never recorded without what it set off.
+                if type == "payout.paid" {
+                    for handler in payments.outcomes.payouts { try await handler(recorded, transaction) }
+                }
+            }
         }
         return { _ in }  // a type we do not act on: recorded so a replay stays a no-op
     }

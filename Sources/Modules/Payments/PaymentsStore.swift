@@ -76,6 +76,7 @@ struct PaymentsStore: Sendable {
         }
         return try await database.queryOne("""
             UPDATE payments.payments SET status = \(status.rawValue), psp_intent_id = \(intent.id),
+                psp_charge_id = COALESCE(\(intent.chargeID), psp_charge_id),
                 failure_code = \(intent.failureCode), redirect_url = \(intent.redirectURL), updated_at = \(instant),
                 recorded_at = CASE WHEN status = \(status.rawValue) THEN recorded_at ELSE now() END
             WHERE id = \(paymentID) RETURNING \(Payment.columns)
@@ -117,14 +118,17 @@ struct PaymentsStore: Sendable {
             """) == 1
     }
 
-    /// Records what the processor says of a payout (a transfer of settled funds to our bank).
-    func upsertPayout(_ payout: PSPWire.Payout, eventType: String) async throws {
+    /// Records what the processor says of a payout (a transfer of settled funds to our bank),
+    /// and returns the payout as recorded.
+    @discardableResult
+    func upsertPayout(_ payout: PSPWire.Payout, eventType: String) async throws -> ReportedPayout {
         let arrival = payout.arrivalDate.map { Date(timeIntervalSince1970: Double($0)) }
-        try await database.execute("""
+        return try await database.queryOne("""
             INSERT INTO payments.payouts (id, amount, currency, status, arrival_at, last_event)
             VALUES (\(payout.id), \(payout.amount), \(payout.currency.uppercased()), \(payout.status), \(arrival), \(eventType))
             ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, status = EXCLUDED.status, arrival_at = EXCLUDED.arrival_at,
                 last_event = EXCLUDED.last_event, updated_at = now()
-            """)
+            RETURNING id, amount, currency, status, arrival_at
+            """, decode: ReportedPayout.init(row:))
     }
 }

@@ -93,7 +93,8 @@ struct PoliciesRoutes: Sendable {
                     return paymentID
                 },
                 complete: { paymentID in
-                    let payment = try await payments.execute(paymentID: paymentID, offSession: false)
+                    let payment = try await payments.execute(paymentID: paymentID, offSession: false,
+                                                             capturePostedAs: Wallet.captureTransactionID(ofPayment: paymentID))
                     guard let policyID = payment.relatedID, let policy = try await store.find(id: policyID, driverID: call.driverID) else {
                         throw AppError.notFound("the policy for this payment is gone")
                     }

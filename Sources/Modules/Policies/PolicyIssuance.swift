@@ -8,6 +8,7 @@ import Postgres
 import Rating
 import Refunds
 import Vehicles
+import Wallet
 
 /// What happens once cover is paid for or ends: the certificate, the ledger, the card outcome.
 struct PolicyIssuance: Sendable {
@@ -100,10 +101,10 @@ struct PolicyIssuance: Sendable {
     func bookCapture(of payment: Payment, for policy: Policy, on transaction: PostgresConnection) async throws {
         let ipt = PremiumTax.ipt(ofGross: payment.amount)
         try await Ledger().post(LedgerPosting(
-            causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .blockPurchase,
+            causedBy: Wallet.captureCause(ofPayment: payment.id), kind: .blockPurchase,
             driverID: policy.driverId, description: "Hourly cover \(policy.number)", driverAmount: -payment.amount,
             iptAmount: ipt, funding: "card", relatedID: policy.id,
             entries: [(.pspClearing, payment.amount), (.premiumIncome, -(payment.amount - ipt)), (.iptPayable, -ipt)],
-            createdAt: payment.updatedAt), on: transaction)
+            createdAt: payment.updatedAt, processorReference: payment.pspChargeID), on: transaction)
     }
 }

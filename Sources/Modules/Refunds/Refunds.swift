@@ -129,7 +129,8 @@ public struct Refunds: Sendable {
               detail.pspRefundID == nil, let paymentID = detail.refund.paymentID, let payment = try await wallet.payments.payment(paymentID)
         else { return }
         let refund = detail.refund
-        let sent = try await wallet.payments.refund(payment, amount: refund.amount, refundID: refund.id)
+        let sent = try await wallet.payments.refund(payment, amount: refund.amount, refundID: refund.id,
+                                                    postedAs: Ledger.transactionID(causedBy: Self.cause(ofRefund: refund.id)))
         try await app.database.withTransaction { transaction in
             try await apply(sent.status, to: refund.id, processorRefundID: sent.id, on: transaction)
         }
@@ -148,8 +149,11 @@ public struct Refunds: Sendable {
                                on: transaction)
         var payment: Payment?
         if let paymentID = refund.paymentID { payment = try await wallet.payments.payment(paymentID, on: transaction) }
-        try await post(refund, payment: payment, at: now, on: transaction)
+        try await post(refund, payment: payment, processorRefundID: processorRefundID, at: now, on: transaction)
     }
+
+    /// What a card refund is booked as ("refund:<id>"); its id goes to the processor with it.
+    static func cause(ofRefund refundID: UUID) -> String { "refund:\(refundID.uuidString.lowercased())" }
 
     /// A pending or booked card refund the processor refused or reported failed: marked failed
     /// and audited once (a second report changes nothing and records nothing). One it had
@@ -178,11 +182,14 @@ public struct Refunds: Sendable {
     /// refund of a top-up takes the money out of the wallet's cash. The processor has refunded
     /// it by now, so a top-up's is booked even if the driver spent the cash meanwhile (the
     /// request checked it was there; the balance may go below £0, and cover pauses as usual).
-    func post(_ refund: Refund, payment: Payment?, at instant: Date, on transaction: PostgresConnection) async throws {
-        let cause = "refund:\(refund.id.uuidString.lowercased())"
+    /// The clearing leg records the processor's `re_…`, which its settlement report names.
+    func post(_ refund: Refund, payment: Payment?, processorRefundID: String, at instant: Date,
+              on transaction: PostgresConnection) async throws {
+        let cause = Self.cause(ofRefund: refund.id)
         if let payment, payment.purpose.isTopUp {
             try await wallet.refundTopUp(driverID: refund.driverID, paymentID: payment.id, amount: refund.amount, description: refund.reason,
-                                         causedBy: cause, at: instant, allowingBelowZero: true, on: transaction)
+                                         causedBy: cause, processorReference: processorRefundID, at: instant, allowingBelowZero: true,
+                                         on: transaction)
             return
         }
         try await Ledger().post(LedgerPosting(
@@ -190,12 +197,13 @@ public struct Refunds: Sendable {
             description: refund.reason, driverAmount: refund.amount, iptAmount: refund.iptAmount, funding: "card",
             relatedID: refund.subjectID,
             entries: [(.premiumIncome, refund.amount - refund.iptAmount), (.iptPayable, refund.iptAmount), (.pspClearing, -refund.amount)],
-            createdAt: instant), on: transaction)
+            createdAt: instant, processorReference: processorRefundID), on: transaction)
     }
 
     /// The opposite of `post`, once (`refund:<id>:reversed`): a refund the processor reported
     /// failed after it was booked. A block's premium and IPT are taken back; a top-up's cash
-    /// returns to the wallet.
+    /// returns to the wallet. Its clearing leg has no processor id: `re_…` is the booked leg's
+    /// (one leg per processor id), and a failed refund is no movement the processor settles.
     func reverse(_ refund: Refund, payment: Payment?, at instant: Date, on transaction: PostgresConnection) async throws {
         let cause = "refund:\(refund.id.uuidString.lowercased()):reversed"
         let description = "Refund failed at the card processor, reversed: \(refund.reason)"

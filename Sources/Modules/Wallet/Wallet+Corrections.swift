@@ -212,21 +212,26 @@ extension Wallet {
     /// `allowingBelowZero` (the processor has refunded it already: the books must say so even
     /// if the driver spent the cash meanwhile). Posted with funding `wallet` and a negative
     /// amount: it leaves the balance. No audit event here: the refunds module records the refund.
-    public func refundTopUp(driverID: UUID, paymentID: UUID, amount: Int64, description: String, causedBy: String, at instant: Date,
-                            allowingBelowZero: Bool = false, on transaction: PostgresConnection) async throws {
+    /// `processorReference` is the processor's refund id (`re_…`), recorded on the clearing leg
+    /// for reconciliation.
+    public func refundTopUp(driverID: UUID, paymentID: UUID, amount: Int64, description: String, causedBy: String,
+                            processorReference: String?, at instant: Date, allowingBelowZero: Bool = false,
+                            on transaction: PostgresConnection) async throws {
         let ledger = Ledger()
         try await ledger.lockWallet(of: driverID, on: transaction)
         let (cash, _) = try await ledger.driverBalances(driverID, on: transaction)
         guard amount <= cash || allowingBelowZero else { throw Self.topUpRefundBelowZero(amount: amount, cash: cash) }
         try await ledger.post(LedgerPosting(
             causedBy: causedBy, kind: .refund, driverID: driverID, description: description, driverAmount: -amount, funding: "wallet",
-            relatedID: paymentID, entries: [(.driverCash(driverID), amount), (.pspClearing, -amount)], createdAt: instant), on: transaction)
+            relatedID: paymentID, entries: [(.driverCash(driverID), amount), (.pspClearing, -amount)], createdAt: instant,
+            processorReference: processorReference), on: transaction)
         try await updateCoverPause(driverID, at: instant, on: transaction)
     }
 
     /// A top-up's card refund that the processor reported failed after it was booked: the cash
     /// comes back into the wallet by a new posting, the opposite of `refundTopUp`'s (the ledger
-    /// is append-only). No audit event here: the refunds module records the failure.
+    /// is append-only). No audit event here: the refunds module records the failure. Its clearing
+    /// leg carries no processor id: the refund's `re_…` is on the leg it reverses.
     public func reverseTopUpRefund(driverID: UUID, paymentID: UUID, amount: Int64, description: String, causedBy: String,
                                    at instant: Date, on transaction: PostgresConnection) async throws {
         let ledger = Ledger()

@@ -59,6 +59,16 @@ public struct Wallet: Sendable {
         self.jobs = jobs
     }
 
+    /// What a card payment's capture is posted as ("payment:<id>:captured"), by the wallet for a
+    /// top-up and by policies for a block: one cause, so the ledger transaction id sent to the
+    /// processor with the charge is the one the capture is booked under.
+    public static func captureCause(ofPayment paymentID: UUID) -> String { "payment:\(paymentID.uuidString.lowercased()):captured" }
+
+    /// The ledger transaction a card payment's capture is posted under (`captureCause`).
+    public static func captureTransactionID(ofPayment paymentID: UUID) -> UUID {
+        Ledger.transactionID(causedBy: captureCause(ofPayment: paymentID))
+    }
+
     /// The automatic top-up job queued by `spend`.
     public func runAutoTopUp(_ job: Job) async throws {
         struct Payload: Decodable { let driver_id: UUID }
@@ -72,12 +82,14 @@ public struct Wallet: Sendable {
         let ledger = Ledger()
         try await ledger.lockWallet(of: payment.driverID, on: transaction)
         try await ledger.post(LedgerPosting(
-            causedBy: "payment:\(payment.id.uuidString.lowercased()):captured", kind: .topUp, driverID: payment.driverID,
+            causedBy: Self.captureCause(ofPayment: payment.id), kind: .topUp, driverID: payment.driverID,
             description: payment.purpose == .autoTopUp ? "Automatic top-up by card" : "Top-up by card",
             driverAmount: payment.amount, funding: "card", relatedID: payment.id,
             entries: [(.pspClearing, payment.amount), (.driverCash(payment.driverID), -payment.amount)],
             // Money is dated when it moves, so a finished week's statement never changes.
-            createdAt: payment.updatedAt), on: transaction)
+            // The charge id (when the processor gave it) lets reconciliation match the
+            // settlement line to this leg directly.
+            createdAt: payment.updatedAt, processorReference: payment.pspChargeID), on: transaction)
         try await Audit.record("wallet.topped_up", AuditObject("wallet", payment.driverID, driver: payment.driverID),
                                after: .object(["amount": .integer(payment.amount), "payment_id": .string(payment.id.uuidString.lowercased()),
                                                "purpose": .string(payment.purpose.rawValue)]), on: transaction)
@@ -256,7 +268,8 @@ public struct Wallet: Sendable {
                                                         relatedID: nil, at: now, on: transaction)
             }
             if let paymentID {
-                let payment = try await payments.execute(paymentID: paymentID, offSession: true)
+                let payment = try await payments.execute(paymentID: paymentID, offSession: true,
+                                                         capturePostedAs: Self.captureTransactionID(ofPayment: paymentID))
                 if payment.status == .failed {
                     app.logger.notice("auto top-up failed", metadata: ["driver.id": "\(driverID)", "payment.failure": "\(payment.failureCode ?? "")"])
                     let (cash, _) = try await balances(of: driverID)

@@ -87,7 +87,8 @@ struct WalletRoutes: Sendable {
                                                         relatedID: nil, at: call.now, on: transaction)
             },
             complete: { paymentID in
-                let payment = try await wallet.payments.execute(paymentID: paymentID, offSession: false)
+                let payment = try await wallet.payments.execute(paymentID: paymentID, offSession: false,
+                                                                capturePostedAs: Wallet.captureTransactionID(ofPayment: paymentID))
                 return try wallet.payments.response(payment, status: .created)
             })
     }
