@@ -46,7 +46,7 @@ func installedModules(_ app: AppContext, services: Services) throws -> [any AppM
 
     Reactions(app: app, services: services, identity: identity, payments: payments, wallet: wallet, refunds: refunds,
               policies: policies, policyEndings: policyEndings, cover: cover, coverModule: coverModule, notices: notices,
-              paymentsConfig: try app.config.section(PaymentsConfig.self)).wire()
+              reconciliation: reconciliation, paymentsConfig: try app.config.section(PaymentsConfig.self)).wire()
 
     var modules: [any AppModule] = [
         AuditModule(app: app),

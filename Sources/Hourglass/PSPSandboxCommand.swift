@@ -35,6 +35,7 @@ struct PSPSandboxCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let signals = ShutdownSignals { _ in server.shutdown(gracePeriod: .seconds(5)) }
         try server.start()
+        psp.setAPIBaseURL("http://127.0.0.1:\(server.port)")
         print("sandbox card processor on http://127.0.0.1:\(server.port)")
         await server.waitUntilStopped()
         signals.cancel()

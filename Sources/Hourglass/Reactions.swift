@@ -5,6 +5,8 @@ import Identity
 import Jobs
 import Payments
 import Policies
+import Postgres
+import Reconciliation
 import Refunds
 import Wallet
 import WorkProviders
@@ -24,12 +26,16 @@ struct Reactions {
     let cover: CoverService
     let coverModule: CoverModule
     let notices: ProviderNotices
+    let reconciliation: Reconciliation
     let paymentsConfig: PaymentsConfig
+
+    /// The one fetch job of a payout's report (its unique key).
+    static func payoutReportJobKey(_ payoutID: String) -> String { "\(Reconciliation.fetchPayoutReportJob):\(payoutID)" }
 
     func wire() {
         let jobs = services.jobs, dueWork = services.dueWork, outcomes = services.paymentOutcomes
         let app = app, identity = identity, payments = payments, wallet = wallet, refunds = refunds
-        let policies = policies, cover = cover, coverModule = coverModule, notices = notices
+        let policies = policies, cover = cover, coverModule = coverModule, notices = notices, reconciliation = reconciliation
 
         // A card payment reached its final state (inside the transaction that records it):
         // a top-up credits the wallet; a block purchase schedules the policy or cancels it.
@@ -38,6 +44,13 @@ struct Reactions {
         outcomes.register(.blockPurchase) { payment, transaction in try await policies.blockPaymentSettled(payment, on: transaction) }
         // The processor reported a refund: the refunds module books (or fails) its own.
         outcomes.registerRefunds { refund, transaction in try await refunds.processorReported(refund, on: transaction) }
+        // The processor paid a payout into our bank: a job fetches its itemised report (a
+        // network call, so never inside the event's transaction) and reconciliation imports it.
+        // Queued once per payout, however often the event comes.
+        outcomes.registerPayouts { payout, transaction in
+            try await jobs.enqueue(Reconciliation.fetchPayoutReportJob, payload: try PostgresJSON(encoding: ["payout_id": payout.id]),
+                                   uniqueKey: Self.payoutReportJobKey(payout.id), on: transaction)
+        }
 
         // A policy stopped covering (cancelled): its running PAYG session ends and is charged.
         policyEndings.register { policy, instant, transaction in try await cover.policyEnded(policy, at: instant, on: transaction) }
@@ -56,6 +69,18 @@ struct Reactions {
         let recoverAfter = paymentsConfig.recoveryAfter
         jobs.register(Payments.recoveryJob) { _ in await payments.recoverUnsettled(olderThan: recoverAfter) }
         jobs.schedule(Payments.recoveryJob, every: 60, atStart: true)
+        // A gateway failure (processor down, report not ready) throws: the job retries with backoff.
+        // Importing a report already imported is a no-op, so a retry after a crash books nothing twice.
+        jobs.register(Reconciliation.fetchPayoutReportJob) { job in
+            struct Payload: Decodable { let payout_id: String }
+            let payoutID = try job.payload.decode(Payload.self).payout_id
+            let report = try await payments.payoutReport(payoutID: payoutID)
+            _ = try await reconciliation.importReport(bytes: report, fileName: "payout-\(payoutID).csv",
+                                                      source: .payoutWebhook(payoutID: payoutID),
+                                                      actor: "system:\(Reconciliation.fetchPayoutReportJob)")
+        }
+        jobs.register(Reconciliation.unsettledLegsJob) { _ in try await reconciliation.checkUnsettledLegs(now: app.clock.now()) }
+        jobs.schedule(Reconciliation.unsettledLegsJob, every: 86_400)
         jobs.register("refunds.complete_pending") { _ in await refunds.completePending() }
         jobs.schedule("refunds.complete_pending", every: 300)
         jobs.register("kernel.idempotency_cleanup") { _ in try await Idempotency(database: app.database).deleteCompleted() }

@@ -100,11 +100,13 @@ struct SeedCommand: AsyncParsableCommand {
                                ["provider_driver_id": "demo-rider", "link_code": code], signedWith: secret)
         }
         let historyCreated = try await seedHistory({ try await call($0, $1, $2, token: $3, signedWith: $4) }, config: config, now: app.clock.now())
+        let settled = try await seedSettlement(application: application, services: services)
         await services.stop()
         await pool.close()
         print("demo driver: \(Self.email) / \(Self.password) (vehicle LB19HGL, PAYG policy, £20 welcome credit, deliveroo id demo-rider)")
         print("demo driver with history: \(Self.historyEmail) / \(Self.password) (on a test clock: a working day of shifts and sessions, "
               + "a 14-hour cut, an hourly block, a top-up, a claim, a pause)\(historyCreated ? "" : " (already there)")")
+        for line in settled { print(line) }
     }
 
     /// A second driver, on a test clock two days back, with a working day behind them, so every

@@ -7,6 +7,7 @@ import HTTPServer
 import Jobs
 import Logging
 import Migrations
+import Payments
 import Postgres
 
 /// `hourglass serve`: run the HTTP server until SIGTERM or SIGINT, then drain gracefully.
@@ -64,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(71)
         }
         services.serverStarted(port: server.port, publicBaseURL: config.publicBaseURL)
+        if let interval = try config.section(PaymentsConfig.self).sandboxPayoutInterval { services.sandboxPSP?.payOut(every: interval) }
         // In development the job workers run here; in production run `hourglass worker` beside.
         let workers = config.jobsInProcess ? JobWorkers(queue: services.jobs, count: 2) : nil
         workers?.start()

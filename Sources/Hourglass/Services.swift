@@ -7,6 +7,7 @@ import Logging
 import Payments
 import Postgres
 import SandboxPSP
+import Synchronization
 
 /// Services built once at start-up and shared by the modules: the due-work registry, payment
 /// outcome handlers, and the card processor (in sandbox mode without `PSP_BASE_URL`, a sandbox
@@ -63,9 +64,26 @@ final class InProcessSandboxPSP: Sendable {
         server = HTTPServer(configuration: configuration, responder: psp, logger: logger)
         try server.start()
         psp.setPublicBaseURL(baseURL)
+        psp.setAPIBaseURL(baseURL)
     }
 
+    /// Pays out every `interval` until stopped (`hourglass serve` in development): each payout's
+    /// `payout.paid` reaches our webhook, so a running demo grows real reconciliation runs.
+    func payOut(every interval: Duration) {
+        let psp = psp
+        let task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                await psp.payOut()
+            }
+        }
+        payouts.withLock { $0?.cancel(); $0 = task }
+    }
+    private let payouts = Mutex<Task<Void, Never>?>(nil)
+
     func stop() async {
+        payouts.withLock { $0?.cancel() }
         server.shutdown(gracePeriod: .seconds(1))
         await server.waitUntilStopped()
     }

@@ -67,8 +67,8 @@ extension SandboxPSP {
 
     private func render(_ run: ReportRun, host: String?) -> [String: Any] {
         let succeeded = run.pendingPolls == 0
-        // The file's URL is on the host the client called (the in-process sandbox's loopback port).
-        let base = "http://\(host ?? "127.0.0.1")"
+        // The file is downloaded from the API's own host (the in-process sandbox's loopback port).
+        let base = apiBaseURL.withLock { $0 } ?? "http://\(host ?? "127.0.0.1")"
         let size = state.withLock { $0.files[run.fileID]?.count ?? 0 }
         let result: Any = succeeded
             ? ["id": run.fileID, "object": "file", "purpose": "finance_report_run", "type": "csv", "size": size,

@@ -111,6 +111,11 @@ public final class SandboxPSP: HTTPResponder {
     }
     public func setPublicBaseURL(_ url: String) { configuration.withLock { $0.publicBaseURL = url } }
 
+    /// Where the API itself is reached (`http://127.0.0.1:<port>`), for the report files' URLs;
+    /// until set, they are on the host the request named.
+    public func setAPIBaseURL(_ url: String) { apiBaseURL.withLock { $0 = url } }
+    let apiBaseURL = Mutex<String?>(nil)
+
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let segments = request.path.split(separator: "/").map(String.init)
         if segments.first == "sca", segments.count == 2 {

@@ -10,6 +10,7 @@ public struct PaymentsConfig: ConfigSection {
         "PSP_WEBHOOK_SECRET": "HMAC secret of the card processor's webhooks (environment only)",
         "PSP_SANDBOX_PORT": "loopback port of the in-process sandbox PSP; 0 picks a free one",
         "PAYMENT_RECOVERY_AFTER_SECONDS": "a card payment unsettled this long (real time) is settled by asking the processor",
+        "SANDBOX_PAYOUT_INTERVAL_SECONDS": "hourglass serve with the in-process sandbox PSP pays out this often (payout.paid, then reconciliation); 0 = never",
     ]
 
     public enum Processor: Sendable {
@@ -23,9 +24,15 @@ public struct PaymentsConfig: ConfigSection {
     /// How long a card payment may wait for its outcome before the recovery job asks the
     /// processor about it.
     public let recoveryAfter: Duration
+    /// How often `hourglass serve` has the in-process sandbox PSP pay out what it holds, so a
+    /// running demo grows real payouts and reconciliation runs; nil: never (and never outside
+    /// the sandbox).
+    public let sandboxPayoutInterval: Duration?
 
     public init(_ values: ConfigValues) throws(ConfigError) {
         recoveryAfter = .seconds(try values.integer("PAYMENT_RECOVERY_AFTER_SECONDS", in: 1...86_400))
+        let payoutSeconds = try values.integer("SANDBOX_PAYOUT_INTERVAL_SECONDS", in: 0...86_400)
+        sandboxPayoutInterval = payoutSeconds > 0 ? .seconds(payoutSeconds) : nil
         // Outside sandbox mode there is no sandbox PSP to fall back on: all three are required,
         // and a URL that does not parse stops start-up rather than being ignored.
         if let base = values["PSP_BASE_URL"] {
