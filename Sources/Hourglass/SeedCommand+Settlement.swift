@@ -1,3 +1,4 @@
+import AdminUI
 import AppKernel
 import Foundation
 import HTTPServer
@@ -28,7 +29,7 @@ extension SeedCommand {
             try await services.jobs.runQueued(kind: Reconciliation.fetchPayoutReportJob, payloadField: "payout_id", equals: payout.id)
             let key = Reactions.payoutReportJobKey(payout.id)
             let job = try await JobLookup(app: application.context).jobs(uniqueKeys: [key])[key]
-            let amount = Money(minorUnits: payout.amount, currency: Currency(code: payout.currency.uppercased()) ?? .gbp)
+            let amount = AdminFormat.money(payout.amount, currency: payout.currency.uppercased())
             guard job?.state == "succeeded" else {
                 Startup.printError("hourglass: the demo payout \(payout.id) was not reconciled: \(job?.lastError ?? "its job never ran")")
                 continue

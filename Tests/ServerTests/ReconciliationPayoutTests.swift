@@ -23,6 +23,7 @@ import Wallet
         let server: TestServer
         let psp: InProcessSandboxPSP
         let driver: TestDriver
+        let staff: StaffBrowser
         let topUp: UUID
         let block: UUID
         let refund: UUID
@@ -44,7 +45,7 @@ import Wallet
             })
             let blockAmount = try await TestDatabase.pool.queryValue(
                 "SELECT amount FROM payments.payments WHERE id = \(UUID(uuidString: blockPayment)!)", as: Int64.self)
-            return Scene(server: server, psp: psp, driver: driver, topUp: UUID(uuidString: topUp)!, block: UUID(uuidString: blockPayment)!,
+            return Scene(server: server, psp: psp, driver: driver, staff: staff, topUp: UUID(uuidString: topUp)!, block: UUID(uuidString: blockPayment)!,
                          refund: refundID, blockAmount: blockAmount)
         }
 
@@ -103,6 +104,12 @@ import Wallet
         let intent = try await processor.intentObject(forPayment: scene.topUp.uuidString.lowercased())
         #expect(intent["latest_charge"] as? String == topUpCharge)
         #expect((intent["metadata"] as? [String: String])?["hourglass_txn_id"] == capture.uuidString.lowercased())
+
+        // Staff find the payment by the id the processor's dashboard and report show.
+        let found = try await scene.staff.get("/admin/search?q=\(topUpCharge)")
+        #expect(found.status == 303 && found.header("location") == "/admin/payments/\(scene.topUp.uuidString.lowercased())")
+        let page = try await scene.staff.get("/admin/payments/\(scene.topUp.uuidString.lowercased())")
+        #expect(AdminPageReader(page).text("psp_charge_id") == topUpCharge)
 
         // The block bought by card: the same, posted by the policies module.
         let blockCharge = try #require(try await Self.chargeID(ofPayment: scene.block))

@@ -138,6 +138,8 @@ public struct PaymentsAdmin: AdminSection {
                   ?? "<span class=\"muted\">removed</span>"),
             .init("Processor intent", field: "psp_intent_id", payment.pspIntentID.map { "<code>\($0)</code>" as HTML }
                   ?? "<span class=\"muted\">none yet: the charge has not reached the processor</span>"),
+            .init("Processor charge", field: "psp_charge_id", payment.pspChargeID.map { "<code>\($0)</code>" as HTML }
+                  ?? "<span class=\"muted\">none: not succeeded, or the processor did not say</span>"),
             .init("Strong customer authentication", field: "next_action", Self.sca(payment)),
             .init("Driver", field: "driver_id", AdminHTML.link("/admin/drivers/\(driver)", account?.email ?? driver)),
             .init("Created", field: "created_at", AdminFormat.time(payment.createdAt)),
@@ -273,8 +275,10 @@ public struct PaymentsAdmin: AdminSection {
     public func search(_ query: AdminSearchQuery) async throws -> [AdminSearchHit] {
         var hits: [AdminSearchHit] = []
         let intent = query.text.hasPrefix("pi_") ? query.text : nil
-        if intent != nil || query.uuid != nil {
-            hits += try await store.matching(intentID: intent, id: query.uuid).map { payment in
+        // The charge id is what the processor's dashboard and settlement report show.
+        let charge = query.text.hasPrefix("ch_") ? query.text : nil
+        if intent != nil || charge != nil || query.uuid != nil {
+            hits += try await store.matching(intentID: intent, chargeID: charge, id: query.uuid).map { payment in
                 AdminSearchHit(type: "Payments", title: "\(AdminFormat.money(payment.amount, currency: payment.currency)) \(Self.purposeText(payment.purpose))",
                                facts: "\(payment.status.rawValue) · \(AdminFormat.localText(payment.createdAt, seconds: false))", path: Self.path(payment.id))
             }

@@ -70,10 +70,11 @@ extension PaymentsStore {
             """, decode: Payment.init(row:))
     }
 
-    /// Payments by id or by the processor's intent id (`pi_…`).
-    func matching(intentID: String?, id: UUID?) async throws -> [Payment] {
+    /// Payments by id, by the processor's intent id (`pi_…`) or by its charge id (`ch_…`).
+    func matching(intentID: String?, chargeID: String? = nil, id: UUID?) async throws -> [Payment] {
         try await database.queryAll("""
-            SELECT \(Payment.columns) FROM payments.payments WHERE psp_intent_id = \(intentID) OR id = \(id) LIMIT 10
+            SELECT \(Payment.columns) FROM payments.payments
+            WHERE psp_intent_id = \(intentID) OR psp_charge_id = \(chargeID) OR id = \(id) LIMIT 10
             """, decode: Payment.init(row:))
     }
 
