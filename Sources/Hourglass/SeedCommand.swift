@@ -14,7 +14,7 @@ import Postgres
 struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
-        abstract: "Create demo data (sandbox only): a driver with a vehicle. Safe to run again.")
+        abstract: "Create demo data (sandbox only): drivers with history, and their card payments paid out and reconciled. Safe to run again.")
 
     @OptionGroup var options: CommonOptions
 

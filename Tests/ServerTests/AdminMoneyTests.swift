@@ -278,7 +278,10 @@ struct AdminPageReader {
                     INSERT INTO ledger.transactions (id, kind, description, amount, funding, created_at)
                     VALUES (\(bogus), 'fee', 'test: one-legged posting', 0, 'none', '2100-01-01T00:00:00Z')
                     """)
-                try await transaction.execute("INSERT INTO ledger.entries (transaction_id, account_id, amount) VALUES (\(bogus), 'premium_income', 5)")
+                try await transaction.execute("""
+                    INSERT INTO ledger.entries (transaction_id, account_id, amount, posted_at)
+                    VALUES (\(bogus), 'premium_income', 5, '2100-01-01T00:00:00Z')
+                    """)
                 report = try await LedgerAdmin(app: server.app).check(on: transaction, accounts: .after("driver:\(driver.id):"))
                 throw RolledBack()
             }

@@ -157,5 +157,6 @@ private struct OfflineGateway: PaymentGateway {
     func refund(intentID: String, amount: Int64, idempotencyKey: String, metadata: [String: String]) async throws -> GatewayRefund {
         throw unavailable
     }
+    func payoutReport(payoutID: String) async throws -> [UInt8] { throw unavailable }
     private var unavailable: GatewayError { GatewayError(code: "unavailable", message: "not in these tests") }
 }
