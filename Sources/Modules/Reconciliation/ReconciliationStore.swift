@@ -10,8 +10,14 @@ struct ReconciliationStore: Sendable {
 
     /// One import at a time (until the caller's transaction ends): two runs of one report can
     /// never both pass the repeat check, and the staging table is the run's alone.
+    ///
+    /// It also takes the migrator's lock (kernel.grant_runtime_privileges, migration 0030): the
+    /// import empties its staging table with TRUNCATE, which rewrites the table's catalog row,
+    /// and a GRANT of the same row at that moment fails ("tuple concurrently updated"). A
+    /// migration waits for a running import, and an import for a running migration.
     func lockImports() async throws {
         _ = try await database.query("SELECT pg_advisory_xact_lock(hashtextextended('reconciliation.import', 0))")
+        _ = try await database.query("SELECT pg_advisory_xact_lock(7525362636581265779)")
     }
 
     /// Settings for the one big transaction: no statement timeout of the server's, and memory
