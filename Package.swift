@@ -34,7 +34,7 @@ let domainModules: [(name: String, dependsOn: [String])] = [
     ("Policies", ["Audit", "Identity", "Drivers", "Vehicles", "Rating", "Quotes", "Documents", "Ledger", "Payments", "Wallet", "Refunds"]),
     ("Cover", ["Audit", "Identity", "Jobs", "Rating", "WorkProviders", "Policies", "Wallet", "Ledger", "Notifications", "Vehicles"]),
     ("Claims", ["Audit", "Identity", "Policies", "Cover", "Notifications"]),
-    ("Reconciliation", ["Audit", "Ledger", "Payments"]),
+    ("Reconciliation", ["Audit", "Identity", "Ledger", "Payments"]),
     // The admin shell: home, search, navigation. It sees the other modules only through the
     // admin sections they contribute (AdminUI's protocol), so it depends on none of them.
     ("Admin", ["Audit"]),

@@ -125,17 +125,19 @@ public enum AdminHTML {
 
     /// The form on an object's page that starts `action`, shown only to staff who may take it:
     /// the object's id, the action's own fields, the reason code and note (OPS.md's names), and
-    /// a button that leads to the confirmation page (nothing happens before that).
+    /// a button that leads to the confirmation page (nothing happens before that). With
+    /// `requiredNote`, the note must be given (the prompt says what it is for).
     public static func startForm(_ request: AdminRequest, _ action: AdminAction, object: String, fields: HTML = "",
-                                 submit: String? = nil, danger: Bool = false) -> HTML {
+                                 submit: String? = nil, danger: Bool = false, requiredNote: String? = nil) -> HTML {
         guard request.staff.may(action.permission.rawValue) else { return "" }
         let reasons = HTML(stringLiteral: AdminReasonCode.allCases.map { "<option value=\"\($0.rawValue)\">\(HTML.escape($0.label))</option>" }.joined())
         let style: HTML = danger ? " class=\"danger\"" : ""
+        let note: HTML = requiredNote.map { "placeholder=\"\($0)\" required" } ?? "placeholder=\"Required for Other\""
         return """
             <form method="post" action="\(action.path)" data-action="\(action.name)" class="action stack">\
             <input type="hidden" name="csrf" value="\(request.staff.csrfToken)"><input type="hidden" name="object" value="\(object)">\
             \(fields)<label>Reason <select name="reason" required><option value="">Choose…</option>\(reasons)</select></label>\
-            <label>Note <textarea name="note" rows="2" maxlength="1000" placeholder="Required for Other"></textarea></label>\
+            <label>Note <textarea name="note" rows="2" maxlength="1000" \(note)></textarea></label>\
             <button type="submit"\(style)>\(submit ?? action.title)…</button></form>
             """
     }

@@ -32,9 +32,10 @@ public struct AdminMount: Sendable {
             case .staff, .pendingSecondFactor, .anySession: .staff
             case .signedOut: .anyone
             }
-            let body: RequestBody? = page.method == .post ? .bytes(["application/x-www-form-urlencoded"]) : nil
+            let body: RequestBody? = page.method == .post
+                ? .bytes(page.uploadLimit == nil ? ["application/x-www-form-urlencoded"] : ["multipart/form-data"]) : nil
             return Endpoint(page.method, page.path, id: "admin", "admin page", tag: "admin", access: access, body: body,
-                            responses: [], documented: false, presenter: presenter,
+                            bodyLimit: page.uploadLimit ?? AdminPage.formBodyLimit, responses: [], documented: false, presenter: presenter,
                             handler: { call in await self.serve(page, call) })
         }
     }
@@ -59,9 +60,22 @@ public struct AdminMount: Sendable {
                 break
             }
             var form = FormFields()
+            var files: [MultipartFormData.Part] = []
             if page.method == .post {
                 try checkOrigin(call.request)
-                form = FormFields(String(decoding: call.request.body, as: UTF8.self))
+                if page.uploadLimit != nil {
+                    // A file upload: its plain fields (the CSRF token among them) are the form.
+                    let contentType = call.request.headers["content-type"] ?? ""
+                    guard MultipartFormData.isMultipart(contentType) else {
+                        throw AppError(status: .unsupportedMediaType, slug: "unsupported-media-type",
+                                       detail: "This form sends a file: it must be sent as multipart/form-data.")
+                    }
+                    let multipart = try MultipartFormData(contentType: contentType, body: call.request.body)
+                    form = FormFields(pairs: multipart.fields)
+                    files = multipart.files
+                } else {
+                    form = FormFields(String(decoding: call.request.body, as: UTF8.self))
+                }
                 let expected: String? = switch page.audience {
                 case .signedOut: Self.cookie(Self.loginCookie, in: call.request)
                 default: staff?.csrfToken
@@ -75,7 +89,7 @@ public struct AdminMount: Sendable {
                                    detail: "This action needs your authenticator code from the last 10 minutes: confirm it at /admin/sudo, then try again.")
                 }
             }
-            let request = AdminRequest(call: call, form: form, query: FormFields(call.request.query ?? ""))
+            let request = AdminRequest(call: call, form: form, query: FormFields(call.request.query ?? ""), files: files)
             return render(try await page.handler(request), staff: staff)
         } catch let error as AppError {
             return shell.errorPage(error, path: call.request.path, staff: staff?.verifiedAt != nil ? staff : nil)

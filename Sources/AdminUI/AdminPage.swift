@@ -23,15 +23,24 @@ public struct AdminPage: Sendable {
     public let audience: Audience
     /// A POST that needs a TOTP code entered in the last 10 minutes (OPS.md "sudo mode").
     public let needsSudo: Bool
+    /// A POST that takes a file: `multipart/form-data` (RFC 7578) up to this many bytes, where
+    /// every other admin POST is a URL-encoded form of at most `formBodyLimit`.
+    public let uploadLimit: Int?
     public let handler: Handler
 
-    public init(_ method: HTTPMethod, _ path: String, _ audience: Audience, needsSudo: Bool = false, handler: @escaping Handler) {
+    /// The body limit of an ordinary admin form.
+    public static let formBodyLimit = 64 * 1024
+
+    public init(_ method: HTTPMethod, _ path: String, _ audience: Audience, needsSudo: Bool = false, uploadLimit: Int? = nil,
+                handler: @escaping Handler) {
         precondition(path.hasPrefix("/admin"), "admin pages live under /admin")
         precondition(method == .get || method == .post, "admin pages are GET or POST")
+        precondition(uploadLimit == nil || method == .post, "only a POST takes a file")
         self.method = method
         self.path = path
         self.audience = audience
         self.needsSudo = needsSudo
+        self.uploadLimit = uploadLimit
         self.handler = handler
     }
 
@@ -41,6 +50,13 @@ public struct AdminPage: Sendable {
 
     public static func post(_ path: String, _ permission: AdminPermission, needsSudo: Bool = false, handler: @escaping Handler) -> AdminPage {
         AdminPage(.post, path, .staff(permission), needsSudo: needsSudo, handler: handler)
+    }
+
+    /// A POST form that uploads a file (`enctype="multipart/form-data"`), of at most `limit`
+    /// bytes in all (and never more than the server's HTTP_MAX_BODY_BYTES). Its plain fields,
+    /// the CSRF token among them, arrive in `form`; its files in `files`.
+    public static func upload(_ path: String, _ permission: AdminPermission, limit: Int, handler: @escaping Handler) -> AdminPage {
+        AdminPage(.post, path, .staff(permission), uploadLimit: limit, handler: handler)
     }
 
     /// The permission the page needs, if it is for signed-in staff.
@@ -57,11 +73,14 @@ public struct AdminRequest: Sendable {
     public let form: FormFields
     /// The query string's fields.
     public let query: FormFields
+    /// The files of a `multipart/form-data` POST (pages declared with `upload`).
+    public let files: [MultipartFormData.Part]
 
-    public init(call: Call, form: FormFields, query: FormFields) {
+    public init(call: Call, form: FormFields, query: FormFields, files: [MultipartFormData.Part] = []) {
         self.call = call
         self.form = form
         self.query = query
+        self.files = files
     }
 
     public var context: RequestContext { call.context }

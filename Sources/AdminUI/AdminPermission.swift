@@ -44,4 +44,7 @@ public struct AdminPermission: RawRepresentable, Hashable, Sendable, CustomStrin
     public static let goodwill = AdminPermission(rawValue: "goodwill")
     /// Resending what we sent a driver: notifications and documents (support, engineer).
     public static let resend = AdminPermission(rawValue: "resend")
+    /// Working reconciliation: uploading settlement reports, assigning, resolving, reopening and
+    /// correcting exceptions, approving corrections (OPS.md: finance).
+    public static let reconcile = AdminPermission(rawValue: "reconcile")
 }

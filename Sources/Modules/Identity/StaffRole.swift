@@ -10,7 +10,7 @@ public enum StaffRole: String, Sendable, CaseIterable, Codable {
         switch self {
         case .support: [.signedIn, .read, .revealPII, .notes, .goodwill, .resend]
         case .seniorOps: [.signedIn, .read, .revealPII, .audit, .export, .notes, .money, .goodwill, .cover]
-        case .finance: [.signedIn, .read, .audit, .export, .notes, .money, .goodwill, .pricingPublish]
+        case .finance: [.signedIn, .read, .audit, .export, .notes, .money, .goodwill, .pricingPublish, .reconcile]
         case .claims: [.signedIn, .read, .revealPII, .notes, .claims]
         case .pricing: [.signedIn, .read, .pricingDraft]
         case .engineer: [.signedIn, .read, .audit, .jobs, .flags, .maintenance, .operate, .resend]

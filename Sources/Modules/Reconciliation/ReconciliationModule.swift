@@ -5,8 +5,9 @@ public import AppKernel
 /// matched line by line to the clearing legs of our ledger, fees and payouts booked, and the
 /// exceptions finance works. It serves no driver routes; `hourglass recon import`, the admin's
 /// upload form and the processor's `payout.paid` webhook (a job fetches the payout's report)
-/// all call `Reconciliation.importReport`.
-public struct ReconciliationModule: AppModule {
+/// all call `Reconciliation.importReport`. Its admin pages are finance's: runs, the upload, the
+/// exceptions queue and the actions that work an exception.
+public struct ReconciliationModule: AppModule, AdminContributing {
     public static let name = "reconciliation"
     let app: AppContext
     let reconciliation: Reconciliation
@@ -15,4 +16,6 @@ public struct ReconciliationModule: AppModule {
         self.app = app
         self.reconciliation = reconciliation
     }
+
+    public var adminSection: any AdminSection { ReconciliationAdmin(app: app, reconciliation: reconciliation) }
 }
