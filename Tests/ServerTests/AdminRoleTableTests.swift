@@ -59,5 +59,11 @@ import Testing
         #expect(try await browsers[.admin]!.get("/admin/identity/staff").status == 200)
         // And admins see no driver, money or cover pages.
         #expect(try await browsers[.admin]!.get("/admin/drivers").status == 403)
+        // Reconciliation: whoever reads money pages reads it; finance alone uploads and works it.
+        for role in StaffRole.allCases {
+            #expect(role.permissions.contains(.reconcile) == (role == .finance), "\(role.rawValue) and reconcile")
+            let queue = try await browsers[role]!.get("/admin/reconciliation/exceptions")
+            #expect(queue.status == (role.permissions.contains(.read) ? 200 : 403), "\(role.rawValue) on the exceptions queue")
+        }
     }
 }

@@ -332,6 +332,11 @@ public struct LedgerAdmin: AdminSection {
         case LedgerAccount.badDebt.id: return "Bad debt"
         default:
             let parts = id.split(separator: ":")
+            // Settlement accounts, per currency: `bank`, `bank:eur` → "Bank (EUR)".
+            let settlement = ["bank": "Bank", "processor_fees": "Processor fees", "settlement_suspense": "Settlement suspense"]
+            if let first = parts.first, let name = settlement[String(first)], parts.count <= 2 {
+                return parts.count == 2 ? "\(name) (\(parts[1].uppercased()))" : name
+            }
             guard parts.count == 3, parts[0] == "driver" else { return id }
             return "Driver \(parts[1].prefix(8)) \(parts[2] == "promo" ? "promo credit" : "cash")"
         }

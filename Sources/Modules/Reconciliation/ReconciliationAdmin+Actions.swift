@@ -164,6 +164,34 @@ extension ReconciliationAdmin {
         })
     }
 
+    /// The correction that clears what this exception's payout left unexplained (positive:
+    /// debit settlement suspense), as the import booked it (`SettlementImport.book`): a line
+    /// our ledger lacks left its gross in suspense; an amount mismatch the difference; a
+    /// duplicate or re-delivered line was not booked at all though the bank received its net;
+    /// a payout that does not add up put the bank's difference nowhere; a leg never settled
+    /// still waits on the clearing account.
+    static func standardCorrection(_ exception: ReconciliationException, line: LineRow?) -> Int64 {
+        switch exception.kind {
+        case .missingInternal, .unknownReference, .currencyMismatch: exception.processorAmount ?? 0
+        case .amountMismatch: exception.difference
+        case .duplicateLine, .alreadySettled: -(line?.netAmount ?? 0)
+        case .payoutMismatch: -exception.difference
+        case .missingAtProcessor: exception.ledgerAmount ?? 0
+        }
+    }
+
+    static func standardCorrectionHint(_ kind: ExceptionKind) -> String {
+        switch kind {
+        case .missingInternal, .unknownReference, .currencyMismatch:
+            "The amount given is the line’s gross, which its payout left in settlement suspense."
+        case .amountMismatch: "The amount given is the difference its payout left in settlement suspense."
+        case .duplicateLine, .alreadySettled:
+            "The amount given is the line’s net: the bank received it but nothing booked it (the line repeats one already settled)."
+        case .payoutMismatch: "The amount given is what the bank received beyond (or short of) the payout’s lines."
+        case .missingAtProcessor: "The amount given is our clearing leg, which no report has settled."
+        }
+    }
+
     /// The accounts a correction of this kind may use, most likely first; in another currency
     /// only those kept in it.
     static func accountChoices(_ kind: ExceptionKind, currency: String) -> [String] {
@@ -172,7 +200,7 @@ extension ReconciliationAdmin {
         case .unknownReference: ["processor_fees", "bad_debt", "bank"]
         case .amountMismatch: ["psp_clearing", "driver_cash", "processor_fees", "bad_debt"]
         case .currencyMismatch: ["psp_clearing", "bad_debt"]
-        case .duplicateLine, .alreadySettled: ["psp_clearing", "processor_fees", "bank"]
+        case .duplicateLine, .alreadySettled: ["bank", "psp_clearing", "processor_fees"]
         case .payoutMismatch: ["bank", "processor_fees", "bad_debt"]
         case .missingAtProcessor: ["psp_clearing", "bad_debt", "driver_cash"]
         }
@@ -227,7 +255,8 @@ extension ReconciliationAdmin {
             let accounts: [HTML] = choices.map { name -> HTML in
                 "<option value=\"\(name)\"\(name == suggested ? " selected" : "" as HTML)>\(Self.accountLabel(name))</option>"
             }
-            let toAccount = exception.difference >= 0
+            let standard = Self.standardCorrection(exception, line: view.line)
+            let toAccount = standard >= 0
             let directions: HTML = """
                 <option value="to_account"\(toAccount ? " selected" : "" as HTML)>out of suspense into the account (the processor settled more than our books)</option>\
                 <option value="from_account"\(toAccount ? "" : " selected" as HTML)>out of the account into suspense (the processor settled less)</option>
@@ -235,9 +264,9 @@ extension ReconciliationAdmin {
             forms += AdminHTML.startForm(request, correctException, object: object, fields: """
                 <label>Account <select name="account" required>\(accounts)</select></label>\
                 <label>Driver id (for a driver’s cash) <input type="text" name="driver" value="\(view.driverID.map(Self.id) ?? "")" placeholder="the driver’s id"></label>\
-                <label>Amount (\(currency)) <input type="text" name="amount" inputmode="decimal" value="\(Self.amountInput(exception.difference, currency: currency))" required></label>\
+                <label>Amount (\(currency)) <input type="text" name="amount" inputmode="decimal" value="\(Self.amountInput(standard, currency: currency))" required></label>\
                 <label>Direction <select name="direction">\(directions)</select></label>\
-                <p class="muted">Another member of finance must approve it; the next page states the exact posting first.</p>
+                <p class="muted">\(Self.standardCorrectionHint(exception.kind)) Another member of finance must approve it; the next page states the exact posting first.</p>
                 """, requiredNote: "What the correction is for (required)")
         } else {
             forms += "<p class=\"muted\">A correction was booked for this exception already: it can be resolved with a note, not corrected again.</p>"

@@ -40,7 +40,9 @@ extension ReconciliationAdmin {
             .init("Status", field: "status", AdminHTML.status(exception.isOpen ? "open" : "resolved")),
             .init("Processor says", field: "processor_amount", text: Self.money(exception.processorAmount, currency)),
             .init("Our ledger says", field: "ledger_amount", text: Self.money(exception.ledgerAmount, currency)),
-            .init("Difference (processor − ours)", field: "difference", "<strong>\(Self.money(exception.difference, currency))</strong>"),
+            .init("Difference (processor − ours)", field: "difference", exception.kind == .currencyMismatch
+                  ? Self.muted("not comparable: the two sides are in different currencies")
+                  : "<strong>\(Self.money(exception.difference, currency))</strong>"),
             .init("Opened", field: "opened_at", AdminFormat.time(exception.openedAt) + " · " + Self.muted("\(Self.age(exception.openedAt, now: request.now)) ago")),
             .init("Assignee", field: "assignee", Self.person(exception.assignee, staff, me: request.staff)),
             .init("Run", field: "run_id", exception.runID.map { AdminHTML.idLink(Self.runPath($0), $0) + (exception.lineNumber.map { " line \($0)" } ?? "") }
@@ -93,8 +95,9 @@ extension ReconciliationAdmin {
             let place: HTML = first.runID == exception.runID ? "earlier in this report" : "by run " + AdminHTML.idLink(Self.runPath(first.runID), first.runID)
             return Suggestion(text: "<p data-field=\"suggestion\">This balance transaction was settled \(place), line \(first.lineNumber) "
                                   + "(\(first.outcome.replacingOccurrences(of: "_", with: " ")), \(Self.money(first.grossAmount, first.currency))): "
-                                  + "this line repeats it. If the payout paid it twice, the processor owes it back; otherwise resolve with a note.</p>",
-                              payment: nil, account: "psp_clearing")
+                                  + "this line repeats it. If the payout paid it twice, the bank holds its net unbooked and the processor owes it back; "
+                                  + "otherwise resolve with a note.</p>",
+                              payment: nil, account: "bank")
         case .missingInternal, .unknownReference, .amountMismatch:
             guard posting == nil, let intent = line?.paymentIntentID else { return nil }
             let found = try await payments.payments(processorIntentID: intent, on: app.database)

@@ -1,5 +1,6 @@
 import AdminUI
 import AppKernel
+import Audit
 import Foundation
 import HTTPServer
 import Ledger
@@ -108,8 +109,9 @@ extension ReconciliationAdmin {
         }
         let counts = "<div class=\"grid\">" + AdminHTML.section("Lines by outcome", AdminHTML.table(["Outcome", "Lines"], outcomeRows, numeric: [1]))
             + AdminHTML.section("Exceptions by kind", AdminHTML.table(["Kind", "Open", "All"], kindRows, empty: "No exceptions in this run.", numeric: [1, 2])) + "</div>"
+        let history = try await Audit.historySection(of: [("reconciliation_run", runID)], on: app.database)
         return .page(AdminView(title: "Run · \(run.fileName)",
-                               body: AdminHTML.section("Run", fields) + counts + (try await payoutsSection(run)) + (try await linesSection(request, run)),
+                               body: AdminHTML.section("Run", fields) + counts + (try await payoutsSection(run)) + (try await linesSection(request, run)) + history,
                                crumbs: [("Reconciliation runs", Self.runsPath)]))
     }
 
@@ -118,25 +120,34 @@ extension ReconciliationAdmin {
     func payoutsSection(_ run: RunRow) async throws -> HTML {
         let payouts = try await store.payouts(runID: run.id, limit: 200)
         let reported = try await payments.reportedPayouts(Array(Set(payouts.map(\.payoutID))), on: app.database)
-        let rows = payouts.map { payout -> [HTML] in
+        var rows: [[HTML]] = []
+        for payout in payouts {
             let processor: HTML = reported[payout.payoutID].map { reported in
                 reported.currency.uppercased() == payout.currency
                     ? (reported.amount == payout.net ? "\(Self.money(reported.amount, payout.currency))" : "\(Self.money(reported.amount, payout.currency)) " + AdminHTML.badge("≠ net", .bad))
                     : Self.muted("in \(reported.currency.uppercased())")
             } ?? Self.muted("not reported")
-            return [Self.code(payout.payoutID), "\(payout.currency)", AdminFormat.time(payout.effectiveAt, seconds: false), "\(payout.lines)",
-                    "\(Self.money(payout.gross, payout.currency))", "\(Self.money(payout.fee, payout.currency))", "\(Self.money(payout.net, payout.currency))",
-                    processor, settlementPosting(payout)]
+            rows.append([Self.code(payout.payoutID), "\(payout.currency)", AdminFormat.time(payout.effectiveAt, seconds: false), "\(payout.lines)",
+                         "\(Self.money(payout.gross, payout.currency))", "\(Self.money(payout.fee, payout.currency))", "\(Self.money(payout.net, payout.currency))",
+                         processor, try await settlementPosting(payout, runID: run.id)])
         }
         return AdminHTML.section("Payouts", id: "payouts", AdminHTML.table(
             ["Payout", "Currency", "Paid", "Lines", "Gross", "Fees", "Net", "Processor says", "Settlement posting"], rows,
             empty: "No payouts in this run.", numeric: [3, 4, 5, 6, 7]))
     }
 
-    /// The settlement ledger posting the import booked for a payout in one currency.
-    func settlementPosting(_ payout: RunPayoutRow) -> HTML {
-        let cause = "settlement:\(payout.payoutID):\(payout.currency.lowercased())"
-        return AdminHTML.link("/admin/ledger?caused_by=" + AdminHTML.percentEncode(cause), "its posting")
+    /// The settlement ledger posting the import booked for a payout in one currency (none when
+    /// its lines moved nothing, or all of them were duplicates).
+    func settlementPosting(_ payout: RunPayoutRow, runID: UUID) async throws -> HTML {
+        let id = Ledger.transactionID(causedBy: Self.settlementCause(runID: runID, payoutID: payout.payoutID, currency: payout.currency))
+        guard try await Ledger().posting(id, on: app.database) != nil else { return Self.muted("none: nothing to book") }
+        return Self.postingLink(id)
+    }
+
+    /// What the import's settlement posting for a payout in one currency is caused by
+    /// (`SettlementImport.book`).
+    static func settlementCause(runID: UUID, payoutID: String, currency: String) -> String {
+        "reconciliation:\(runID.uuidString.lowercased()):payout:\(payoutID):\(currency.uppercased())"
     }
 
     /// The run's lines in file order, filtered by outcome.
