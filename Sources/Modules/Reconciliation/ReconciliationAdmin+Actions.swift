@@ -240,18 +240,23 @@ extension ReconciliationAdmin {
         let exception = view.exception
         let object = Self.id(exception.id)
         guard exception.isOpen else {
-            return AdminHTML.section("Work it", id: "actions", AdminHTML.startForm(request, reopenException, object: object, requiredNote: "Why it is reopened (required)"))
+            return AdminHTML.section("Reopen it", id: "actions", AdminHTML.startForm(request, reopenException, object: object, requiredNote: "Why it is reopened (required)"))
         }
         let staff = try await staffNames()
         let colleagues = staff.values.filter { $0.role == .finance && $0.disabledAt == nil && $0.id != request.staff.id }.sorted { $0.name < $1.name }
         let people: [HTML] = ["<option value=\"me\">me</option>"] + colleagues.map { "<option value=\"\(Self.id($0.id))\">\($0.name)</option>" }
             + ["<option value=\"nobody\">nobody</option>"]
-        var forms = AdminHTML.startForm(request, assignException, object: object, fields: "<label>Assign to <select name=\"assignee\">\(people)</select></label>")
-        forms += AdminHTML.startForm(request, resolveException, object: object, requiredNote: "What you found and did (required)")
+        // One card per action, so each reason and note plainly belongs to its own button.
+        let assign = AdminHTML.section("Assign it", AdminHTML.startForm(request, assignException, object: object,
+                                                                        fields: "<label>Assign to <select name=\"assignee\">\(people)</select></label>"))
+        let resolve = AdminHTML.section("Resolve it with a note", "<p class=\"muted\">No money moves: say what you found.</p>"
+            + AdminHTML.startForm(request, resolveException, object: object, requiredNote: "What you found and did (required)"))
+        var correct: HTML
         let currency = exception.ledgerCurrency
         if exception.correctingTransactionID == nil {
-            let suggested = view.suggestion?.account
             let choices = Self.accountChoices(exception.kind, currency: currency)
+            // A driver's cash is preselected only when we know whose it would be.
+            let suggested = view.suggestion?.account ?? (view.driverID == nil ? choices.first { $0 != "driver_cash" } : choices.first)
             let accounts: [HTML] = choices.map { name -> HTML in
                 "<option value=\"\(name)\"\(name == suggested ? " selected" : "" as HTML)>\(Self.accountLabel(name))</option>"
             }
@@ -261,7 +266,7 @@ extension ReconciliationAdmin {
                 <option value="to_account"\(toAccount ? " selected" : "" as HTML)>out of suspense into the account (the processor settled more than our books)</option>\
                 <option value="from_account"\(toAccount ? "" : " selected" as HTML)>out of the account into suspense (the processor settled less)</option>
                 """
-            forms += AdminHTML.startForm(request, correctException, object: object, fields: """
+            correct = AdminHTML.startForm(request, correctException, object: object, fields: """
                 <label>Account <select name="account" required>\(accounts)</select></label>\
                 <label>Driver id (for a driver’s cash) <input type="text" name="driver" value="\(view.driverID.map(Self.id) ?? "")" placeholder="the driver’s id"></label>\
                 <label>Amount (\(currency)) <input type="text" name="amount" inputmode="decimal" value="\(Self.amountInput(standard, currency: currency))" required></label>\
@@ -269,9 +274,9 @@ extension ReconciliationAdmin {
                 <p class="muted">\(Self.standardCorrectionHint(exception.kind)) Another member of finance must approve it; the next page states the exact posting first.</p>
                 """, requiredNote: "What the correction is for (required)")
         } else {
-            forms += "<p class=\"muted\">A correction was booked for this exception already: it can be resolved with a note, not corrected again.</p>"
+            correct = "<p class=\"muted\">A correction was booked for this exception already: it can be resolved with a note, not corrected again.</p>"
         }
-        return AdminHTML.section("Work it", id: "actions", forms)
+        return "<div class=\"grid\" id=\"actions\">" + assign + resolve + "</div>" + AdminHTML.section("Correct it with a ledger posting", correct)
     }
 }
 

@@ -18,6 +18,8 @@ extension ReconciliationAdmin {
         let posting: LedgerPostingDetail?
         let suggestion: Suggestion?
         let settledBefore: [LineRow]
+        /// The correcting posting booked for it, if any.
+        let correction: LedgerPostingDetail?
         /// The driver the money concerns, from our posting or the suggested payment.
         var driverID: UUID? { posting?.driverID ?? suggestion?.payment?.driverID }
     }
@@ -82,7 +84,9 @@ extension ReconciliationAdmin {
             }
         }
         let suggestion = try await suggest(exception, line: line, posting: posting, settledBefore: settledBefore)
-        return ExceptionView(exception: exception, line: line, leg: leg, posting: posting, suggestion: suggestion, settledBefore: settledBefore)
+        let correction = try await exception.correctingTransactionID.asyncMap { try await Ledger().posting($0, on: app.database) } ?? nil
+        return ExceptionView(exception: exception, line: line, leg: leg, posting: posting, suggestion: suggestion, settledBefore: settledBefore,
+                             correction: correction)
     }
 
     /// A suggestion only where one candidate is unambiguous by a discriminating key: the line's
@@ -131,9 +135,9 @@ extension ReconciliationAdmin {
         let fields = AdminHTML.fields([
             .init("Line", field: "line_number", text: String(line.lineNumber)),
             .init("automatic_payout_id", field: "line_payout_id", Self.code(line.payoutID)),
-            .init("automatic_payout_effective_at", AdminFormat.time(line.payoutEffectiveAt)),
+            .init("automatic_payout_effective_at_utc", AdminFormat.time(line.payoutEffectiveAt)),
             .init("balance_transaction_id", field: "balance_transaction_id", Self.code(line.balanceTransactionID)),
-            .init("created", AdminFormat.time(line.createdAt)),
+            .init("created_utc", AdminFormat.time(line.createdAt)),
             .init("currency", text: line.currency.lowercased()),
             .init("gross", field: "gross_amount", text: Self.money(line.grossAmount, line.currency)),
             .init("fee", text: Self.money(line.feeAmount, line.currency)),
@@ -166,22 +170,41 @@ extension ReconciliationAdmin {
         } else {
             body += "<p data-field=\"ledger_missing\">Our ledger has no clearing leg for this line.</p>"
         }
-        if let posting = view.posting {
-            let rows = posting.entries.map { entry -> [HTML] in
-                [Self.accountLink(entry.accountID), entry.amount > 0 ? "\(Self.money(entry.amount, posting.currency))" : "",
-                 entry.amount < 0 ? "\(Self.money(-entry.amount, posting.currency))" : ""]
+        // Where to look next when our side is missing: the processor's ids, through search.
+        if view.leg == nil, view.posting == nil, let line = view.line {
+            let lookups = [line.paymentIntentID, line.sourceID].compactMap { $0 }.map { id -> HTML in
+                AdminHTML.link("/admin/search?q=\(AdminHTML.percentEncode(id))", id)
             }
+            if !lookups.isEmpty {
+                body += "<p>Search for " + HTML(stringLiteral: lookups.map(\.text).joined(separator: " or ")) + " among our payments and refunds.</p>"
+            }
+        }
+        if let posting = view.posting {
             body += AdminHTML.fields([
                 .init("Posting", field: "transaction_id", Self.postingLink(posting.id) + " " + AdminHTML.status(posting.kind)),
                 .init("Description", text: posting.description),
                 .init("Dated", AdminFormat.time(posting.createdAt)),
-            ]) + AdminHTML.table(["Account", "Debit", "Credit"], rows, empty: "No entries.", numeric: [1, 2])
+            ]) + Self.entries(posting, currency: posting.currency)
+        }
+        if let correction = view.correction {
+            body += "<h3>Its correction</h3>" + AdminHTML.fields([
+                .init("Posting", Self.postingLink(correction.id) + " " + AdminHTML.status(correction.kind)),
+                .init("Dated", AdminFormat.time(correction.createdAt)),
+            ]) + Self.entries(correction, currency: view.exception.ledgerCurrency)
         }
         if let driverID = view.driverID {
             body += AdminHTML.fields([.init("Driver", field: "driver_id", AdminHTML.link(Self.driverPath(driverID), driverID.uuidString.lowercased())
                                             + " · " + Self.accountLink(LedgerAccount.driverCash(driverID).id))])
         }
         return AdminHTML.section("Our ledger", id: "ledger", body)
+    }
+
+    /// A posting's entries as debits and credits.
+    static func entries(_ posting: LedgerPostingDetail, currency: String) -> HTML {
+        let rows = posting.entries.map { entry -> [HTML] in
+            [accountLink(entry.accountID), entry.amount > 0 ? "\(money(entry.amount, currency))" : "", entry.amount < 0 ? "\(money(-entry.amount, currency))" : ""]
+        }
+        return AdminHTML.table(["Account", "Debit", "Credit"], rows, empty: "No entries.", numeric: [1, 2])
     }
 
     /// What each kind means and where finance usually looks.

@@ -58,18 +58,23 @@ extension ReconciliationAdmin {
         let (rows, next) = page.page(try await store.exceptions(filter, after: page.after, limit: Self.pageSize)) {
             PageRequest.Cursor(createdAt: $0.exception.openedAt, id: $0.exception.id)
         }
+        // Each side in one cell (its ids above its amount), so that age and assignee fit beside
+        // them on a laptop's screen.
         let table = AdminHTML.table(
-            ["Exception", "Processor: balance transaction", "Source", "Processor amount", "Our entry", "Our amount", "Difference", "Payout", "Age", "Assignee", "Status"],
+            ["Exception", "The processor’s line", "Processor", "Ours", "Difference", "Payout", "Age", "Assignee", "Status"],
             rows.map { row -> [HTML] in
                 let exception = row.exception
                 let currency = exception.ledgerCurrency
+                let difference: HTML = exception.kind == .currencyMismatch ? Self.muted("other currency")
+                    : "<strong>\(Self.money(exception.difference, currency))</strong>"
                 return [AdminHTML.link(Self.exceptionPath(exception.id), exception.kind.title) + "<br>" + Self.muted(AdminFormat.shortID(exception.id)),
-                        Self.code(row.balanceTransactionID), Self.code(row.sourceID), "\(Self.money(exception.processorAmount, currency))",
-                        exception.entryID.map { "\($0)" as HTML } ?? Self.muted("none"), "\(Self.money(exception.ledgerAmount, currency))",
-                        "<strong>\(Self.money(exception.difference, currency))</strong>", Self.code(exception.payoutID ?? row.linePayoutID),
+                        row.balanceTransactionID.map { Self.code($0) + (row.sourceID.map { "<br>" + Self.code($0) } ?? "") } ?? Self.muted("no line"),
+                        "\(Self.money(exception.processorAmount, currency))",
+                        "\(Self.money(exception.ledgerAmount, currency))<br>" + Self.muted(exception.entryID.map { "entry \($0)" } ?? "no entry"),
+                        difference, Self.code(exception.payoutID ?? row.linePayoutID),
                         "<span title=\"opened \(AdminFormat.localText(exception.openedAt))\">\(Self.age(exception.openedAt, now: request.now))</span>",
                         Self.person(exception.assignee, staff, me: request.staff), AdminHTML.status(exception.isOpen ? "open" : "resolved")]
-            }, empty: "No exceptions match.", numeric: [3, 5, 6])
+            }, empty: "No exceptions match.", numeric: [2, 3, 4])
         let body = queueFilters(request, filter: filter, staff: staff) + AdminHTML.section(filter.oldestFirst ? "Oldest first" : "Newest first",
                                                                                            table + AdminHTML.pager(request, next: next))
         return .page(AdminView(title: "Reconciliation exceptions", body: body, crumbs: [("Reconciliation runs", Self.runsPath)]))

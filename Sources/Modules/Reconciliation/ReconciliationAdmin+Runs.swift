@@ -99,7 +99,8 @@ extension ReconciliationAdmin {
         let runID = id.uuidString.lowercased()
         let outcomeRows = Self.outcomes.map { outcome -> [HTML] in
             let count = outcome == "matched" ? run.matchedCount : outcome == "fee" ? run.feeLineCount : byKind[outcome]?.total ?? 0
-            let label = ExceptionKind(rawValue: outcome).map { "\($0.title) (\(outcome.replacingOccurrences(of: "_", with: " ")))" } ?? outcome
+            let label = ExceptionKind(rawValue: outcome).map { "\($0.title) (\(outcome.replacingOccurrences(of: "_", with: " ")))" }
+                ?? (outcome == "matched" ? "Matched to our ledger" : "The processor’s fees")
             return [AdminHTML.link(Self.runPath(id) + "?outcome=\(outcome)#lines", label), "<span data-field=\"outcome_\(outcome)\">\(count)</span>"]
         }
         let kindRows = kinds.map { row -> [HTML] in
@@ -165,14 +166,18 @@ extension ReconciliationAdmin {
         let rows = lines.map { line -> [HTML] in
             let outcome: HTML = exceptions[line.lineNumber].map { AdminHTML.link(Self.exceptionPath($0), line.outcome.replacingOccurrences(of: "_", with: " ")) }
                 ?? (line.outcome == "matched" ? AdminHTML.badge("matched", .good) : AdminHTML.status(line.outcome))
-            return ["\(line.lineNumber)", Self.code(line.payoutID), Self.code(line.balanceTransactionID), AdminFormat.time(line.createdAt, seconds: false),
-                    "\(line.category)", Self.code(line.sourceID), "\(Self.money(line.grossAmount, line.currency))", "\(Self.money(line.feeAmount, line.currency))",
+            // The ids stacked in one cell (the payout too, when the run has more than one).
+            let ids: HTML = Self.code(line.balanceTransactionID) + (line.sourceID.map { "<br>" + Self.code($0) } ?? "")
+                + (run.payoutCount > 1 ? "<br>" + Self.muted(line.payoutID) : "")
+            return ["\(line.lineNumber)", ids, AdminFormat.time(line.createdAt, seconds: false),
+                    "\(line.category)", "\(Self.money(line.grossAmount, line.currency))", "\(Self.money(line.feeAmount, line.currency))",
                     "\(Self.money(line.netAmount, line.currency))", outcome + (line.matchedBy.map { " " + Self.muted("by \($0.replacingOccurrences(of: "_", with: " "))") } ?? ""),
                     line.entryID.map { "\($0)" as HTML } ?? Self.muted("—")]
         }
         let filters = AdminHTML.filters(request, [.init("outcome", "Outcome", .choices(Self.outcomes))])
-        let table = AdminHTML.table(["Line", "Payout", "Balance transaction", "Created", "Category", "Source", "Gross", "Fee", "Net", "Outcome", "Our clearing leg"],
-                                    rows, empty: "No lines match.", numeric: [0, 6, 7, 8])
+        let table = AdminHTML.table(["Line", run.payoutCount > 1 ? "Balance transaction, source, payout" : "Balance transaction and source", "Created",
+                                     "Category", "Gross", "Fee", "Net", "Outcome", "Our clearing leg"],
+                                    rows, empty: "No lines match.", numeric: [0, 4, 5, 6])
         return AdminHTML.section("Lines", id: "lines", filters + table + AdminHTML.pager(request, next: next))
     }
 
