@@ -105,7 +105,9 @@ import Testing
         #expect(page.text("outcome_matched") == "1" && page.text("outcome_missing_internal") == "1" && page.text("outcome_unknown_reference") == "1")
         #expect(page.text("open_amount_mismatch") == "1")
         #expect(runPage.text.contains(report.payout))
-        let settlement = Ledger.transactionID(causedBy: "reconciliation:\(run):payout:\(report.payout):GBP").uuidString.lowercased()
+        let settlement = try await TestDatabase.pool.queryValue("""
+            SELECT ledger_transaction_id FROM reconciliation.run_payouts WHERE run_id = \(UUID(uuidString: run)!) AND payout_id = \(report.payout)
+            """, as: UUID.self).uuidString.lowercased()
         #expect(runPage.text.contains("/admin/ledger/transactions/\(settlement)"), "links the payout's settlement posting")
         #expect(runPage.text.contains("History") && runPage.text.contains("reconciliation.imported"))
         let onlyMismatches = try await finance.get("/admin/reconciliation/runs/\(run)?outcome=amount_mismatch")

@@ -45,6 +45,7 @@ public struct MultipartFormData: Sendable {
         }
     }
 
+    /// Every part, in the order sent.
     public let parts: [Part]
 
     /// Parses `body` sent with `contentType` (the request's `Content-Type` header).
@@ -68,6 +69,7 @@ public struct MultipartFormData: Sendable {
         mediaType(contentType ?? "") == "multipart/form-data"
     }
 
+    /// `multipart/form-data; boundary=x` → `multipart/form-data`.
     static func mediaType(_ contentType: String) -> String {
         (contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
     }
@@ -112,6 +114,7 @@ public struct MultipartFormData: Sendable {
         return result
     }
 
+    /// The parts between the delimiters (RFC 2046 §5.1.1), the preamble and epilogue ignored.
     static func parse(_ body: [UInt8], boundary: [UInt8], limits: Limits) throws(AppError) -> [Part] {
         let dashes: [UInt8] = [45, 45]
         let crlf: [UInt8] = [13, 10]
@@ -154,6 +157,7 @@ public struct MultipartFormData: Sendable {
         }
     }
 
+    /// One part from its header fields and content.
     static func part(head: String, body: [UInt8], limits: Limits) throws(AppError) -> Part {
         var disposition: String?
         var contentType = "text/plain"

@@ -37,7 +37,8 @@ extension Ledger {
     /// What staff call an account: `PSP clearing`, `Driver 1a2b3c4d cash`, `settlement_suspense:eur`.
     public static func accountName(_ id: String) -> String { LedgerAdmin.accountName(id) }
 
-    /// The admin page of a posting and of an account.
+    /// The admin page of a posting.
     public static func adminPath(posting id: UUID) -> String { LedgerAdmin.transactionPath(id) }
+    /// The admin page of an account.
     public static func adminPath(account id: String) -> String { LedgerAdmin.accountPath(id) }
 }

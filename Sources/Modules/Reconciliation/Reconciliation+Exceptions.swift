@@ -78,6 +78,7 @@ public struct ExceptionCorrection: Sendable, Equatable {
     /// than our books explain); negative: debit the account and credit suspense.
     public let suspenseAmount: Int64
 
+    /// A correction of `suspenseAmount` (signed) against `account`.
     public init(account: CorrectionAccount, suspenseAmount: Int64) {
         self.account = account
         self.suspenseAmount = suspenseAmount
@@ -86,27 +87,33 @@ public struct ExceptionCorrection: Sendable, Equatable {
 
 /// Why working an exception was refused (as `AppError`s, so every channel shows the message).
 public enum ExceptionWorkError {
+    /// No exception has that id.
     public static let notFound = AppError.notFound("no such reconciliation exception")
 
+    /// The exception is resolved; only an open one can be worked.
     public static func alreadyResolved(by actor: String?) -> AppError {
         AppError(status: .conflict, slug: "exception-resolved",
                  detail: "This exception was resolved already\(actor.map { " (by \($0))" } ?? ""); reopen it first.")
     }
 
+    /// The exception is open, so it cannot be reopened.
     public static let notResolved = AppError(status: .conflict, slug: "exception-open",
                                              detail: "This exception is open: only a resolved exception can be reopened.")
 
+    /// A correction exists already: one per exception, ever.
     public static func alreadyCorrected(transactionID: UUID) -> AppError {
         AppError(status: .conflict, slug: "exception-corrected",
                  detail: "A correction was booked for this exception already (posting \(transactionID.uuidString.lowercased())). "
                     + "An exception is corrected once: resolve it with a note instead.")
     }
 
+    /// The account is kept in pounds only and the exception is in another currency.
     public static func accountNotInCurrency(account: String, currency: String) -> AppError {
         AppError.invalid("\(account.replacingOccurrences(of: "_", with: " ")) is kept in pounds only and this exception is in \(currency): "
                          + "choose processor fees or bank (a posting balances in one currency)")
     }
 
+    /// A correction of nothing.
     public static let zeroAmount = AppError.invalid("a correction needs an amount other than zero")
 }
 
@@ -117,6 +124,7 @@ extension Reconciliation {
     /// What a correction of exception `id` is caused by: one posting per exception, ever.
     public static func correctionCause(_ id: UUID) -> String { "reconciliation_exception:\(id.uuidString.lowercased()):correction" }
 
+    /// One exception, or nil.
     public func exception(_ id: UUID, on database: (any PostgresQueryable)? = nil) async throws -> ReconciliationException? {
         try await ReconciliationStore(database: database ?? app.database).exception(id: id)
     }

@@ -10,8 +10,10 @@ import Ledger
 /// finance must approve (four-eyes, always). Each goes through the exception module's API, in
 /// the action's one transaction with its audit event.
 extension ReconciliationAdmin {
+    /// The four actions on an exception's page.
     public var actions: [AdminAction] { [assignException, resolveException, reopenException, correctException] }
 
+    /// An id as URLs and parameters spell it.
     static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
 
     /// The form's exception, or 404.
@@ -180,6 +182,7 @@ extension ReconciliationAdmin {
         }
     }
 
+    /// Why the form's amount is what it is, per kind.
     static func standardCorrectionHint(_ kind: ExceptionKind) -> String {
         switch kind {
         case .missingInternal, .unknownReference, .currencyMismatch:
@@ -208,6 +211,7 @@ extension ReconciliationAdmin {
         return home ? names : names.filter { $0 == "processor_fees" || $0 == "bank" }.nilIfEmpty ?? ["processor_fees", "bank"]
     }
 
+    /// What the account select shows.
     static func accountLabel(_ name: String) -> String {
         switch name {
         case "psp_clearing": "PSP clearing"
@@ -220,6 +224,7 @@ extension ReconciliationAdmin {
         }
     }
 
+    /// The form's account name as the API's account.
     static func correctionAccount(_ name: String, driver: UUID?) throws -> CorrectionAccount {
         switch name {
         case "psp_clearing": return .pspClearing

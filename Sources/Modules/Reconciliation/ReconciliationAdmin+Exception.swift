@@ -32,6 +32,7 @@ extension ReconciliationAdmin {
         let account: String?
     }
 
+    /// The exception's page.
     func exception(_ request: AdminRequest) async throws -> AdminResponse {
         guard let view = try await exceptionView(try request.id()) else { throw AppError.notFound("no such reconciliation exception") }
         let exception = view.exception
@@ -68,6 +69,7 @@ extension ReconciliationAdmin {
                                crumbs: [("Reconciliation exceptions", Self.queuePath)]))
     }
 
+    /// Everything the page shows about exception `id`, or nil when there is none.
     func exceptionView(_ id: UUID) async throws -> ExceptionView? {
         guard let exception = try await store.exception(id: id) else { return nil }
         var line: LineRow?

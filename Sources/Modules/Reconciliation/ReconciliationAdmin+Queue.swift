@@ -50,6 +50,7 @@ extension ReconciliationAdmin {
         return filter
     }
 
+    /// The queue page (or its CSV with `format=csv`).
     func queue(_ request: AdminRequest) async throws -> AdminResponse {
         let filter = try queueFilter(request)
         let staff = try await staffNames()

@@ -9,9 +9,12 @@ import Payments
 /// The runs: every imported report newest first (with the upload form for finance), and one
 /// run with its counts, its payouts and its lines.
 extension ReconciliationAdmin {
+    /// A line's outcomes, as the lines table records them.
     static let outcomes = ["matched", "fee"] + ExceptionKind.allCases.filter { $0 != .payoutMismatch && $0 != .missingAtProcessor }.map(\.rawValue)
+    /// The outcomes that are also exception kinds (each such line has an exception).
     static let lineExceptionOutcomes = Set(outcomes.dropFirst(2))
 
+    /// Runs newest first, with the upload form for finance.
     func runs(_ request: AdminRequest) async throws -> AdminResponse {
         let page = try PageRequest(query: request.query["cursor"].map { "cursor=\($0)" })
         let (runs, next) = page.page(try await store.runs(after: page.after, limit: Self.pageSize)) {
@@ -43,6 +46,7 @@ extension ReconciliationAdmin {
             """)
     }
 
+    /// Imports the uploaded report and shows its summary (or why it was refused, or the run it repeats).
     func upload(_ request: AdminRequest) async throws -> AdminResponse {
         guard let file = request.files.first(where: { $0.name == "report" }), let name = file.filename, !name.isEmpty else {
             throw AppError.invalid("choose the settlement report to import (a .csv or .csv.gz file)")
@@ -82,6 +86,7 @@ extension ReconciliationAdmin {
         return .page(AdminView(title: "Report imported", body: body, crumbs: [("Reconciliation runs", Self.runsPath)]))
     }
 
+    /// One run: its counts, payouts, lines and history.
     func run(_ request: AdminRequest) async throws -> AdminResponse {
         let id = try request.id()
         guard let run = try await store.run(id: id) else { throw AppError.notFound("no such reconciliation run") }
@@ -116,39 +121,27 @@ extension ReconciliationAdmin {
                                crumbs: [("Reconciliation runs", Self.runsPath)]))
     }
 
-    /// The run's payouts, each per currency: gross, fees and net from its lines, beside what
+    /// What the run booked per payout and currency: the bank's net, the processor's fees, the
+    /// clearing legs relieved and what waits in suspense, its settlement posting, beside what
     /// the processor reported the payout as.
     func payoutsSection(_ run: RunRow) async throws -> HTML {
-        let payouts = try await store.payouts(runID: run.id, limit: 200)
+        let payouts = try await store.payouts(runID: run.id, limit: 500)
         let reported = try await payments.reportedPayouts(Array(Set(payouts.map(\.payoutID))), on: app.database)
-        var rows: [[HTML]] = []
-        for payout in payouts {
+        let rows = payouts.map { payout -> [HTML] in
             let processor: HTML = reported[payout.payoutID].map { reported in
-                reported.currency.uppercased() == payout.currency
-                    ? (reported.amount == payout.net ? "\(Self.money(reported.amount, payout.currency))" : "\(Self.money(reported.amount, payout.currency)) " + AdminHTML.badge("≠ net", .bad))
-                    : Self.muted("in \(reported.currency.uppercased())")
+                guard reported.currency.uppercased() == payout.currency else { return Self.muted("in \(reported.currency.uppercased())") }
+                let amount: HTML = "\(Self.money(reported.amount, payout.currency))"
+                return reported.amount == payout.net ? amount : amount + " " + AdminHTML.badge("≠ net", .bad)
             } ?? Self.muted("not reported")
-            rows.append([Self.code(payout.payoutID), "\(payout.currency)", AdminFormat.time(payout.effectiveAt, seconds: false), "\(payout.lines)",
-                         "\(Self.money(payout.gross, payout.currency))", "\(Self.money(payout.fee, payout.currency))", "\(Self.money(payout.net, payout.currency))",
-                         processor, try await settlementPosting(payout, runID: run.id)])
+            return [Self.code(payout.payoutID), "\(payout.currency)", "\(payout.lines)", "\(Self.money(payout.net + payout.fee, payout.currency))",
+                    "\(Self.money(payout.fee, payout.currency))", "\(Self.money(payout.net, payout.currency))", "\(Self.money(payout.clearing, payout.currency))",
+                    payout.suspense == 0 ? "\(Self.money(0, payout.currency))" : "<strong>\(Self.money(payout.suspense, payout.currency))</strong>",
+                    processor, payout.postingID.map(Self.postingLink) ?? Self.muted("none: nothing moved")]
         }
         return AdminHTML.section("Payouts", id: "payouts", AdminHTML.table(
-            ["Payout", "Currency", "Paid", "Lines", "Gross", "Fees", "Net", "Processor says", "Settlement posting"], rows,
-            empty: "No payouts in this run.", numeric: [3, 4, 5, 6, 7]))
-    }
-
-    /// The settlement ledger posting the import booked for a payout in one currency (none when
-    /// its lines moved nothing, or all of them were duplicates).
-    func settlementPosting(_ payout: RunPayoutRow, runID: UUID) async throws -> HTML {
-        let id = Ledger.transactionID(causedBy: Self.settlementCause(runID: runID, payoutID: payout.payoutID, currency: payout.currency))
-        guard try await Ledger().posting(id, on: app.database) != nil else { return Self.muted("none: nothing to book") }
-        return Self.postingLink(id)
-    }
-
-    /// What the import's settlement posting for a payout in one currency is caused by
-    /// (`SettlementImport.book`).
-    static func settlementCause(runID: UUID, payoutID: String, currency: String) -> String {
-        "reconciliation:\(runID.uuidString.lowercased()):payout:\(payoutID):\(currency.uppercased())"
+            ["Payout", "Currency", "Lines", "Gross", "Fees", "Net (bank)", "Clearing relieved", "Suspense (debits − credits)", "Processor says",
+             "Settlement posting"], rows, empty: "No payouts in this run.", numeric: [2, 3, 4, 5, 6, 7])
+            + "<p class=\"muted\">Lines repeated or settled before book nothing and are not counted here.</p>")
     }
 
     /// The run's lines in file order, filtered by outcome.
@@ -181,6 +174,7 @@ extension ReconciliationAdmin {
         return AdminHTML.section("Lines", id: "lines", filters + table + AdminHTML.pager(request, next: next))
     }
 
+    /// Where a run came from, in words.
     static func sourceName(_ source: String) -> String {
         switch source {
         case "cli": "command line"
@@ -190,8 +184,10 @@ extension ReconciliationAdmin {
         }
     }
 
+    /// The report's time window.
     static func window(_ run: RunRow) -> HTML { window(from: run.createdFrom, to: run.createdTo) }
 
+    /// From → to, or "no lines".
     static func window(from: Date?, to: Date?) -> HTML {
         guard let from, let to else { return muted("no lines") }
         return AdminFormat.time(from, seconds: false) + " → " + AdminFormat.time(to, seconds: false)

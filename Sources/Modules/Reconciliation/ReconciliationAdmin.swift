@@ -17,6 +17,7 @@ public struct ReconciliationAdmin: AdminSection {
     var store: ReconciliationStore { ReconciliationStore(database: app.database) }
     var payments: Payments { reconciliation.payments }
 
+    /// The section, working exceptions through `reconciliation`.
     public init(app: AppContext, reconciliation: Reconciliation) {
         self.app = app
         self.reconciliation = reconciliation
@@ -26,13 +27,16 @@ public struct ReconciliationAdmin: AdminSection {
     static let countCap = 10_000
     /// An uploaded report, gzipped or not (the server's HTTP_MAX_BODY_BYTES caps it further).
     static let uploadLimit = 64 * 1024 * 1024
+    /// Rows per page of every list here.
     static let pageSize = 50
 
+    /// Runs and the queue, under Money.
     public var navigation: [AdminNavItem] {
         [AdminNavItem("Reconciliation runs", Self.runsPath, group: "Money"),
          AdminNavItem("Reconciliation exceptions", Self.queuePath, group: "Money")]
     }
 
+    /// Every page reads with `read`; the upload needs `reconcile` (finance).
     public var pages: [AdminPage] {
         [
             .get(Self.runsPath, .read) { try await runs($0) },
@@ -43,6 +47,7 @@ public struct ReconciliationAdmin: AdminSection {
         ]
     }
 
+    /// The open exceptions, for everyone who reads money pages.
     public func homeItems(for staff: StaffCaller) async throws -> [AdminHomeItem] {
         guard staff.may(AdminPermission.read.rawValue) else { return [] }
         return [AdminHomeItem("Reconciliation exceptions", try await reconciliation.openExceptionCount(cap: Self.countCap), path: Self.queuePath,
@@ -81,10 +86,13 @@ public struct ReconciliationAdmin: AdminSection {
     static let runsPath = "/admin/reconciliation"
     static let uploadPath = "/admin/reconciliation/uploads"
     static let queuePath = "/admin/reconciliation/exceptions"
+    /// One run's page.
     static func runPath(_ id: UUID) -> String { "/admin/reconciliation/runs/\(id.uuidString.lowercased())" }
+    /// One exception's page.
     static func exceptionPath(_ id: UUID) -> String { "/admin/reconciliation/exceptions/\(id.uuidString.lowercased())" }
     /// A line on its run's page (the run's lines list starts just before it).
     static func linePath(_ runID: UUID, _ line: Int) -> String { runPath(runID) + "?cursor=\(max(line - 1, 0))#lines" }
+    /// Driver 360.
     static func driverPath(_ id: UUID) -> String { "/admin/drivers/\(id.uuidString.lowercased())" }
 
     // MARK: - Formats
@@ -129,12 +137,16 @@ public struct ReconciliationAdmin: AdminSection {
         return AdminFormat.duration(seconds)
     }
 
+    /// Secondary text.
     static func muted(_ text: String) -> HTML { "<span class=\"muted\">\(text)</span>" }
 
+    /// An id as code, or a dash.
     static func code(_ text: String?) -> HTML { text.map { "<code>\($0)</code>" as HTML } ?? muted("—") }
 
+    /// A ledger posting's page, by its short id.
     static func postingLink(_ id: UUID) -> HTML { AdminHTML.idLink(Ledger.adminPath(posting: id), id) }
 
+    /// A ledger account's page, by its name.
     static func accountLink(_ id: String) -> HTML { "<a href=\"\(Ledger.adminPath(account: id))\" title=\"\(id)\">\(Ledger.accountName(id))</a>" }
 
     // MARK: - Staff
@@ -144,6 +156,7 @@ public struct ReconciliationAdmin: AdminSection {
         Dictionary(try await StaffDirectory(app: app).members().map { ("staff:\($0.id.uuidString.lowercased())", $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// `staff:<id>`, as the trail and the exceptions name staff.
     static func actor(_ staff: StaffCaller) -> String { "staff:\(staff.id.uuidString.lowercased())" }
 
     /// `staff:<id>` as the person's name (or the actor as stored, for `cli:` and `system:`).

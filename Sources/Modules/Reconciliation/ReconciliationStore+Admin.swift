@@ -19,11 +19,13 @@ struct RunRow: Sendable {
     let exceptionCount: Int
     let payoutCount: Int
 
+    /// Its columns, in the order `init(row:)` reads them.
     static let columns: SQL = """
         id, source, file_name, payout_id, actor, started_at, finished_at, created_from, created_to,
         line_count, matched_count, fee_line_count, exception_count, payout_count
         """
 
+    /// From `columns`.
     init(row: PostgresRow) throws {
         id = try row.decode(UUID.self, at: 0)
         source = try row.decode(String.self, at: 1)
@@ -64,11 +66,13 @@ struct LineRow: Sendable {
     let entryID: Int64?
     let ledgerAmount: Int64?
 
+    /// Its columns, in the order `init(row:)` reads them.
     static let columns: SQL = """
         run_id, line_number, payout_id, payout_effective_at, balance_transaction_id, created_at, currency, gross_amount, fee_amount,
         net_amount, category, source_id, description, payment_intent_id, hourglass_txn_id, outcome, matched_by, entry_id, ledger_amount
         """
 
+    /// From `columns`.
     init(row: PostgresRow) throws {
         runID = try row.decode(UUID.self, at: 0)
         lineNumber = try row.decode(Int.self, at: 1)
@@ -92,15 +96,17 @@ struct LineRow: Sendable {
     }
 }
 
-/// A payout of one run, in one currency: its lines added up.
+/// What a run booked for one payout in one currency (`reconciliation.run_payouts`).
 struct RunPayoutRow: Sendable {
     let payoutID: String
     let currency: String
-    let effectiveAt: Date?
+    /// Its lines, duplicates and lines settled before left out (they book nothing).
     let lines: Int
-    let gross: Int64
-    let fee: Int64
     let net: Int64
+    let fee: Int64
+    let clearing: Int64
+    let suspense: Int64
+    let postingID: UUID?
 }
 
 /// A run's exceptions of one kind, open and all.
@@ -131,6 +137,7 @@ extension ReconciliationStore {
             """, decode: RunRow.init(row:))
     }
 
+    /// One run, or nil.
     func run(id: UUID) async throws -> RunRow? {
         try await database.queryOptional("SELECT \(RunRow.columns) FROM reconciliation.runs WHERE id = \(id)", decode: RunRow.init(row:))
     }
@@ -143,16 +150,15 @@ extension ReconciliationStore {
             """) { KindCountRow(kind: try $0.decode(String.self, at: 0), open: try $0.decode(Int.self, at: 1), total: try $0.decode(Int.self, at: 2)) }
     }
 
-    /// A run's payouts per currency, its lines added up (one pass over the run's lines).
+    /// What the run booked per payout and currency.
     func payouts(runID: UUID, limit: Int) async throws -> [RunPayoutRow] {
         try await database.queryAll("""
-            SELECT payout_id, currency, max(payout_effective_at), count(*), sum(gross_amount)::int8, sum(fee_amount)::int8, sum(net_amount)::int8
-            FROM reconciliation.lines WHERE run_id = \(runID)
-            GROUP BY payout_id, currency ORDER BY max(payout_effective_at) NULLS LAST, payout_id, currency LIMIT \(limit)
+            SELECT payout_id, currency, line_count, net_amount, fee_amount, clearing_amount, suspense_amount, ledger_transaction_id
+            FROM reconciliation.run_payouts WHERE run_id = \(runID) ORDER BY payout_id, currency LIMIT \(limit)
             """) { row in
             RunPayoutRow(payoutID: try row.decode(String.self, at: 0), currency: try row.decode(String.self, at: 1).trimmingCharacters(in: .whitespaces).uppercased(),
-                         effectiveAt: try row.decode(Date?.self, at: 2), lines: try row.decode(Int.self, at: 3),
-                         gross: try row.decode(Int64.self, at: 4), fee: try row.decode(Int64.self, at: 5), net: try row.decode(Int64.self, at: 6))
+                         lines: try row.decode(Int.self, at: 2), net: try row.decode(Int64.self, at: 3), fee: try row.decode(Int64.self, at: 4),
+                         clearing: try row.decode(Int64.self, at: 5), suspense: try row.decode(Int64.self, at: 6), postingID: try row.decode(UUID?.self, at: 7))
         }
     }
 
@@ -176,6 +182,7 @@ extension ReconciliationStore {
             """, decode: LineRow.init(row:))
     }
 
+    /// One line of a run, or nil.
     func line(runID: UUID, lineNumber: Int) async throws -> LineRow? {
         try await database.queryOptional("""
             SELECT \(LineRow.columns) FROM reconciliation.lines WHERE run_id = \(runID) AND line_number = \(lineNumber)

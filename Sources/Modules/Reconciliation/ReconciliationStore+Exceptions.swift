@@ -3,12 +3,15 @@ import Foundation
 import Postgres
 
 extension ReconciliationException {
+    /// Its columns, in the order `init(row:)` reads them.
     static let columns: SQL = """
         x.id, x.kind, x.run_id, x.line_number, x.entry_id, x.payout_id, x.currency, x.ledger_amount, x.processor_amount, x.opened_at,
         x.status, x.assignee, x.resolved_at, x.resolved_by, x.resolution_note, x.correcting_transaction_id
         """
+    /// How many columns `columns` has (what a join reads after them).
     static let columnCount = 16
 
+    /// From `columns`.
     init(row: PostgresRow) throws {
         id = try row.decode(UUID.self, at: 0)
         let kindName = try row.decode(String.self, at: 1)
@@ -38,6 +41,7 @@ struct QueueRow: Sendable {
     let sourceID: String?
     let linePayoutID: String?
 
+    /// From the exception's columns and its line's three.
     init(row: PostgresRow) throws {
         exception = try ReconciliationException(row: row)
         let base = ReconciliationException.columnCount
@@ -85,6 +89,7 @@ extension ReconciliationStore {
             """, decode: QueueRow.init(row:))
     }
 
+    /// One exception, locked for the caller's transaction when `lock`.
     func exception(id: UUID, lock: Bool = false) async throws -> ReconciliationException? {
         let locking: SQL = lock ? "FOR UPDATE" : ""
         return try await database.queryOptional("""
@@ -99,10 +104,12 @@ extension ReconciliationStore {
             """, as: Int.self)
     }
 
+    /// Who has it (nil: nobody).
     func assign(_ id: UUID, to assignee: String?) async throws {
         try await database.execute("UPDATE reconciliation.exceptions SET assignee = \(assignee) WHERE id = \(id)")
     }
 
+    /// Resolved (only when open), with the correction that resolved it if any.
     func resolve(_ id: UUID, by actor: String, note: String, at now: Date, correction: UUID?) async throws {
         try await database.execute("""
             UPDATE reconciliation.exceptions
