@@ -25,7 +25,7 @@ import Testing
         let lostTransaction: UUID
     }
 
-    static func report(intent: String? = nil) async throws -> Report {
+    static func report(intent: String? = nil, source: String? = nil) async throws -> Report {
         let r = try ReconFixture()
         let matched = try await r.leg(amount: 2_000)
         let differs = try await r.leg(amount: 1_000)
@@ -33,6 +33,7 @@ import Testing
         let payout = r.uniqueID("po")
         var missing = r.line(payout, source: r.uniqueID("ch"), gross: "7.50", fee: "0.31", metadata: lost).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         if let intent { missing[14] = intent }
+        if let source { missing[10] = source }
         let lines = [
             r.line(payout, source: matched.ref, gross: "20.00", fee: "0.50", metadata: matched.transaction),
             r.line(payout, source: differs.ref, gross: "10.01", fee: "0.35", metadata: differs.transaction),
@@ -306,6 +307,22 @@ import Testing
         #expect(suggestion.contains(intent) && suggestion.contains("top up"))
         #expect(page.text.contains("/admin/payments/\(paymentID)") && page.text.contains("/admin/drivers/\(driver.id)"))
         #expect(suggestion.contains("its captured posting"), "the top-up was booked: the suggestion says so rather than offering to book it again")
+        // A payment the processor charged whose capture our ledger never booked (its webhook
+        // lost: made here as the schema's owner, a copy of the real one with its own ids), found
+        // by its charge alone: the suggestion says so and the correction form offers the
+        // driver's cash with the driver filled in.
+        let lostPayment = UUID(), lostCharge = report.fixture.uniqueID("ch")
+        try await TestDatabase.ownerPool.execute("""
+            INSERT INTO payments.payments (id, driver_id, purpose, amount, currency, payment_method_id, status, psp_intent_id, created_at, updated_at, psp_charge_id)
+            SELECT \(lostPayment), driver_id, purpose, 750, currency, payment_method_id, 'succeeded', \(report.fixture.uniqueID("pi")), created_at, updated_at, \(lostCharge)
+            FROM payments.payments WHERE id = \(UUID(uuidString: paymentID)!)
+            """)
+        let byCharge = try await Self.report(source: lostCharge)
+        let chargeRun = try Self.runID(in: try await finance.upload("/admin/reconciliation/uploads", fileName: "charge.csv", bytes: byCharge.csv))
+        let chargePage = try await finance.get("/admin/reconciliation/exceptions/\(try await Self.exceptionID(run: chargeRun, kind: "missing_internal"))")
+        let byChargeText = try #require(AdminPageReader(chargePage).text("suggestion"))
+        #expect(byChargeText.contains("The line’s charge \(lostCharge) is exactly one of our payments") && byChargeText.contains("never booked"))
+        #expect(chargePage.text.contains("<option value=\"driver_cash\" selected>") && chargePage.text.contains("name=\"driver\" value=\"\(driver.id)\""))
         // Without such a payment there is no suggestion at all.
         let other = try await finance.get("/admin/reconciliation/exceptions/\(try await Self.exceptionID(run: run, kind: "unknown_reference"))")
         #expect(AdminPageReader(other).text("suggestion") == nil)

@@ -7,4 +7,9 @@ extension Payments {
     public func payments(processorIntentID intentID: String, on database: (any PostgresQueryable)? = nil) async throws -> [Payment] {
         try await PaymentsStore(database: database ?? app.database).matching(intentID: intentID, id: nil)
     }
+
+    /// Our payments whose processor charge is `chargeID` (`ch_…`, a settlement line's source), at most 10.
+    public func payments(processorChargeID chargeID: String, on database: (any PostgresQueryable)? = nil) async throws -> [Payment] {
+        try await PaymentsStore(database: database ?? app.database).matching(intentID: nil, chargeID: chargeID, id: nil)
+    }
 }

@@ -92,7 +92,7 @@ extension ReconciliationAdmin {
     }
 
     /// A suggestion only where one candidate is unambiguous by a discriminating key: the line's
-    /// `payment_intent_id` naming exactly one of our payments, or exactly one earlier line
+    /// `payment_intent_id` (or its charge, `source_id`) naming exactly one of our payments, or exactly one earlier line
     /// that settled the same balance transaction.
     func suggest(_ exception: ReconciliationException, line: LineRow?, posting: LedgerPostingDetail?, settledBefore: [LineRow]) async throws -> Suggestion? {
         switch exception.kind {
@@ -105,16 +105,27 @@ extension ReconciliationAdmin {
                                   + "otherwise resolve with a note.</p>",
                               payment: nil, account: "bank")
         case .missingInternal, .unknownReference, .amountMismatch:
-            guard posting == nil, let intent = line?.paymentIntentID else { return nil }
-            let found = try await payments.payments(processorIntentID: intent, on: app.database)
-            guard found.count == 1, let payment = found.first else { return nil }
+            guard posting == nil, let line else { return nil }
+            // The payment intent, else the charge (the line's source): either names one payment or none.
+            var key: String?
+            var found: [Payment] = []
+            if let intent = line.paymentIntentID {
+                found = try await payments.payments(processorIntentID: intent, on: app.database)
+                key = "payment intent"
+            }
+            if found.isEmpty, let source = line.sourceID, source.hasPrefix("ch_") {
+                found = try await payments.payments(processorChargeID: source, on: app.database)
+                key = "charge"
+            }
+            guard found.count == 1, let payment = found.first, let key else { return nil }
+            let intent = key == "charge" ? line.sourceID ?? "" : line.paymentIntentID ?? ""
             let booked = try await Ledger().posting(Ledger.transactionID(causedBy: "payment:\(payment.id.uuidString.lowercased()):captured"), on: app.database)
             let account = payment.purpose.isTopUp ? "driver_cash" : "premium_income"
             let state: HTML = booked.map { "its captured posting " + Self.postingLink($0.id) + " exists: the clearing leg lacks the processor’s id, or the amount differs" }
                 ?? "our ledger has no posting for its capture: the money was taken and never booked (a lost webhook). "
                 + (payment.purpose.isTopUp ? "A top-up belongs in the driver’s cash: correct against it." : "A card purchase belongs in premium income.")
             return Suggestion(text: """
-                <p data-field="suggestion">The line’s payment intent <code>\(intent)</code> is exactly one of our payments: \
+                <p data-field="suggestion">The line’s \(key) <code>\(intent)</code> is exactly one of our payments: \
                 \(AdminHTML.link("/admin/payments/\(payment.id.uuidString.lowercased())", AdminFormat.shortID(payment.id))) \
                 (\(payment.purpose.rawValue.replacingOccurrences(of: "_", with: " ")), \(AdminFormat.money(payment.amount, currency: payment.currency)), \
                 \(payment.status.rawValue.replacingOccurrences(of: "_", with: " ")), driver \(AdminHTML.idLink(Self.driverPath(payment.driverID), payment.driverID))); \(state)</p>
