@@ -34,8 +34,8 @@ def line(payout, gross, fee, source, metadata="", category="charge", description
 
 
 def settlement_report():
-    """Two top-ups made through the API (our ledger books them; their clearing legs are found by
-    the metadata we attach), one reported as paid and one 50p more than we booked; a charge
+    """Two top-ups made through the API (our ledger books them; their clearing legs carry the
+    processor's charge ids), one reported as paid and one 50p more than we booked; a charge
     our ledger never booked (a lost webhook); one that is not ours; the processor's own fee."""
     made = driver_with_policy("Nadia Reconcile")
     _, card = api("POST", "/v1/payment-methods", {"token": "tok_visa"}, made["token"])
@@ -46,9 +46,11 @@ def settlement_report():
     other = query(f"SELECT id FROM ledger.transactions WHERE related_id = '{second['id']}' AND kind = 'top_up'")
     payout = "po_" + uuid.uuid4().hex[:20]
     ch = lambda: "ch_" + uuid.uuid4().hex[:20]
+    # The processor's charge ids, as our clearing legs recorded them (older legs have none).
+    charge = lambda transaction: query(f"SELECT external_ref FROM ledger.clearing_legs WHERE transaction_id = '{transaction}'") or ch()
     lines = [
-        line(payout, "25.00", "0.58", ch(), first),
-        line(payout, "10.50", "0.35", ch(), other),
+        line(payout, "25.00", "0.58", charge(first), first),
+        line(payout, "10.50", "0.35", charge(other), other),
         line(payout, "7.50", "0.31", ch(), str(uuid.uuid4())),
         line(payout, "3.00", "0.25", ch()),
         line(payout, "-2.00", "0.00", "", category="fee", description="Radar screening fees"),
