@@ -21,7 +21,9 @@ struct SettlementRowEncoder {
         guard currencyField.count == 3, currencyField.allSatisfy({ Self.isLetter($0) }) else {
             throw SettlementCSVError(line: line, message: "currency \"\(Self.text(currencyField))\" is not a three-letter code")
         }
-        let currency = String(decoding: currencyField.map { $0 & 0xDF }, as: UTF8.self)   // upper case
+        let upper = (currencyField[currencyField.startIndex] & 0xDF, currencyField[currencyField.startIndex + 1] & 0xDF,
+                     currencyField[currencyField.startIndex + 2] & 0xDF)
+        let currency = Self.currencyName(upper)
         let exponent = CurrencyExponent.of(currency)
         func amount(_ index: Int, _ name: String) throws(SettlementCSVError) -> Int64 {
             guard let value = Self.minorUnits(record.field(index), exponent: exponent) else {
@@ -48,7 +50,7 @@ struct SettlementRowEncoder {
         appendText(balanceTransaction); tab()
         try appendTime(record.field(columns.createdAt), required: true, "created_utc", line); tab()
         try appendTime(columns.availableOn.map { record.field($0) }, required: false, "available_on_utc", line); tab()
-        output.append(contentsOf: currency.utf8); tab()
+        output.append(upper.0); output.append(upper.1); output.append(upper.2); tab()
         appendNumber(gross); tab()
         appendNumber(fee); tab()
         appendNumber(net); tab()
@@ -109,37 +111,54 @@ struct SettlementRowEncoder {
             output.append(contentsOf: [0x5C, 0x4E])
             return
         }
-        guard let normalized = Self.utcTimestamp(field) else {
+        guard Self.appendUTCTimestamp(field, to: &output) else {
             throw SettlementCSVError(line: line, message: "\(name) \"\(Self.text(field))\" is not a UTC time (YYYY-MM-DD HH:MM:SS)")
         }
-        output.append(contentsOf: normalized)
     }
 
     static func utcTimestamp(_ field: ArraySlice<UInt8>) -> [UInt8]? {
-        let bytes = Array(field)
-        func number(_ range: Range<Int>) -> Int? {
+        var output: [UInt8] = []
+        return appendUTCTimestamp(field, to: &output) ? output : nil
+    }
+
+    /// Appends `YYYY-MM-DD HH:MM:SS+00` for a valid UTC time in `field`; false (and nothing
+    /// appended) otherwise. Reads the field in place: a million lines, three times each.
+    static func appendUTCTimestamp(_ field: ArraySlice<UInt8>, to output: inout [UInt8]) -> Bool {
+        let base = field.startIndex, count = field.count
+        func digit(_ offset: Int) -> Int? {
+            let byte = field[base + offset]
+            return byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
+        }
+        func number(_ from: Int, _ length: Int) -> Int? {
             var value = 0
-            for index in range {
-                guard index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 else { return nil }
-                value = value * 10 + Int(bytes[index] - 0x30)
+            for offset in from..<(from + length) {
+                guard let d = digit(offset) else { return nil }
+                value = value * 10 + d
             }
             return value
         }
-        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
-        var hour = 0, minute = 0, second = 0
-        if bytes.count > 10 {
-            guard bytes.count >= 19, bytes[10] == UInt8(ascii: " ") || bytes[10] == UInt8(ascii: "T"),
-                  bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-                  let h = number(11..<13), let m = number(14..<16), let s = number(17..<19), h < 24, m < 60, s < 60 else { return nil }
-            let zone = String(decoding: bytes[19...], as: UTF8.self)
-            guard ["", "Z", "+00:00", "+0000", "+00", " UTC"].contains(zone) else { return nil }
-            (hour, minute, second) = (h, m, s)
+        guard count >= 10, field[base + 4] == UInt8(ascii: "-"), field[base + 7] == UInt8(ascii: "-"),
+              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return false }
+        if count == 10 {
+            output.append(contentsOf: field)
+            output.append(contentsOf: [0x20, 0x30, 0x30, 0x3A, 0x30, 0x30, 0x3A, 0x30, 0x30, 0x2B, 0x30, 0x30])   // " 00:00:00+00"
+            return true
         }
-        func two(_ value: Int) -> [UInt8] { [UInt8(0x30 + value / 10), UInt8(0x30 + value % 10)] }
-        return Array(bytes[0..<10]) + [0x20] + two(hour) + [0x3A] + two(minute) + [0x3A] + two(second) + Array("+00".utf8)
+        guard count >= 19, field[base + 10] == UInt8(ascii: " ") || field[base + 10] == UInt8(ascii: "T"),
+              field[base + 13] == UInt8(ascii: ":"), field[base + 16] == UInt8(ascii: ":"),
+              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+              hour < 24, minute < 60, second < 60 else { return false }
+        let zone = field[(base + 19)...]
+        guard zone.isEmpty || Self.utcZones.contains(where: { $0.elementsEqual(zone) }) else { return false }
+        output.append(contentsOf: field[base..<(base + 10)])
+        output.append(0x20)
+        output.append(contentsOf: field[(base + 11)..<(base + 19)])
+        output.append(contentsOf: [0x2B, 0x30, 0x30])   // "+00"
+        return true
     }
+
+    private static let utcZones: [[UInt8]] = ["Z", "+00:00", "+0000", "+00", " UTC"].map { Array($0.utf8) }
 
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
@@ -152,11 +171,17 @@ struct SettlementRowEncoder {
     static func isUUID(_ field: ArraySlice<UInt8>) -> Bool {
         guard field.count == 36 else { return false }
         for (offset, byte) in field.enumerated() {
-            if [8, 13, 18, 23].contains(offset) { guard byte == UInt8(ascii: "-") else { return false } } else {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 { guard byte == UInt8(ascii: "-") else { return false } } else {
                 guard (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66) else { return false }
             }
         }
         return true
+    }
+
+    /// The currency code as a String, made once per code rather than once per line.
+    private static func currencyName(_ code: (UInt8, UInt8, UInt8)) -> String {
+        if code == (0x47, 0x42, 0x50) { return "GBP" }
+        return String(decoding: [code.0, code.1, code.2], as: UTF8.self)
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
@@ -167,7 +192,21 @@ struct SettlementRowEncoder {
 
     private mutating func tab() { output.append(0x09) }
 
-    private mutating func appendNumber(_ value: Int64) { output.append(contentsOf: String(value).utf8) }
+    private mutating func appendNumber(_ value: Int64) {
+        if value < 0 { output.append(0x2D) }
+        var magnitude = value.magnitude, digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                                                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(0x30 + magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
+        }
+    }
 
     private mutating func appendOptionalText(_ field: ArraySlice<UInt8>?) {
         guard let field, !field.isEmpty else { output.append(contentsOf: [0x5C, 0x4E]); return }
