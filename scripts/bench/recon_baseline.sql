@@ -7,11 +7,13 @@
 -- with its outcome, the exceptions and the per-payout-and-currency totals (what our import books)
 -- into its own schema, bench_baseline. Nothing else is written.
 --   zcat s.csv.gz | psql -X -q -v report=s.csv.gz -f scripts/bench/recon_baseline.sql URL
--- A re-run of the same report redoes everything and replaces that report's rows (it has no
--- content hash to stop at); `already_settled` is judged against other reports' rows. It prints
--- `BASELINE_COUNT <kind> <n>` for its exception kinds. Rows whose duplicates, payouts or
--- unsettled legs need data the bench does not have (payout totals, the daily job) are not
--- judged: payout_mismatch and missing_at_psp stay 0, as in the truth.
+-- Classified in the import's order (ReconciliationStore.classifyStagedLines): a repeated balance
+-- transaction or processor id is duplicate_line; one another report settled is already_settled;
+-- a processor fee line is a fee; then matched, currency_mismatch, amount_mismatch, or, with no
+-- leg, missing_internal (it carries our metadata) or unknown_reference. A re-run of the same
+-- report redoes everything and replaces that report's rows (there is no content hash to stop
+-- at). Prints `BASELINE_COUNT <kind> <n>`; payout_mismatch and missing_at_psp stay 0 here, as the
+-- bench has no processor payout totals and does not run the daily check.
 \set ON_ERROR_STOP on
 BEGIN;
 CREATE SCHEMA IF NOT EXISTS bench_baseline;
@@ -56,7 +58,9 @@ SELECT s.row_number + 1 AS line_number,
        s.description,
        nullif(s.payment_intent_id, '') AS payment_intent_id,
        nullif(s."payment_metadata[hourglass_txn_id]", '')::uuid AS txn_id,
-       row_number() OVER (PARTITION BY s.balance_transaction_id ORDER BY s.row_number) > 1 AS repeated,
+       row_number() OVER (PARTITION BY s.balance_transaction_id ORDER BY s.row_number) > 1
+           OR (nullif(s.source_id, '') IS NOT NULL
+               AND row_number() OVER (PARTITION BY nullif(s.source_id, '') ORDER BY s.row_number) > 1) AS repeated,
        (s.gross::numeric * k.scale) % 1 = 0 AND (s.fee::numeric * k.scale) % 1 = 0 AND (s.net::numeric * k.scale) % 1 = 0 AS whole
 FROM bench_baseline.staged s
 CROSS JOIN LATERAL (SELECT CASE WHEN lower(s.currency) IN ('bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf',
@@ -70,8 +74,8 @@ BEGIN
 END $$;
 ANALYZE bench_baseline.parsed;
 
--- The report's time window (PSP creation precedes our posting by seconds; a day either side).
-SELECT min(created_at) - interval '1 day' AS window_from, max(created_at) + interval '1 day' AS window_to
+-- The report's time window, as our import takes it (a week before its first line, a day after its last).
+SELECT min(created_at) - interval '7 days' AS window_from, max(created_at) + interval '1 day' AS window_to
 FROM bench_baseline.parsed \gset
 
 -- Pass 1: the processor's id on the clearing leg, within the window.
@@ -79,20 +83,20 @@ CREATE UNLOGGED TABLE bench_baseline.matches AS
 SELECT p.line_number, c.entry_id, c.transaction_id, c.amount, c.currency, 'source_in_window'::text AS matched_by
 FROM bench_baseline.parsed p
 JOIN ledger.clearing_legs c ON c.external_ref = p.source_id
-WHERE NOT p.repeated AND p.category <> 'fee' AND c.posted_at BETWEEN :'window_from' AND :'window_to';
+WHERE NOT p.repeated AND p.source_id IS NOT NULL AND c.posted_at BETWEEN :'window_from' AND :'window_to';
 -- Pass 2: the rest by the same id across all history.
 INSERT INTO bench_baseline.matches
 SELECT p.line_number, c.entry_id, c.transaction_id, c.amount, c.currency, 'source_history'
 FROM bench_baseline.parsed p
 JOIN ledger.clearing_legs c ON c.external_ref = p.source_id
-WHERE NOT p.repeated AND p.category <> 'fee'
+WHERE NOT p.repeated AND p.source_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM bench_baseline.matches m WHERE m.line_number = p.line_number);
 -- Pass 3: the rest by our transaction id in the metadata (legs booked before they carried the id).
 INSERT INTO bench_baseline.matches
 SELECT DISTINCT ON (p.line_number) p.line_number, c.entry_id, c.transaction_id, c.amount, c.currency, 'metadata'
 FROM bench_baseline.parsed p
-JOIN ledger.clearing_legs c ON c.transaction_id = p.txn_id
-WHERE NOT p.repeated AND p.category <> 'fee' AND p.txn_id IS NOT NULL
+JOIN ledger.clearing_legs c ON c.transaction_id = p.txn_id AND c.external_ref IS NULL
+WHERE NOT p.repeated AND p.txn_id IS NOT NULL AND (p.category <> 'fee' OR p.source_id IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM bench_baseline.matches m WHERE m.line_number = p.line_number)
 ORDER BY p.line_number, c.entry_id;
 
@@ -153,14 +157,14 @@ DELETE FROM bench_baseline.results WHERE report = :'report';
 INSERT INTO bench_baseline.results
 SELECT :'report', p.line_number, p.payout_id, p.payout_effective_at, p.balance_transaction_id, p.created_at, p.currency,
        p.gross, p.fee, p.net, p.category, p.source_id, p.description, p.payment_intent_id, p.txn_id,
-       CASE WHEN p.category = 'fee' THEN 'fee'
-            WHEN p.repeated THEN 'duplicate_line'
+       CASE WHEN p.repeated THEN 'duplicate_line'
             WHEN EXISTS (SELECT 1 FROM bench_baseline.results r
                          WHERE r.balance_transaction_id = p.balance_transaction_id AND r.report <> :'report'
                            AND r.outcome NOT IN ('duplicate_line', 'already_settled'))
               OR EXISTS (SELECT 1 FROM bench_baseline.results r
                          WHERE r.entry_id = m.entry_id AND r.report <> :'report'
                            AND r.outcome NOT IN ('duplicate_line', 'already_settled')) THEN 'already_settled'
+            WHEN p.category = 'fee' AND p.source_id IS NULL THEN 'fee'
             WHEN m.entry_id IS NULL AND p.txn_id IS NULL THEN 'unknown_reference'
             WHEN m.entry_id IS NULL THEN 'missing_internal'
             WHEN m.currency <> p.currency THEN 'currency_mismatch'
