@@ -5,15 +5,14 @@
 --    the match a lookup, never a scan. Older legs have none; reconciliation finds them by the
 --    ledger transaction id we attach to every payment intent as metadata.
 -- 2. Every entry records when it was posted (its transaction's instant), so a match can be
---    limited to the report's time window without a join to 22 million transactions.
--- The backfill rewrites existing rows once: the append-only trigger is off for this statement
--- only (migrations run as the owner; the runtime role can never disable a trigger).
+--    labelled in or outside the report's time window without a join to 22 million
+--    transactions. Entries made before this migration keep NULL (their transaction's
+--    created_at says when, and the view below falls back to it): rewriting every row of a
+--    ledger of tens of millions of entries inside a migration would hold every money write for
+--    minutes. New entries must have it (the constraint is checked for every new row).
 ALTER TABLE ledger.entries ADD COLUMN external_ref text CHECK (external_ref IS NULL OR length(external_ref) BETWEEN 1 AND 255);
 ALTER TABLE ledger.entries ADD COLUMN posted_at timestamptz;
-ALTER TABLE ledger.entries DISABLE TRIGGER entries_append_only;
-UPDATE ledger.entries e SET posted_at = t.created_at FROM ledger.transactions t WHERE t.id = e.transaction_id;
-ALTER TABLE ledger.entries ENABLE TRIGGER entries_append_only;
-ALTER TABLE ledger.entries ALTER COLUMN posted_at SET NOT NULL;
+ALTER TABLE ledger.entries ADD CONSTRAINT entries_posted_at_recorded CHECK (posted_at IS NOT NULL) NOT VALID;
 
 -- One clearing leg per processor movement; the match reads amount and instant from the index alone.
 CREATE UNIQUE INDEX entries_clearing_external_ref ON ledger.entries (external_ref) INCLUDE (id, amount, posted_at, transaction_id)
@@ -35,7 +34,8 @@ ON CONFLICT (id) DO NOTHING;
 -- account's currency (read once per query, not joined per leg: a match stays one index probe).
 CREATE VIEW ledger.clearing_legs AS
     SELECT e.id AS entry_id, e.transaction_id, e.external_ref, e.amount,
-           (SELECT a.currency FROM ledger.accounts a WHERE a.id = 'psp_clearing') AS currency, e.posted_at
+           (SELECT a.currency FROM ledger.accounts a WHERE a.id = 'psp_clearing') AS currency,
+           coalesce(e.posted_at, (SELECT t.created_at FROM ledger.transactions t WHERE t.id = e.transaction_id)) AS posted_at
     FROM ledger.entries e
     WHERE e.account_id = 'psp_clearing';
 
