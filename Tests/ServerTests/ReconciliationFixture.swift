@@ -24,7 +24,7 @@ struct ReconFixture {
 
     init() throws {
         app = AppContext(config: try TestServer.config(), database: TestDatabase.pool, logger: .init(label: "recon-test"), expectedSchemaVersion: 0)
-        reconciliation = Reconciliation(app: app, payments: Payments(app: app, gateway: OfflineGateway(), outcomes: PaymentOutcomes()))
+        reconciliation = Reconciliation(app: app, payments: Payments(app: app, gateway: ReconciliationOfflineGateway(), outcomes: PaymentOutcomes()))
     }
 
     func uniqueID(_ prefix: String) -> String { "\(prefix)_\(tag)\(UUID().uuidString.lowercased().prefix(8))" }
@@ -147,8 +147,8 @@ struct ReconFixture {
     }
 }
 
-/// Reconciliation never calls the processor while importing.
-private struct OfflineGateway: PaymentGateway {
+/// Reconciliation never calls the processor while importing (the tests use this one).
+struct ReconciliationOfflineGateway: PaymentGateway {
     func saveCard(token: String, idempotencyKey: String) async throws -> GatewayCard { throw unavailable }
     func charge(amount: Int64, currency: String, card: String, offSession: Bool, idempotencyKey: String,
                 metadata: [String: String]) async throws -> GatewayIntent { throw unavailable }
