@@ -6,7 +6,7 @@ import Glibc
 public final class ServerProcess: @unchecked Sendable {
     public let port: UInt16
     private let environment: [String: String]
-    private var process: Process?
+    private var process: ChildProcess?
 
     /// The executable `scripts/test` built (`HOURGLASS_BIN`), or the debug build's.
     public static var executable: URL {
@@ -43,20 +43,16 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `hourglass serve` and waits until `/health/live` answers.
     public func start() async throws {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["serve"]
-        process.environment = environment
-        process.currentDirectoryURL = TestServer.repositoryRoot
-        process.standardOutput = FileHandle.nullDevice   // its log goes to stderr, which the test run shows
-        try process.run()
+        // Its log goes to stderr, which the test run shows.
+        let process = try ChildProcess(executable: Self.executable, arguments: ["serve"], environment: environment,
+                                       directory: TestServer.repositoryRoot, standardOutput: .discard)
         self.process = process
         for _ in 0..<200 {
             if let connection = try? TestConnection(port: port, timeout: 1),
                let response = try? await connection.request("GET", "/health/live"), response.status == 200 {
                 return
             }
-            guard process.isRunning else { throw TestClientError.malformed("hourglass serve exited with \(process.terminationStatus)") }
+            guard process.isRunning else { throw TestClientError.malformed("hourglass serve exited with \(process.terminationStatus ?? -1)") }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestClientError.malformed("hourglass serve did not come up on port \(port)")
@@ -65,14 +61,14 @@ public final class ServerProcess: @unchecked Sendable {
     /// Kills the server with SIGKILL (no drain, no cleanup) and waits for it to be gone.
     public func kill() async {
         guard let process, process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        await Task.detached { process.waitUntilExit() }.value
+        process.signal(SIGKILL)
+        await process.waitUntilExit()
     }
 
     /// A graceful stop (SIGTERM), for the end of a test.
     public func stop() async {
         guard let process, process.isRunning else { return }
-        process.terminate()
-        await Task.detached { process.waitUntilExit() }.value
+        process.signal(SIGTERM)
+        await process.waitUntilExit()
     }
 }

@@ -60,15 +60,10 @@ import Testing
         environment["DATABASE_URL"] = TestDatabase.url
         environment["USER"] = "ops-oncall"
         let email = try #require(try await driver.client.json("GET", "/v1/me", token: driver.token).json()["email"] as? String)
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = ["grant-promo", "--email", email, "--amount", "500", "--reason", "Sorry for the wait", "--reference", "audit-\(driver.id)"]
-        process.environment = environment
-        process.currentDirectoryURL = TestServer.repositoryRoot
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        await Task.detached { process.waitUntilExit() }.value
-        #expect(process.terminationStatus == 0)
+        let process = try ChildProcess(executable: ServerProcess.executable, arguments: ["grant-promo", "--email", email, "--amount", "500", "--reason", "Sorry for the wait", "--reference", "audit-\(driver.id)"], environment: environment,
+                                       directory: TestServer.repositoryRoot, standardOutput: .discard)
+        let exitStatus = await process.waitUntilExit()
+        #expect(exitStatus == 0)
         trail = try await actions(of: driver.id)
         #expect(actor(of: "wallet.promo_granted") == "cli:ops-oncall")
 

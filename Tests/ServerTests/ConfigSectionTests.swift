@@ -61,15 +61,9 @@ struct ConfigSectionTests {
         environment["PROVIDER_UBER_EATS_SECRET"] = nil
         environment["HOURGLASS_ENV"] = "development"
         environment["DATABASE_URL"] = TestDatabase.url
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = ["migrate", "--status"]
-        process.environment = environment
-        process.currentDirectoryURL = TestServer.repositoryRoot
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        await Task.detached { process.waitUntilExit() }.value
-        #expect(process.terminationStatus == 0)
+        let process = try ChildProcess(executable: ServerProcess.executable, arguments: ["migrate", "--status"], environment: environment,
+                                       directory: TestServer.repositoryRoot, standardOutput: .discard)
+        #expect(await process.waitUntilExit() == 0)
     }
 
     /// The README stands on its own: its configuration table lists every key the platform and
@@ -122,19 +116,10 @@ struct ConfigSectionTests {
 
     /// Runs `hourglass serve` until it exits or says it is serving (then stops it).
     private func serve(_ environment: [String: String]) async throws -> (exitStatus: Int32?, served: Bool, output: String) {
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = ["serve"]
-        process.environment = environment
-        process.currentDirectoryURL = TestServer.repositoryRoot
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try ChildProcess(executable: ServerProcess.executable, arguments: ["serve"], environment: environment,
+                                       directory: TestServer.repositoryRoot, standardOutput: .file(log.path), standardError: .file(log.path))
         func output() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
         let deadline = ContinuousClock.now + .seconds(30)
         // Output to a file is block-buffered: whether it serves is asked of the port itself.
@@ -149,8 +134,8 @@ struct ConfigSectionTests {
         let running = process.isRunning
         let served = running ? await answers() : false
         if running {
-            process.terminate()
-            await Task.detached { process.waitUntilExit() }.value
+            process.signal(SIGTERM)
+            await process.waitUntilExit()
         }
         return (running ? nil : process.terminationStatus, served, output())
     }

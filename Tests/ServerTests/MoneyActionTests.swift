@@ -533,16 +533,10 @@ import Wallet
             environment["HOURGLASS_ENV"] = "test"
             environment["DATABASE_URL"] = TestDatabase.url
             environment["USER"] = "ops-oncall"
-            let process = Process()
-            process.executableURL = ServerProcess.executable
-            process.arguments = ["grant-promo", "--email", email] + arguments
-            process.environment = environment
-            process.currentDirectoryURL = TestServer.repositoryRoot
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            await Task.detached { process.waitUntilExit() }.value
-            return process.terminationStatus
+            let process = try ChildProcess(executable: ServerProcess.executable, arguments: ["grant-promo", "--email", email] + arguments, environment: environment,
+                                           directory: TestServer.repositoryRoot, standardOutput: .discard, standardError: .discard)
+            let exitStatus = await process.waitUntilExit()
+            return exitStatus
         }
         let reference = "cli-\(driver.id)"
         #expect(try await run(["--amount", "400", "--reason", "Sorry for the wait", "--reference", reference, "--reason-code", "other"]) != 0,
