@@ -175,13 +175,6 @@ struct ReconciliationStore: Sendable {
             """)
     }
 
-    func outcomeCounts(runID: UUID) async throws -> [String: Int] {
-        let rows = try await database.queryAll("""
-            SELECT outcome, count(*)::int8 FROM reconciliation.lines WHERE run_id = \(runID) GROUP BY outcome
-            """) { (try $0.decode(String.self, at: 0), Int(try $0.decode(Int64.self, at: 1))) }
-        return Dictionary(uniqueKeysWithValues: rows)
-    }
-
     func exceptionCounts(runID: UUID) async throws -> [String: Int] {
         let rows = try await database.queryAll("""
             SELECT kind, count(*)::int8 FROM reconciliation.exceptions WHERE run_id = \(runID) GROUP BY kind
@@ -189,11 +182,15 @@ struct ReconciliationStore: Sendable {
         return Dictionary(uniqueKeysWithValues: rows)
     }
 
-    func finishRun(id: UUID, finishedAt: Date, lines: Int, matched: Int, fees: Int, exceptions: Int, payouts: Int) async throws {
+    /// Stamps the run with its counts, read once from what it wrote.
+    func finishRun(id: UUID, finishedAt: Date, lines: Int, payouts: Int) async throws {
         try await database.execute("""
-            UPDATE reconciliation.runs SET finished_at = \(finishedAt), line_count = \(lines), matched_count = \(matched),
-                fee_line_count = \(fees), exception_count = \(exceptions), payout_count = \(payouts)
-            WHERE id = \(id)
+            UPDATE reconciliation.runs r SET finished_at = \(finishedAt), line_count = \(lines), payout_count = \(payouts),
+                matched_count = o.matched, fee_line_count = o.fees,
+                exception_count = (SELECT count(*) FROM reconciliation.exceptions x WHERE x.run_id = r.id)
+            FROM (SELECT count(*) FILTER (WHERE outcome = 'matched') AS matched, count(*) FILTER (WHERE outcome = 'fee') AS fees
+                  FROM reconciliation.lines WHERE run_id = \(id)) o
+            WHERE r.id = \(id)
             """)
     }
 

@@ -46,17 +46,14 @@ struct SettlementImport {
             try await checkPayouts(payouts, runID: runID, store: store, now: now, on: transaction)
             for payout in payouts { try await book(payout, runID: runID, on: transaction) }
 
-            let outcomes = try await store.outcomeCounts(runID: runID)
-            let exceptions = try await store.exceptionCounts(runID: runID)
-            let exceptionTotal = exceptions.values.reduce(0, +)
-            try await store.finishRun(id: runID, finishedAt: app.clock.now(), lines: stream.lineCount, matched: outcomes["matched"] ?? 0,
-                                      fees: outcomes["fee"] ?? 0, exceptions: exceptionTotal, payouts: Set(payouts.map(\.payoutID)).count)
+            try await store.finishRun(id: runID, finishedAt: app.clock.now(), lines: stream.lineCount,
+                                      payouts: Set(payouts.map(\.payoutID)).count)
             guard let summary = try await store.summary(runID: runID, isRepeat: false) else {
                 throw AppError.conflict("the run \(runID) vanished while it was written")
             }
             try await Audit.record("reconciliation.imported", AuditObject("reconciliation_run", runID.uuidString.lowercased()),
                                    after: .object(["file": .string(fileName), "source": .string(source.name), "lines": .number(Double(summary.lineCount)),
-                                                   "matched": .number(Double(summary.matchedCount)), "exceptions": .number(Double(exceptionTotal)),
+                                                   "matched": .number(Double(summary.matchedCount)), "exceptions": .number(Double(summary.exceptionCount)),
                                                    "payouts": .number(Double(summary.payoutCount))]),
                                    on: transaction)
             return summary
