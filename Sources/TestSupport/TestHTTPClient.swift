@@ -3,6 +3,8 @@ import Glibc
 
 /// A response as read off the wire by `TestConnection`.
 public struct TestResponse: Sendable {
+    /// The status line's HTTP version, e.g. "HTTP/1.1".
+    public let version: String
     public let status: Int
     public let headers: [(name: String, value: String)]
     public let body: [UInt8]
@@ -175,7 +177,7 @@ public final class TestConnection: @unchecked Sendable {
             body = Array(buffer[..<length])
             buffer.removeFirst(length)
         }
-        return TestResponse(status: status, headers: headers, body: body)
+        return TestResponse(version: String(statusLine[0]), status: status, headers: headers, body: body)
     }
 
     private func readUntil(_ complete: ([UInt8]) -> Int?) throws -> Int {

@@ -38,7 +38,7 @@ public enum HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible 
         case .tooManyHeaders: "too many header fields"
         case .bodyTooLarge: "the request body is too large"
         case .invalidRequestLine(let why): "malformed request line: \(why)"
-        case .unsupportedVersion: "only HTTP/1.0 and HTTP/1.1 are supported"
+        case .unsupportedVersion: "only HTTP/1.x is supported"
         case .unknownMethod: "request method not implemented"
         case .invalidHeader(let why): "malformed header field: \(why)"
         case .missingHost: "an HTTP/1.1 request needs exactly one Host header"

@@ -154,6 +154,7 @@ public struct HTTPRequestParser: Sendable {
         var lineStart = lineStartOffset
         var lines = lineCount
         var sectionEnd: Int?
+        // The request line is a line but not a field: a head may hold maxHeaderCount fields after it.
         let maxLines = limits.maxHeaderCount + (isTrailer ? 0 : 1)
         let maxBytes = isTrailer ? limits.maxHeadBytes / 2 : limits.maxHeadBytes
         var failure: HTTPParseError?
@@ -236,12 +237,10 @@ public struct HTTPRequestParser: Sendable {
               (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(versionBytes[5]),
               (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(versionBytes[7])
         else { throw .invalidRequestLine("bad HTTP version") }
-        let version: HTTPVersion
-        switch (versionBytes[5], versionBytes[7]) {
-        case (UInt8(ascii: "1"), UInt8(ascii: "1")): version = .http1_1
-        case (UInt8(ascii: "1"), UInt8(ascii: "0")): version = .http1_0
-        default: throw .unsupportedVersion
-        }
+        // RFC 9112 §2.3: a later minor version of HTTP/1 is served as the highest we implement
+        // (1.1), and the response says HTTP/1.1; only another major version is refused (505).
+        guard versionBytes[5] == UInt8(ascii: "1") else { throw .unsupportedVersion }
+        let version: HTTPVersion = versionBytes[7] == UInt8(ascii: "0") ? .http1_0 : .http1_1
         return (HTTPMethod(bytes: methodBytes), String(decoding: targetBytes, as: UTF8.self), version)
     }
 

@@ -4,8 +4,10 @@ public struct ParseLimits: Sendable, Equatable {
     public var maxRequestLineBytes = 8 * 1024
     /// Longest head, request line and headers together: 431 beyond.
     public var maxHeadBytes = 32 * 1024
-    /// Most header fields, and separately most trailer fields: 431 beyond.
-    public var maxHeaderCount = 100
+    /// Most header fields (Host included, the request line not), and separately most trailer
+    /// fields: 431 beyond. 128 leaves room for 100 ordinary fields plus Host and the few a proxy
+    /// adds (Forwarded, Via, X-Forwarded-*), while `maxHeadBytes` still bounds their total size.
+    public var maxHeaderCount = 128
     /// Largest body: 413 beyond (a responder may lower it per request).
     public var maxBodyBytes = 10 * 1024 * 1024
     /// Longest chunk-size line including extensions: 400 beyond.
