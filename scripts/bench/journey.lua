@@ -105,7 +105,7 @@ function setup(thread)
   table.insert(all_threads, thread)
 end
 
-local drivers, mine, out_path, secret, delay_ms
+local drivers, mine, secret, delay_ms
 local schedule = {}      -- route names, repeated by weight
 local counter = 0
 local started = {}       -- request id -> start time (µs)
@@ -113,8 +113,10 @@ local nonce
 local shift_cursor = 0
 local on_shift = {}      -- driver -> shift id while on shift
 local last_event_ms = {} -- driver -> when its last event was sent (events stay in order)
-hist = {}                -- route -> bucket -> count (read by done() through thread:get)
-counts = {}              -- route -> { total, non2xx, s5xx }
+-- Read by done() through thread:get, which copies only flat tables (wrk 4.1 crashes on nested
+-- ones): hist["me:123"] counts answers in bucket 123; counts["me:total"], ["me:non2xx"], ["me:5xx"].
+hist = {}
+counts = {}
 unmatched = 0            -- answers without an X-Request-Id of ours (e.g. a 503 before routing)
 
 local function parse_mix(text)
@@ -125,10 +127,11 @@ end
 
 function init(args)
   local drivers_path = args[1]
-  out_path = args[2]
-  local weights = parse_mix(args[3] or "me=30,cover=20,transactions=15,quote=10,shift=15,topup=10")
+  hg_out_path = args[2] -- a global: done() runs in the main state, which has no args, and reads it back
+  local mix = (args[3] and args[3] ~= "") and args[3] or "me=30,cover=20,transactions=15,quote=10,shift=15,topup=10"
+  local weights = parse_mix(mix)
   delay_ms = tonumber(args[4] or "0")
-  secret = args[5] or os.getenv("PROVIDER_DELIVEROO_SECRET") or ""
+  secret = (args[5] and args[5] ~= "") and args[5] or os.getenv("PROVIDER_DELIVEROO_SECRET") or ""
   drivers = dofile(drivers_path)
   local threads = tonumber(os.getenv("JOURNEY_THREADS") or "0")
   local index = hg_thread_index or 0
@@ -139,8 +142,7 @@ function init(args)
   end
   for _, name in ipairs(routes) do
     for _ = 1, (weights[name] or 0) do table.insert(schedule, name) end
-    hist[name] = {}
-    counts[name] = { 0, 0, 0 }
+    counts[name .. ":total"], counts[name .. ":non2xx"], counts[name .. ":5xx"] = 0, 0, 0
   end
   math.randomseed(index * 7919 + os.time())
   nonce = string.format("%x%x", os.time(), index)
@@ -231,13 +233,11 @@ function response(status, headers, body)
   started[id] = nil
   local route = id:match("^(%w+)%.")
   local micros = now_us() - start
-  local bucket = micros < 1 and 0 or math.floor(math.log(micros) * 50)
-  local h = hist[route]
-  h[bucket] = (h[bucket] or 0) + 1
-  local c = counts[route]
-  c[1] = c[1] + 1
-  if status < 200 or status > 299 then c[2] = c[2] + 1 end
-  if status >= 500 then c[3] = c[3] + 1 end
+  local key = route .. ":" .. (micros < 1 and 0 or math.floor(math.log(micros) * 50))
+  hist[key] = (hist[key] or 0) + 1
+  counts[route .. ":total"] = counts[route .. ":total"] + 1
+  if status < 200 or status > 299 then counts[route .. ":non2xx"] = counts[route .. ":non2xx"] + 1 end
+  if status >= 500 then counts[route .. ":5xx"] = counts[route .. ":5xx"] + 1 end
 end
 
 local function percentile(h, total, q)
@@ -258,9 +258,14 @@ function done(summary, latency, requests)
   for _, thread in ipairs(all_threads) do
     local h, c = thread:get("hist"), thread:get("counts")
     lost = lost + (tonumber(thread:get("unmatched")) or 0)
+    for key, v in pairs(h) do
+      local name, bucket = key:match("^(%w+):(%d+)$")
+      merged[name][tonumber(bucket)] = (merged[name][tonumber(bucket)] or 0) + v
+    end
     for _, name in ipairs(routes) do
-      for k, v in pairs(h[name] or {}) do merged[name][k] = (merged[name][k] or 0) + v end
-      for i = 1, 3 do totals[name][i] = totals[name][i] + ((c[name] or {})[i] or 0) end
+      for i, suffix in ipairs({ ":total", ":non2xx", ":5xx" }) do
+        totals[name][i] = totals[name][i] + (c[name .. suffix] or 0)
+      end
     end
   end
   local seconds = summary.duration / 1e6
@@ -276,7 +281,7 @@ function done(summary, latency, requests)
   local json = string.format(
     '{"seconds":%.2f,"requests":%d,"unmatched":%d,"socket_errors":%d,"timeouts":%d,"routes":{%s}}',
     seconds, summary.requests, lost, e.connect + e.read + e.write, e.timeout, table.concat(parts, ","))
-  local file = io.open(out_path, "w")
+  local file = io.open(all_threads[1]:get("hg_out_path"), "w")
   file:write(json, "\n")
   file:close()
 end
