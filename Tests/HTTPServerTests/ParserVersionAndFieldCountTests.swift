@@ -26,6 +26,7 @@ struct ParserVersionAndFieldCountTests {
         #expect(ParserFixtureTests.status(result) == 400)
     }
 
+    /// A GET with Host and `fields` more fields of about 20 bytes each.
     static func head(fields: Int) -> String {
         "GET /v1/me HTTP/1.1\r\nHost: a\r\n"
             + (0..<fields).map { "X-Field-\($0): value \($0)\r\n" }.joined() + "\r\n"

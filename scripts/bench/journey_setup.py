@@ -28,8 +28,9 @@ class Client:
         self.host, self.port = parsed.hostname, parsed.port or 80
         self.connection = None
 
-    def call(self, method, path, body=None, token=None, headers=None):
-        payload = None if body is None else json.dumps(body).encode()
+    def call(self, method, path, body=None, token=None, headers=None, raw=None):
+        """JSON in, (status, JSON) out; `raw` sends bytes as they are (a signed body)."""
+        payload = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         all_headers = {"content-type": "application/json"} if payload is not None else {}
         if token:
             all_headers["authorization"] = "Bearer " + token
@@ -91,11 +92,8 @@ def make_driver(url, run, n, secret):
                                                                   "provider_driver_id": provider_id}, token),
                   201, "link request")["link_code"]
     body = json.dumps({"provider_driver_id": provider_id, "link_code": code}).encode()
-    client.connection.request("POST", "/v1/work-providers/deliveroo/link-confirmations", body=body, headers={
-        "content-type": "application/json", "hourglass-signature": signature(secret, body)})
-    response = client.connection.getresponse()
-    text = response.read()
-    expect(response.status, text, 200, "link confirmation")
+    expect(*client.call("POST", "/v1/work-providers/deliveroo/link-confirmations", raw=body,
+                        headers={"hourglass-signature": signature(secret, body)}), 200, "link confirmation")
     return {"token": token, "vehicle": vehicle, "card": card, "provider_id": provider_id}
 
 
