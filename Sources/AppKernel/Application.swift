@@ -154,11 +154,40 @@ public final class Application: HTTPResponder {
         return response
     }
 
+    /// Staff pages run on the shared pool: some do long CPU-bound work (a settlement file
+    /// parsed, an export written) that must not hold up the API connections of an event loop.
+    public func runsOnEventLoop(_ head: HTTPRequestHead) -> Bool {
+        !head.path.hasPrefix("/admin")
+    }
+
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let start = ContinuousClock.now
         let requestID = requestIDs.next(incoming: request.headers["x-request-id"])
         var logger = context.logger
         logger[metadataKey: "request.id"] = "\(requestID)"
+        // Every statement the request sends is counted, for its route's round-trip budget.
+        let statements = PostgresStatementCounter()
+        var (response, pattern) = await PostgresStatementCounter.$current.withValue(statements) {
+            await route(request, requestID: requestID, logger: logger)
+        }
+        response.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        Self.addSecurityHeaders(to: &response)
+        let elapsed = ContinuousClock.now - start
+        context.requestMetrics.record(method: request.method.rawValue, route: pattern, status: response.status.code,
+                                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                                      statements: statements.count)
+        logger.info("request", metadata: [
+            "http.method": "\(request.method.rawValue)",
+            "http.route": "\(pattern)",
+            "http.status": "\(response.status.code)",
+            "http.duration_ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
+            "net.peer": "\(request.remoteAddress)",
+        ])
+        return response
+    }
+
+    /// Finds and runs the request's endpoint: its response and route pattern.
+    private func route(_ request: HTTPRequest, requestID: String, logger: Logger) async -> (HTTPResponse, String) {
         var response: HTTPResponse
         var pattern = "unmatched"
         switch router.match(request.method, path: request.path) {
@@ -188,19 +217,7 @@ public final class Application: HTTPResponder {
         case .notFound:
             response = ProblemDetails.response(for: AppError.notFound("no resource at \(request.path)"), requestID: requestID)
         }
-        response.headers.replaceOrAdd(name: "x-request-id", value: requestID)
-        Self.addSecurityHeaders(to: &response)
-        let elapsed = ContinuousClock.now - start
-        context.requestMetrics.record(method: request.method.rawValue, route: pattern, status: response.status.code,
-                                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-        logger.info("request", metadata: [
-            "http.method": "\(request.method.rawValue)",
-            "http.route": "\(pattern)",
-            "http.status": "\(response.status.code)",
-            "http.duration_ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
-            "net.peer": "\(request.remoteAddress)",
-        ])
-        return response
+        return (response, pattern)
     }
 
     /// Authenticates, validates, runs.
@@ -366,6 +383,12 @@ public final class Application: HTTPResponder {
         if let error = error as? PostgresError, [.poolTimeout, .connectionFailed, .connectionClosed, .queryTimeout, .poolClosed].contains(error.code) {
             logger.error("database unavailable", metadata: ["error": "\(error)"])
             return AppError.unavailable("the service is temporarily unavailable; retry shortly")
+        }
+        if error is CancellationError || Task.isCancelled {
+            // The handler overran HTTP_HANDLER_TIMEOUT_MS: the client already has its 503, and
+            // the work was stopped on purpose (its statement cancelled, its connection returned).
+            logger.notice("handler cancelled after its deadline", metadata: ["error": "\(error)"])
+            return AppError.unavailable("the request took too long; retry shortly")
         }
         logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
         return AppError(status: .internalServerError, slug: "internal-error",

@@ -16,6 +16,8 @@ public struct RequestContext: Sendable {
     public var caller: Caller
     /// The client's IP: the TCP peer, or what a trusted proxy says it forwarded for.
     public var clientAddress: String = ""
+    /// What earlier steps of this request already looked up (see `RequestMemo`).
+    public let memo = RequestMemo()
 
     public init(requestID: String, logger: Logger, parameters: Parameters, app: AppContext, now: Date, caller: Caller = .anonymous) {
         self.requestID = requestID

@@ -64,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
             Startup.printError("hourglass: cannot listen on \(config.host):\(config.port): \(error)")
             throw ExitCode(71)
         }
+        // Handlers run on the server's loops; the loops drive the pool's connections too.
+        pool.attach(to: server)
         services.serverStarted(port: server.port, publicBaseURL: config.publicBaseURL)
         if let interval = try config.section(PaymentsConfig.self).sandboxPayoutInterval { services.sandboxPSP?.payOut(every: interval) }
         // In development the job workers run here; in production run `hourglass worker` beside.
@@ -72,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         print("Hourglass is serving on http://\(shownHost):\(server.port) (\(config.environment.rawValue))")
         await server.waitUntilStopped()
+        pool.detach(from: server)
         signals.cancel()
         workers?.stop()
         await services.stop()

@@ -11,6 +11,9 @@ public struct PostgresConfiguration: Sendable {
     /// Client-side deadline for a statement when the caller gives none; nil waits for the server
     /// (which `statementTimeout` bounds). When it passes the connection is dropped.
     public var defaultQueryTimeout: Duration? = nil
+    /// Whether statements with parameters are prepared once per connection and then executed
+    /// by name. Off behind a transaction-mode pooler that cannot track them (PgBouncer < 1.21).
+    public var usesPreparedStatements = true
     /// `application_name`, visible in `pg_stat_activity`.
     public var applicationName: String = "hourglass"
 

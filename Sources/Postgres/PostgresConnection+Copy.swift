@@ -9,6 +9,8 @@ extension PostgresConnection {
         let text = statement.text
         let payload = try Self.copyText(rows)
         let deadline = (timeout ?? configuration.defaultQueryTimeout).map { ContinuousClock.now + $0 }
+        await detachFromLoop()  // COPY is written with blocking calls, from the queue
+        PostgresStatementCounter.current?.countStatement()
         return try await onQueue { try self.runCopy(text: text, payload: payload, deadline: deadline) }
     }
 
@@ -22,6 +24,8 @@ extension PostgresConnection {
         precondition(statement.binds.isEmpty, "COPY takes no bound parameters; the rows carry the data")
         let text = statement.text
         let deadline = (timeout ?? configuration.defaultQueryTimeout).map { ContinuousClock.now + $0 }
+        await detachFromLoop()
+        PostgresStatementCounter.current?.countStatement()
         return try await onQueue { try self.runCopy(text: text, deadline: deadline, produce: produce) }
     }
 

@@ -4,17 +4,29 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// One PostgreSQL session. Every libpq call for it runs on its own serial dispatch queue, so
-/// blocking network I/O never occupies a thread of Swift's cooperative pool (STYLE.md C11).
+/// One PostgreSQL session, driven one of two ways:
+///
+/// - **on an event loop** (`bind(to:)`, done by the pool for connections opened on one of the
+///   HTTP server's loops): the socket is non-blocking and watched by that loop. A statement
+///   issued on the loop is sent at once; the loop reads the answer when the socket becomes
+///   readable and resumes the caller, which runs on the same loop. No thread waits.
+/// - **on its own serial queue** otherwise (CLI commands, workers, COPY): each statement waits
+///   on a dispatch thread, never on Swift's cooperative pool (STYLE.md C11).
 ///
 /// Most code does not hold a connection: it calls the pool, or receives one inside
 /// `PostgresPool.withConnection` / `withTransaction`, and must not keep it past that scope.
 public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
-    // Invariant: `handle` is read and written only on `queue`.
-    private var handle: OpaquePointer?
-    private let queue: DispatchQueue
+    // Invariant: `handle`, `cache` and `pending` are touched only by the one party driving the
+    // session at the time: its loop's thread while bound (`state.loop != nil`), else `queue`.
+    var handle: OpaquePointer?
+    let queue: DispatchQueue
     let configuration: PostgresConfiguration
-    private let state = Mutex(SessionState())
+    let state = Mutex(SessionState())
+    var cache = PostgresStatementCache()
+    /// The statement the loop is waiting on.
+    var pending: PendingStatement?
+    /// For `PQcancel` from any thread (libpq makes it safe to use concurrently with the session).
+    private let cancelHandle: OpaquePointer?
 
     struct SessionState {
         var transactionDepth = 0
@@ -23,16 +35,22 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
         /// that the server did not close the session meanwhile (e.g. `pg_terminate_backend`).
         var needsLivenessCheck = false
         var isIdle = true
+        /// A statement is on the wire: a cancellation then asks the server to stop it.
+        var inFlight = false
+        /// The loop driving the session, if it is bound to one.
+        var loop: (any PostgresEventLoop)?
     }
 
     private init(handle: OpaquePointer, queue: DispatchQueue, configuration: PostgresConfiguration) {
         self.handle = handle
         self.queue = queue
         self.configuration = configuration
+        cancelHandle = PQgetCancel(handle)
     }
 
     deinit {
         if let handle { PQfinish(handle) }
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
     }
 
     /// Opens a connection. Fails with `.connectionFailed` naming the host and libpq's reason.
@@ -77,25 +95,80 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
 
     func requireLivenessCheck() { state.withLock { $0.needsLivenessCheck = true } }
 
+    /// Consumes the pending liveness check, if any.
+    func takeLivenessCheck() -> Bool {
+        state.withLock { state in defer { state.needsLivenessCheck = false }; return state.needsLivenessCheck }
+    }
+
+    /// The loop the session is bound to, if any (the pool keeps idle sessions per loop).
+    var boundLoop: ObjectIdentifier? { state.withLock { $0.loop.map { ObjectIdentifier($0) } } }
+
     // MARK: - Statements
 
     public func query(_ sql: SQL, timeout: Duration? = nil) async throws -> PostgresRows {
-        let text = sql.text
-        let binds = sql.binds
-        let deadline = (timeout ?? configuration.defaultQueryTimeout).map { ContinuousClock.now + $0 }
-        return try await onQueue { try self.run(text: text, binds: binds, deadline: deadline) }
+        // A cancelled task (a handler past its deadline) sends nothing more; transaction
+        // control goes through `executeScript`, so its ROLLBACK still runs.
+        try Task.checkCancellation()
+        return try await run(text: sql.text, binds: sql.binds, timeout: timeout)
     }
 
     /// Runs one or more `;`-separated statements with the simple query protocol (no parameters):
     /// migration files, DDL. Returns the last statement's rows.
     @discardableResult
     public func executeScript(_ text: String, timeout: Duration? = nil) async throws -> PostgresRows {
-        let deadline = (timeout ?? configuration.defaultQueryTimeout).map { ContinuousClock.now + $0 }
-        return try await onQueue { try self.run(text: text, binds: nil, deadline: deadline) }
+        try await run(text: text, binds: nil, timeout: timeout)
     }
+
+    private func run(text: String, binds: [PostgresBind]?, timeout: Duration?) async throws -> PostgresRows {
+        let deadline = (timeout ?? configuration.defaultQueryTimeout).map { ContinuousClock.now + $0 }
+        let counter = PostgresStatementCounter.current  // a task-local: read here, not on the loop or queue
+        return try await withTaskCancellationHandler {
+            if let loop = currentLoop() {
+                return try await runOnLoop(loop, text: text, binds: binds, deadline: deadline, counter: counter)
+            }
+            return try await onQueue { try self.runBlocking(text: text, binds: binds, deadline: deadline, counter: counter) }
+        } onCancel: {
+            cancelInFlight()
+        }
+    }
+
+    /// The loop driving this session. The loop may let go of it at any time (it stopped, or
+    /// the server hung up): the loop path then finds no handle and fails cleanly.
+    func currentLoop() -> (any PostgresEventLoop)? { state.withLock { $0.loop } }
+
+    /// Asks the server to stop the statement in flight, if there is one. `PQcancel` opens a
+    /// connection of its own, so it runs off the caller's thread.
+    ///
+    /// The request travels on a separate connection and may reach the server after this
+    /// statement ended, cancelling whatever the session runs next: so a session that was sent
+    /// a cancel is never lent again (the pool discards it when it comes back).
+    private func cancelInFlight() {
+        let inFlight = state.withLock { state -> Bool in
+            if state.inFlight { state.isBroken = true }
+            return state.inFlight
+        }
+        guard inFlight, let cancelHandle else { return }
+        let box = PostgresConnectionHandle(pointer: cancelHandle)
+        DispatchQueue.global().async {
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(box.pointer, &buffer, Int32(buffer.count))
+            withExtendedLifetime(self) {}
+        }
+    }
+
+    func setInFlight(_ value: Bool) { state.withLock { $0.inFlight = value } }
 
     /// Closes the session. Further statements fail with `.connectionClosed`.
     public func close() async {
+        if let loop = currentLoop() {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                loop.execute {
+                    self.drop()
+                    continuation.resume()
+                }
+            }
+            return
+        }
         _ = try? await onQueue { self.drop() }
     }
 
@@ -105,9 +178,9 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
         }
     }
 
-    // MARK: - On the queue
+    // MARK: - Shared by both paths
 
-    /// The connection pointer, or `.connectionClosed`. Call on `queue` only.
+    /// The connection pointer, or `.connectionClosed`.
     func liveHandle() throws -> OpaquePointer {
         guard let handle else {
             throw PostgresError(code: .connectionClosed, message: "the connection is closed")
@@ -115,105 +188,7 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
         return handle
     }
 
-    /// Sends one statement (extended protocol when `binds` is non-nil) and collects its results.
-    private func run(text: String, binds: [PostgresBind]?, deadline: ContinuousClock.Instant?) throws -> PostgresRows {
-        let connection = try liveHandle()
-        if state.withLock({ state in defer { state.needsLivenessCheck = false }; return state.needsLivenessCheck }) {
-            try checkIdleSessionIsAlive(connection)
-        }
-        let sent: Int32
-        if let binds {
-            sent = try Self.sendQuery(connection, text: text, binds: binds)
-        } else {
-            sent = PQsendQuery(connection, text)
-        }
-        guard sent == 1 else { throw brokenConnectionError(connection) }
-        return try collectResults(connection, deadline: deadline)
-    }
-
-    private static func sendQuery(_ connection: OpaquePointer, text: String, binds: [PostgresBind]) throws -> Int32 {
-        for bind in binds where bind.text?.utf8.contains(0) == true {
-            throw PostgresError(code: .invalidParameter, message: "a text parameter contains a NUL byte")
-        }
-        let types: [Oid] = binds.map { $0.type.rawValue }
-        let values = binds.map { $0.text.map { strdup($0) } ?? nil }
-        defer { values.forEach { free($0) } }
-        let valuePointers = values.map { UnsafePointer($0) }
-        return PQsendQueryParams(connection, text, Int32(binds.count), types, valuePointers, nil, nil, 0)
-    }
-
-    /// Waits for and gathers every result of the statement just sent. Keeps the first error
-    /// (later results after an error are libpq's bookkeeping) or else the last result.
-    func collectResults(_ connection: OpaquePointer, deadline: ContinuousClock.Instant?) throws -> PostgresRows {
-        var kept: PostgresResult?
-        var firstError: PostgresError?
-        while true {
-            while PQisBusy(connection) == 1 {
-                try waitUntilReadable(connection, deadline: deadline)
-                guard PQconsumeInput(connection) == 1 else { throw brokenConnectionError(connection) }
-            }
-            guard let result = PQgetResult(connection) else { break }
-            switch PQresultStatus(result) {
-            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_SINGLE_TUPLE:
-                kept = PostgresResult(result)
-            case PGRES_COPY_IN:
-                // A COPY ... FROM STDIN sent through `query`: refuse it and let the server clean up.
-                PQputCopyEnd(connection, "COPY FROM STDIN must go through copyFrom")
-                PQclear(result)
-            case PGRES_COPY_OUT:
-                PQclear(result)
-                firstError = firstError ?? PostgresError(code: .unexpectedResult, message: "COPY TO STDOUT is not supported")
-                drainCopyOut(connection)
-            default:
-                firstError = firstError ?? Self.serverError(result, connection: connection)
-                PQclear(result)
-            }
-        }
-        recordSessionStatus(connection)
-        if let firstError {
-            if firstError.isConnectionFailure { markBroken() }
-            throw firstError
-        }
-        return PostgresRows(result: kept)
-    }
-
-    private func drainCopyOut(_ connection: OpaquePointer) {
-        var buffer: UnsafeMutablePointer<CChar>?
-        while PQgetCopyData(connection, &buffer, 0) > 0 { PQfreemem(buffer) }
-    }
-
-    /// Polls the socket until readable. Past the deadline the session is dropped: the server may
-    /// still be working, and a half-read response can never be resynchronised.
-    func waitUntilReadable(_ connection: OpaquePointer, deadline: ContinuousClock.Instant?) throws {
-        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
-        while true {
-            var timeoutMs: Int32 = -1
-            if let deadline {
-                let remaining = deadline - .now
-                if remaining <= .zero {
-                    drop()
-                    throw PostgresError(code: .queryTimeout, message: "no answer from PostgreSQL before the deadline")
-                }
-                timeoutMs = Int32(clamping: max(1, remaining.milliseconds))
-            }
-            let ready = poll(&descriptor, 1, timeoutMs)
-            if ready > 0 { return }
-            if ready < 0 && errno != EINTR { throw brokenConnectionError(connection) }
-        }
-    }
-
-    /// An idle session must have nothing to read: data or EOF there means the server ended it
-    /// (FATAL 57P01 after `pg_terminate_backend`, a restart...). Nothing was sent yet, so the
-    /// pool can retry on a fresh connection.
-    private func checkIdleSessionIsAlive(_ connection: OpaquePointer) throws {
-        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
-        if poll(&descriptor, 1, 0) != 0 || PQstatus(connection) != CONNECTION_OK {
-            drop()
-            throw StaleConnectionError()
-        }
-    }
-
-    private func recordSessionStatus(_ connection: OpaquePointer) {
+    func recordSessionStatus(_ connection: OpaquePointer) {
         let idle = PQtransactionStatus(connection) == PQTRANS_IDLE
         let bad = PQstatus(connection) == CONNECTION_BAD
         state.withLock {
@@ -222,10 +197,17 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
         }
     }
 
+    /// Whether the session is inside a transaction block (open or failed).
+    func inTransactionBlock(_ connection: OpaquePointer) -> Bool {
+        PQtransactionStatus(connection) != PQTRANS_IDLE
+    }
+
     func markBroken() { state.withLock { $0.isBroken = true } }
 
-    /// Closes the libpq session; on `queue` only.
+    /// Closes the libpq session, on whichever side drives it.
     func drop() {
+        let loop = state.withLock { state in defer { state.loop = nil }; return state.loop }
+        if let loop, let handle { loop.deregister(fd: PQsocket(handle)) }
         if let handle { PQfinish(handle) }
         handle = nil
         markBroken()
@@ -253,42 +235,9 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
         return .server(sqlState: sqlState, message: field("M") ?? "", detail: field("D"), hint: field("H"),
                        constraint: field("n"), schema: field("s"), table: field("t"), column: field("c"))
     }
-
-    // MARK: - Transactions
-
-    /// Runs `body` in a transaction: commit when it returns, roll back when it throws. Called
-    /// inside another transaction it uses a savepoint instead (the isolation level is the outer one's).
-    @discardableResult
-    public func withTransaction<T>(
-        isolation: IsolationLevel?, _ body: (PostgresConnection) async throws -> T
-    ) async throws -> T {
-        let depth = state.withLock { state -> Int in
-            state.transactionDepth += 1
-            return state.transactionDepth - 1
-        }
-        defer { state.withLock { $0.transactionDepth -= 1 } }
-        let savepoint = "hourglass_savepoint_\(depth)"
-        if depth == 0 {
-            try await executeScript("BEGIN" + (isolation.map { " ISOLATION LEVEL \($0.rawValue)" } ?? ""))
-        } else {
-            try await executeScript("SAVEPOINT \(savepoint)")
-        }
-        do {
-            let result = try await body(self)
-            try await executeScript(depth == 0 ? "COMMIT" : "RELEASE SAVEPOINT \(savepoint)")
-            return result
-        } catch {
-            if !isBroken {
-                // A failed rollback means a broken session; the pool then discards it.
-                _ = try? await executeScript(
-                    depth == 0 ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT \(savepoint); RELEASE SAVEPOINT \(savepoint)")
-            }
-            throw error
-        }
-    }
 }
 
-/// The PGconn pointer crossing from the connect queue to the new connection object.
+/// A libpq pointer crossing threads (the connect queue, a cancel request).
 struct PostgresConnectionHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 }

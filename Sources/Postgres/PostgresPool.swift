@@ -7,6 +7,9 @@ import Synchronization
 /// - A connection that broke, or was returned mid-transaction, is closed and its slot reused.
 /// - An idle connection the server closed meanwhile (`pg_terminate_backend`, a restart) is found
 ///   before the first statement is sent on it and replaced transparently.
+/// - With event loops attached (`attach(eventLoops:)`, done by the HTTP server), a connection
+///   opened from a loop is driven by that loop, and a task on a loop is lent one of that loop's
+///   idle connections first: a handler's statements then never leave its thread.
 public final class PostgresPool: PostgresQueryable, Sendable {
     public struct Options: Sendable {
         public var maxConnections: Int
@@ -44,7 +47,9 @@ public final class PostgresPool: PostgresQueryable, Sendable {
     }
 
     private struct State {
+        /// Idle connections, the most recently used last (so a busy pool reuses warm ones).
         var idle: [PostgresConnection] = []
+        var loops: [any PostgresEventLoop] = []
         var open = 0
         var waiters: [Waiter] = []
         var nextWaiterID = 0
@@ -74,6 +79,9 @@ public final class PostgresPool: PostgresQueryable, Sendable {
         // restarted, and a fresh connection is then opened for the last try.
         for _ in 0...options.maxConnections {
             let connection = try await acquire(deadline: deadline)
+            // A connection opened before the loops were attached (at start-up) joins the
+            // loop that first uses it.
+            if connection.boundLoop == nil, let loop = loopHere() { await connection.bind(to: loop) }
             do {
                 let result = try await Self.$holdingConnection.withValue(true) { try await body(connection) }
                 release(connection)
@@ -140,40 +148,93 @@ public final class PostgresPool: PostgresQueryable, Sendable {
         for connection in idle { await connection.close() }
     }
 
+    // MARK: - Event loops
+
+    /// Lets `loops` drive this pool's connections (see the type's notes). Connections opened
+    /// from then on are bound to a loop; those already open stay on their queues.
+    public func attach(eventLoops loops: [any PostgresEventLoop]) {
+        state.withLock { $0.loops += loops }
+    }
+
+    /// Stops binding new connections to `loops` (they are stopping; their connections end with them).
+    public func detach(eventLoops loops: [any PostgresEventLoop]) {
+        let gone = Set(loops.map { ObjectIdentifier($0) })
+        state.withLock { $0.loops.removeAll { gone.contains(ObjectIdentifier($0)) } }
+    }
+
+    /// The attached loop whose thread this is, if any.
+    private func loopHere() -> (any PostgresEventLoop)? {
+        state.withLock { state in state.loops.first { $0.inEventLoop } }
+    }
+
     // MARK: - Acquire and release
 
     private enum AcquireAction {
         case use(PostgresConnection)
         case fail(PostgresError)
-        case wait(openNew: Bool, startSweeper: Bool)
+        case wait(openNew: Bool, on: (any PostgresEventLoop)?, startSweeper: Bool)
     }
 
     private static let closedError = PostgresError(code: .poolClosed, message: "the connection pool is closed")
 
     private func acquire(deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
-        try await withCheckedThrowingContinuation { continuation in
-            let action = state.withLock { state -> AcquireAction in
-                if state.closed { return .fail(Self.closedError) }
-                if let connection = state.idle.popLast() { return .use(connection) }
-                state.nextWaiterID += 1
-                state.waiters.append(Waiter(id: state.nextWaiterID, deadline: deadline, continuation: continuation))
-                let openNew = state.open < options.maxConnections
-                if openNew { state.open += 1 }
-                let startSweeper = !state.sweeperRunning
-                state.sweeperRunning = true
-                return .wait(openNew: openNew, startSweeper: startSweeper)
-            }
-            switch action {
-            case .use(let connection):
-                connection.requireLivenessCheck()
-                continuation.resume(returning: connection)
-            case .fail(let error):
-                continuation.resume(throwing: error)
-            case .wait(let openNew, let startSweeper):
-                if openNew { openConnection() }
-                if startSweeper { startTimeoutSweeper() }
-            }
+        try Task.checkCancellation()
+        let waiterID = state.withLock { state -> Int in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
         }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let (action, discarded) = state.withLock { state -> (AcquireAction, [PostgresConnection]) in
+                    if state.closed { return (.fail(Self.closedError), []) }
+                    // The loop of the calling thread, if it is one of ours: its own idle
+                    // connections first, so that the statements stay on this thread.
+                    let here = state.loops.first { $0.inEventLoop }.map { ObjectIdentifier($0) }
+                    var discarded: [PostgresConnection] = []
+                    while let index = Self.pick(state.idle, on: here) {
+                        let connection = state.idle.remove(at: index)
+                        if connection.isBroken {
+                            // The server hung up on it while idle (its loop saw the EOF).
+                            state.open -= 1
+                            discarded.append(connection)
+                            continue
+                        }
+                        return (.use(connection), discarded)
+                    }
+                    state.waiters.append(Waiter(id: waiterID, deadline: deadline, continuation: continuation))
+                    let openNew = state.open < options.maxConnections
+                    if openNew { state.open += 1 }
+                    let startSweeper = !state.sweeperRunning
+                    state.sweeperRunning = true
+                    let loop = openNew ? state.loops.first { $0.inEventLoop } : nil
+                    return (.wait(openNew: openNew, on: loop, startSweeper: startSweeper), discarded)
+                }
+                for connection in discarded { Task { await connection.close() } }
+                switch action {
+                case .use(let connection):
+                    connection.requireLivenessCheck()
+                    continuation.resume(returning: connection)
+                case .fail(let error):
+                    continuation.resume(throwing: error)
+                case .wait(let openNew, let loop, let startSweeper):
+                    if openNew { openConnection(on: loop) }
+                    if startSweeper { startTimeoutSweeper() }
+                }
+            }
+        } onCancel: {
+            // A cancelled task (its handler timed out) stops waiting at once.
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// The idle connection to lend: the newest bound to `loop`, else the newest of any.
+    private static func pick(_ idle: [PostgresConnection], on loop: ObjectIdentifier?) -> Int? {
+        if let loop, let index = idle.lastIndex(where: { $0.boundLoop == loop }) { return index }
+        return idle.indices.last
     }
 
     /// Takes a connection back: hands it to the oldest waiter, parks it, or discards it.
@@ -197,19 +258,21 @@ public final class PostgresPool: PostgresQueryable, Sendable {
         case .park:
             break
         case .discard(let openReplacement):
-            if openReplacement { openConnection() }
+            if openReplacement { openConnection(on: nil) }
             // Closing may block briefly on the socket; it happens on the connection's own queue.
             Task { await connection.close() }
         }
     }
 
-    /// Opens one connection (its slot is already counted in `open`) and gives it to the oldest
-    /// waiter. If opening fails, that waiter gets the error at once rather than a timeout later.
-    private func openConnection() {
+    /// Opens one connection (its slot is already counted in `open`), binds it to `loop` (the
+    /// loop of the task that needed it), and gives it to the oldest waiter. If opening fails,
+    /// that waiter gets the error at once rather than a timeout later.
+    private func openConnection(on loop: (any PostgresEventLoop)?) {
         let configuration = configuration
         Task {
             do {
                 let connection = try await PostgresConnection.connect(configuration)
+                if let loop { await connection.bind(to: loop) }
                 self.release(connection)
             } catch {
                 let waiter = self.state.withLock { state -> Waiter? in

@@ -36,11 +36,13 @@ public final class TestServer: Sendable {
         configuration.port = 0
         server = HTTPServer(configuration: configuration, responder: application, logger: logger)
         try server.start()
+        database.attach(to: server)
     }
 
     public func stop() async {
         server.shutdown(gracePeriod: .seconds(2))
         await server.waitUntilStopped()
+        app.database.detach(from: server)
         await onStop()
     }
 }

@@ -21,9 +21,39 @@ public final class RequestMetrics: Sendable {
 
     private let series = Mutex<[Key: Series]>([:])
 
+    struct RouteKey: Hashable {
+        let method: String
+        let route: String
+    }
+
+    /// Database statements sent by a route's requests: in all, and the most one request sent.
+    public struct StatementUse: Sendable, Equatable {
+        public var requests = 0
+        public var statements = 0
+        public var mostInOneRequest = 0
+    }
+
+    private let statementUse = Mutex<[RouteKey: StatementUse]>([:])
+
     public init() {}
 
-    func record(method: String, route: String, status: Int, seconds: Double) {
+    func record(method: String, route: String, status: Int, seconds: Double, statements: Int) {
+        statementUse.withLock { all in
+            var use = all[RouteKey(method: method, route: route), default: StatementUse()]
+            use.requests += 1
+            use.statements += statements
+            use.mostInOneRequest = max(use.mostInOneRequest, statements)
+            all[RouteKey(method: method, route: route)] = use
+        }
+        record(method: method, route: route, status: status, seconds: seconds)
+    }
+
+    /// The statements a route's requests have sent so far (the round-trip budget test reads it).
+    public func statementUse(method: String, route: String) -> StatementUse {
+        statementUse.withLock { $0[RouteKey(method: method, route: route)] } ?? StatementUse()
+    }
+
+    private func record(method: String, route: String, status: Int, seconds: Double) {
         series.withLock { all in
             var entry = all[Key(method: method, route: route, status: status), default: Series()]
             entry.count += 1
@@ -50,6 +80,17 @@ public final class RequestMetrics: Sendable {
             out += "hourglass_http_request_duration_seconds_bucket{\(labels(key)),le=\"+Inf\"} \(value.count)\n"
             out += "hourglass_http_request_duration_seconds_sum{\(labels(key))} \(value.sum)\n"
             out += "hourglass_http_request_duration_seconds_count{\(labels(key))} \(value.count)\n"
+        }
+        let uses = statementUse.withLock { $0 }.sorted { ($0.key.route, $0.key.method) < ($1.key.route, $1.key.method) }
+        out += "# HELP hourglass_db_statements_total Database statements (round trips) sent by a route's requests.\n"
+        out += "# TYPE hourglass_db_statements_total counter\n"
+        for (key, use) in uses {
+            out += "hourglass_db_statements_total{method=\"\(key.method)\",route=\"\(escape(key.route))\"} \(use.statements)\n"
+        }
+        out += "# HELP hourglass_db_statements_per_request_max The most statements one request of the route sent.\n"
+        out += "# TYPE hourglass_db_statements_per_request_max gauge\n"
+        for (key, use) in uses {
+            out += "hourglass_db_statements_per_request_max{method=\"\(key.method)\",route=\"\(escape(key.route))\"} \(use.mostInOneRequest)\n"
         }
         return out
     }

@@ -25,6 +25,9 @@ final class Connection {
     /// The answer to the request being read, decided from its head alone: its (small) body is
     /// read and dropped, never kept, so the connection can stay open.
     private var earlyAnswer: HTTPResponse?
+    /// The handler working on the current request: cancelled if it overruns its deadline, so
+    /// that it stops sending statements and gives its database connection back.
+    private var handlerTask: Task<Void, Never>?
     /// Bodies up to this size are drained after an early answer; larger ones close the connection.
     private static let drainableBody = 64 * 1024
 
@@ -143,7 +146,7 @@ final class Connection {
             }
             let request = HTTPRequest(head: requestHead, body: body, trailers: trailers, remoteAddress: remoteAddress)
             body = []
-            loop.startHandler(for: request, token: token, sequence: sequence)
+            handlerTask = loop.startHandler(for: request, token: token, sequence: sequence)
         }
     }
 
@@ -170,6 +173,7 @@ final class Connection {
 
     /// A responder finished request `sequence`.
     func complete(sequence: Int, response: HTTPResponse) {
+        handlerTask = nil
         guard let requestHead = head else { return }
         let action = state.responseReady(for: sequence, clientWantsKeepAlive: requestHead.keepAlive,
                                          peerClosedInput: peerClosedInput, now: loop.now)
@@ -242,6 +246,9 @@ final class Connection {
 
     func close() {
         guard state.phase != .closed else { return }
+        // A handler still running is left to finish (its answer is then dropped): only one past
+        // its deadline is cancelled, since stopping a payment half way needs recovery later.
+        handlerTask = nil
         state.closed()
         Glibc.close(fd)  // also removes it from the epoll set
         loop.remove(self)
@@ -253,6 +260,8 @@ final class Connection {
             loop.shared.logger.warning("handler timed out", metadata: [
                 "http.method": "\(head?.method.rawValue ?? "")", "http.path": "\(head?.path ?? "")",
             ])
+            handlerTask?.cancel()
+            handlerTask = nil
         }
         switch state.deadlinePassed(parserIsIdle: parser.isIdle, hasPendingOutput: hasPendingOutput) {
         case .close:

@@ -6,15 +6,25 @@ import Synchronization
 /// One I/O thread: an epoll set with its own SO_REUSEPORT listener and the connections it
 /// accepted. Everything but `inbox` is touched only on the loop's thread; other threads talk to
 /// it by posting messages and signalling its eventfd.
-final class EventLoop: @unchecked Sendable {
+///
+/// It is also a `TaskExecutor`: request handlers run on it (`Task(executorPreference:)`), and
+/// other sockets can be watched by it (`register(fd:handler:)`, used to drive PostgreSQL
+/// connections), so a handler that awaits its database is resumed on this same thread when the
+/// answer arrives, without waking any other.
+public final class EventLoop: @unchecked Sendable {
     enum Message {
         case completed(token: UInt64, sequence: Int, response: HTTPResponse)
         case admitted(token: UInt64, refusal: HTTPResponse?)
         case shutdown(gracePeriodMs: Int64)
+        case job(UnownedJob)
+        case work(@Sendable () -> Void)
     }
 
     static let wakeToken = UInt64.max
     static let listenerToken = UInt64.max - 1
+    /// Tokens of watched sockets carry this bit (connection tokens never do: a generation
+    /// counter in the high half that wraps at 2^30 generations would be needed to reach it).
+    static let watcherBit: UInt64 = 1 << 62
 
     let shared: ServerShared
     let epoll: Int32
@@ -30,6 +40,13 @@ final class EventLoop: @unchecked Sendable {
     let timeouts: ConnectionStateMachine.Timeouts
     /// One read buffer per loop, reused by every connection it serves.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// Jobs (task slices) and work to run on this thread, in order.
+    var readyJobs: [UnownedJob] = []
+    var readyWork: [@Sendable () -> Void] = []
+    /// Sockets watched for others (`register(fd:handler:)`), by descriptor.
+    var watchers: [Int32: Watcher] = [:]
+    /// Set as the loop ends: no more sockets are taken.
+    var isStopping = false
 
     private struct Inbox {
         var messages: [Message] = []
@@ -54,29 +71,36 @@ final class EventLoop: @unchecked Sendable {
 
     deinit { readBuffer.deallocate() }
 
-    /// Posts a message from any thread; wakes the loop if it might be asleep.
-    func post(_ message: Message) {
-        let shouldSignal = inbox.withLock { inbox -> Bool in
-            guard !inbox.stopped else { return false }
+    /// Posts a message from any thread; wakes the loop if it might be asleep. False once the
+    /// loop has stopped (the message is not taken).
+    @discardableResult
+    func post(_ message: Message) -> Bool {
+        let (taken, shouldSignal) = inbox.withLock { inbox -> (Bool, Bool) in
+            guard !inbox.stopped else { return (false, false) }
             inbox.messages.append(message)
-            return inbox.messages.count == 1
+            return (true, inbox.messages.count == 1)
         }
         if shouldSignal { hg_eventfd_signal(wakeFD) }
+        return taken
     }
 
     // MARK: - The loop
 
     func run() {
+        claimThread()
         var events = [hg_epoll_event](repeating: hg_epoll_event(), count: 256)
         while true {
             let now = Socket.monotonicMilliseconds()
             var timeout = Int32(max(0, nextSweep - now))
             if let forceCloseAt { timeout = min(timeout, Int32(max(0, forceCloseAt - now))) }
+            if !readyJobs.isEmpty || !readyWork.isEmpty { timeout = 0 }
             let count = hg_epoll_wait(epoll, &events, Int32(events.count), timeout)
             for index in 0..<Int(max(0, count)) { dispatch(events[index]) }
+            runReadyWork()
             let after = Socket.monotonicMilliseconds()
             if after >= nextSweep {
                 sweep(now: after)
+                tickWatchers()
                 nextSweep = after + sweepInterval
             }
             if isDraining {
@@ -101,6 +125,8 @@ final class EventLoop: @unchecked Sendable {
             for message in messages { handle(message) }
         case Self.listenerToken:
             acceptConnections()
+        case let token where token & Self.watcherBit != 0:
+            notifyWatcher(fd: Int32(truncatingIfNeeded: token & 0xFFFF_FFFF), events: event.events)
         default:
             let fd = Int32(truncatingIfNeeded: event.token & 0xFFFF_FFFF)
             guard let connection = connections[fd], connection.token == event.token else { return }
@@ -120,6 +146,10 @@ final class EventLoop: @unchecked Sendable {
             connection.admitted(refusal)
         case .shutdown(let gracePeriodMs):
             beginDraining(gracePeriodMs: gracePeriodMs)
+        case .job(let job):
+            readyJobs.append(job)
+        case .work(let work):
+            readyWork.append(work)
         }
     }
 
@@ -170,10 +200,17 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func finish() {
-        inbox.withLock { inbox in
+        let leftover = inbox.withLock { inbox in
             inbox.stopped = true
-            inbox.messages = []
+            defer { inbox.messages = [] }
+            return inbox.messages
         }
+        for case .job(let job) in leftover { readyJobs.append(job) }
+        for case .work(let work) in leftover { readyWork.append(work) }
+        isStopping = true
+        stopWatchers()
+        handOffRemainingWork()
+        releaseThread()
         if listenFD >= 0 { close(listenFD) }
         close(wakeFD)
         close(epoll)
@@ -200,16 +237,22 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    func startHandler(for request: HTTPRequest, token: UInt64, sequence: Int) {
+    /// Runs the responder for a complete request, on this loop unless the responder asks for
+    /// the shared pool (long, CPU-bound work), and hands the response back to the connection.
+    /// Returns the task, so that a handler past its deadline can be cancelled.
+    func startHandler(for request: HTTPRequest, token: UInt64, sequence: Int) -> Task<Void, Never> {
         let responder = shared.responder
         let compression = shared.configuration.compression
-        Task {
+        let work: @Sendable () async -> Void = {
             var response = await responder.respond(to: request)
             if let compression {
                 response = compression.apply(to: response, acceptEncoding: request.headers["accept-encoding"])
             }
-            self.post(.completed(token: token, sequence: sequence, response: response))
+            let completed = Message.completed(token: token, sequence: sequence, response: response)
+            if self.inEventLoop { self.handle(completed) } else { self.post(completed) }
         }
+        guard responder.runsOnEventLoop(request.head) else { return Task(operation: work) }
+        return Task(executorPreference: self, operation: work)
     }
 }
 

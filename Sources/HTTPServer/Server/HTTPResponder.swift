@@ -19,6 +19,11 @@ public protocol HTTPResponder: Sendable {
     /// on. Runs off the I/O loop; reading waits for it (and `100 Continue` with it).
     func admit(_ head: HTTPRequestHead) async -> HTTPResponse?
 
+    /// Whether the handler runs on the connection's event loop (the default: short requests
+    /// that mostly wait for the database, resumed on the loop without a thread hop) or on the
+    /// shared cooperative pool (long CPU-bound work, which must not hold up the loop's sockets).
+    func runsOnEventLoop(_ head: HTTPRequestHead) -> Bool
+
     /// The server's own answers (a malformed request, a timeout, a body too large, an unknown
     /// method, no connection free), in the application's error format.
     func protocolError(_ status: HTTPStatus, detail: String) -> HTTPResponse
@@ -29,6 +34,7 @@ extension HTTPResponder {
     public func earlyResponse(for head: HTTPRequestHead) -> HTTPResponse? { nil }
     public func needsAdmission(for head: HTTPRequestHead) -> Bool { false }
     public func admit(_ head: HTTPRequestHead) async -> HTTPResponse? { nil }
+    public func runsOnEventLoop(_ head: HTTPRequestHead) -> Bool { true }
     public func protocolError(_ status: HTTPStatus, detail: String) -> HTTPResponse {
         ResponseSerializer.problem(status, detail: detail)
     }

@@ -61,6 +61,9 @@ public final class HTTPServer: Sendable {
     /// The bound port (useful when configured with port 0).
     public var port: UInt16 { state.withLock { $0.port } }
 
+    /// The event loops, once started: other I/O can be driven by them (PostgreSQL connections).
+    public var eventLoops: [EventLoop] { state.withLock { $0.loops } }
+
     /// Connections currently open across all loops.
     public var openConnections: Int { shared.openConnections.load(ordering: .relaxed) }
 

@@ -78,7 +78,7 @@ struct DriversRoutes: Sendable {
 
     func me(_ call: Call) async throws -> HTTPResponse {
         guard let profile = try await DriversStore(database: app.database).find(id: call.driverID),
-              let account = try await identity.account(call.driverID)
+              let account = try await identity.account(call.driverID, in: call.context)
         else { throw AppError.notFound("no driver profile for this account") }
         return try .json(DriverDTO(profile, email: account.email, testClockID: account.testClockID))
     }

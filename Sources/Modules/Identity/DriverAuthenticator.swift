@@ -22,6 +22,7 @@ public struct DriverAuthenticator: Authenticator {
         }
         var context = context
         context.caller = .driver(owner.userID)
+        context.memo.set(CallerAccount(id: owner.userID, account: Account(email: owner.email, testClockID: owner.testClockID)))
         context.logger[metadataKey: "driver.id"] = "\(owner.userID.uuidString.lowercased())"
         if owner.testClockID != nil { context.now = try await identity.now(for: owner.userID) }
         return context
@@ -38,4 +39,10 @@ public struct DriverAuthenticator: Authenticator {
         guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].hasPrefix("hg_"), parts[1].utf8.count <= 128 else { return nil }
         return String(parts[1])
     }
+}
+
+/// The signed-in driver's account, as the token check found it (`RequestMemo`).
+struct CallerAccount: Sendable {
+    let id: UUID
+    let account: Account
 }

@@ -52,6 +52,13 @@ public struct Identity: Sendable {
         try await IdentityStore(database: database ?? app.database).account(id: id)
     }
 
+    /// The account of `id`; when that is the caller of `context`, as their token check found
+    /// it a moment ago (no second lookup).
+    public func account(_ id: UUID, in context: RequestContext) async throws -> Account? {
+        if let caller = context.memo.value(CallerAccount.self), caller.id == id { return caller.account }
+        return try await account(id)
+    }
+
     /// The accounts of several drivers at once (lists in the admin).
     public func accounts(_ ids: [UUID], on database: (any PostgresQueryable)? = nil) async throws -> [UUID: Account] {
         try await IdentityStore(database: database ?? app.database).accounts(ids: ids)

@@ -13,6 +13,7 @@ struct IdentityStore: Sendable {
 
     struct TokenOwner {
         let userID: UUID
+        let email: String
         let testClockID: UUID?
     }
 
@@ -44,9 +45,12 @@ struct IdentityStore: Sendable {
     /// the real clock (the database's), never a sandbox test clock.
     func owner(ofTokenHash hash: Data) async throws -> TokenOwner? {
         try await database.queryOptional("""
-            SELECT u.id, u.test_clock_id FROM identity.tokens t JOIN identity.users u ON u.id = t.user_id
+            SELECT u.id, u.email, u.test_clock_id FROM identity.tokens t JOIN identity.users u ON u.id = t.user_id
             WHERE t.token_hash = \(hash) AND t.revoked_at IS NULL AND t.expires_at > now()
-            """) { TokenOwner(userID: try $0.decode(UUID.self, at: 0), testClockID: try $0.decode(UUID?.self, at: 1)) }
+            """) {
+                TokenOwner(userID: try $0.decode(UUID.self, at: 0), email: try $0.decode(String.self, at: 1),
+                           testClockID: try $0.decode(UUID?.self, at: 2))
+            }
     }
 
     func revokeToken(hash: Data) async throws {
