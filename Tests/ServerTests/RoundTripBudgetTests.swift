@@ -6,6 +6,15 @@ import Testing
 /// Every hot route's round-trip budget (README, "Performance"): the statements one request
 /// sends to PostgreSQL, counted by the Postgres wrapper (`PostgresStatementCounter`) and
 /// recorded per route. A change that adds a query to a hot path fails here, not in production.
+///
+/// Reads: the token check, then one statement (cover: a session or else a block, through the
+/// policies module's published view; wallet: settings with both balances). Writes spend what
+/// their transactions need: a quote reads the vehicle, the driver, which rule set and rate
+/// table are in effect (their contents are cached by version), then BEGIN, the quote, its audit
+/// event, COMMIT; a shift event checks its provider link and applies it in a transaction; a
+/// top-up claims its idempotency key with the payment in one transaction, charges the card
+/// (no statement), books the outcome in a second (the ledger posting, audit, pause rules) and
+/// completes the key.
 @Suite(.tags(.database)) struct RoundTripBudgetTests {
     struct Budget {
         let method: String
@@ -38,16 +47,16 @@ import Testing
             Budget(method: "GET", route: "/v1/wallet", statements: 2) { _ in
                 try await driver.client.json("GET", "/v1/wallet", token: driver.token)
             },
-            Budget(method: "GET", route: "/v1/transactions", statements: 3) { _ in
+            Budget(method: "GET", route: "/v1/transactions", statements: 2) { _ in
                 try await driver.client.json("GET", "/v1/transactions", token: driver.token)
             },
-            Budget(method: "POST", route: "/v1/quotes", statements: 99) { _ in
+            Budget(method: "POST", route: "/v1/quotes", statements: 9) { _ in
                 try await driver.quote()
             },
-            Budget(method: "POST", route: "/v1/wallet/top-ups", statements: 99) { _ in
+            Budget(method: "POST", route: "/v1/wallet/top-ups", statements: 26) { _ in
                 try await driver.topUp(500, card: card, key: UUID().uuidString)
             },
-            Budget(method: "POST", route: "/v1/work-providers/{provider}/events", statements: 99) { round in
+            Budget(method: "POST", route: "/v1/work-providers/{provider}/events", statements: 9) { round in
                 let at = RFC3339Text.format(Date().addingTimeInterval(Double(round * 2 - 60)))
                 let type = round % 2 == 0 ? "shift_started" : "shift_ended"
                 return try await provider.send("\(prefix)-\(round)-\(type)", driver: rider, type, at, shift: "\(prefix)-\(round / 2)")

@@ -312,11 +312,10 @@ extension CoverService {
             guard policy.isPAYG else { return Coverage(policyID: policy.id, sessionID: nil, coveredUntil: window.upperBound) }
             return try await store.covering(driverID: driverID, policyID: policy.id, at: instant, now: now).map(covered)
         }
-        if let session = try await store.covering(driverID: driverID, policyID: nil, at: instant, now: now) {
-            return covered(session)
-        }
-        return try await Policies(app: app).blocks(of: driverID, covering: instant).first.flatMap { block in
-            block.coverWindow.map { Coverage(policyID: block.id, sessionID: nil, coveredUntil: $0.upperBound) }
+        switch try await store.sessionOrBlock(driverID: driverID, at: instant, now: now) {
+        case .session(let session): return covered(session)
+        case .block(let policyID, let coveredUntil): return Coverage(policyID: policyID, sessionID: nil, coveredUntil: coveredUntil)
+        case nil: return nil
         }
     }
 }

@@ -151,6 +151,29 @@ struct CoverStore: Sendable {
             """, decode: SessionRecord.init(row:))
     }
 
+    /// What covers the driver at `instant`, in one statement: the session `covering` would
+    /// find, else the first paid hourly block whose window holds it (the policies module's
+    /// published view `policies.block_cover_windows`). Nil when neither does.
+    func sessionOrBlock(driverID: UUID, at instant: Date, now: Date) async throws -> CoverAtInstant? {
+        try await database.queryOne("""
+            SELECT s.*, b.policy_id, b.covers_until FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (
+                SELECT \(SessionRecord.columns) FROM cover.sessions
+                WHERE driver_id = \(driverID) AND status <> 'superseded' AND started_at <= \(instant)
+                  AND (\(instant) < covered_until OR (status = 'active' AND ended_at IS NULL AND \(instant) <= \(now)))
+                ORDER BY started_at DESC LIMIT 1) AS s ON true
+            LEFT JOIN LATERAL (
+                SELECT policy_id, covers_until FROM policies.block_cover_windows
+                WHERE driver_id = \(driverID) AND covers_from <= \(instant) AND \(instant) < covers_until
+                ORDER BY starts_at LIMIT 1) AS b ON true
+            """) { row -> CoverAtInstant? in
+            if !row.isNull(at: 0) { return .session(try SessionRecord(row: row)) }
+            let blockColumn = row.columnCount - 2
+            guard !row.isNull(at: blockColumn) else { return nil }
+            return .block(policyID: try row.decode(UUID.self, at: blockColumn), coveredUntil: try row.decode(Date.self, at: blockColumn + 1))
+        }
+    }
+
     /// How far the policy's sessions were computed (the `now` of its last recompute).
     func computedUntil(policyID: UUID) async throws -> Date? {
         try await database.queryOptional("SELECT computed_until FROM cover.policy_progress WHERE policy_id = \(policyID)") {

@@ -70,3 +70,9 @@ struct SessionRecord: Sendable, Encodable {
         try container.encode(final, forKey: .final)
     }
 }
+
+/// What covers a driver at an instant when no policy is named: a PAYG session or a paid block.
+enum CoverAtInstant {
+    case session(SessionRecord)
+    case block(policyID: UUID, coveredUntil: Date)
+}

@@ -161,7 +161,9 @@ public final class FeatureFlags: Sendable {
     private func startRefreshing() {
         let listener = PostgresListener(configuration: app.database.configuration, channels: [Self.channel])
         self.listener.withLock { $0 = listener }
-        let task = Task { [weak self] in
+        // Detached: the refresher outlives the request that happened to start it, and must
+        // neither count against its round-trip budget nor run on its event loop.
+        let task = Task.detached { [weak self] in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { [weak self] in
                     for await event in listener.events {

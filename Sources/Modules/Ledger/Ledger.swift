@@ -34,6 +34,17 @@ public struct Ledger: Sendable {
     }
 
     /// What we owe the driver: cash and promotional credit (liabilities, so credit positive).
+    /// The accounts holding a driver's cash and promotional credit, for reading their balances
+    /// through the published view `ledger.account_balances` alongside another module's data;
+    /// a driver's balance is the account's balance negated (`driverBalance(ofAccountBalance:)`).
+    public func driverBalanceAccounts(_ driverID: UUID) -> (cash: String, promo: String) {
+        (LedgerAccount.driverCash(driverID).id, LedgerAccount.driverPromo(driverID).id)
+    }
+
+    /// What the driver sees for an account balance read from `ledger.account_balances`: the
+    /// accounts are liabilities (credit balances), shown to the driver as positive money.
+    public func driverBalance(ofAccountBalance balance: Int64?) -> Int64 { -(balance ?? 0) }
+
     public func driverBalances(_ driverID: UUID, on database: any PostgresQueryable) async throws -> (cash: Int64, promo: Int64) {
         let ids = [LedgerAccount.driverCash(driverID).id, LedgerAccount.driverPromo(driverID).id]
         let balances = try await LedgerStore(database: database).balances(of: ids)

@@ -100,6 +100,15 @@ public struct Wallet: Sendable {
         try await Ledger().driverBalances(driverID, on: app.database)
     }
 
+    /// Balances and settings together, in one round trip (GET /v1/wallet).
+    public func overview(of driverID: UUID) async throws -> (cash: Int64, promo: Int64, settings: AutoTopUp) {
+        let ledger = Ledger()
+        let accounts = ledger.driverBalanceAccounts(driverID)
+        let (settings, cash, promo) = try await WalletStore(database: app.database)
+            .overview(driverID: driverID, cashAccount: accounts.cash, promoAccount: accounts.promo)
+        return (ledger.driverBalance(ofAccountBalance: cash), ledger.driverBalance(ofAccountBalance: promo), settings ?? .defaults)
+    }
+
     public func settings(of driverID: UUID, on database: (any PostgresQueryable)? = nil) async throws -> AutoTopUp {
         try await WalletStore(database: database ?? app.database).settings(driverID: driverID) ?? .defaults
     }

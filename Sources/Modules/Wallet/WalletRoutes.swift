@@ -94,7 +94,7 @@ struct WalletRoutes: Sendable {
     }
 
     private func render(_ driverID: UUID) async throws -> HTTPResponse {
-        let (cash, promo) = try await wallet.balances(of: driverID)
-        return try .json(WalletDTO(balanceAmount: cash, promoBalanceAmount: promo, autoTopUp: try await wallet.settings(of: driverID)))
+        let (cash, promo, settings) = try await wallet.overview(of: driverID)
+        return try .json(WalletDTO(balanceAmount: cash, promoBalanceAmount: promo, autoTopUp: settings))
     }
 }

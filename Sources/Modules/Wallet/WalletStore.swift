@@ -13,6 +13,22 @@ struct WalletStore: Sendable {
                               amount: try $0.decode(Int64.self, at: 2)) }
     }
 
+    /// The driver's settings (nil when never saved) and the raw balances of their two wallet
+    /// accounts, in one statement (the ledger's published view `ledger.account_balances`).
+    func overview(driverID: UUID, cashAccount: String, promoAccount: String) async throws -> (AutoTopUp?, cash: Int64?, promo: Int64?) {
+        try await database.queryOne("""
+            SELECT s.auto_top_up_enabled, s.threshold_amount, s.top_up_amount,
+                   (SELECT balance FROM ledger.account_balances WHERE account_id = \(cashAccount)),
+                   (SELECT balance FROM ledger.account_balances WHERE account_id = \(promoAccount))
+            FROM (SELECT 1) AS one LEFT JOIN wallet.settings s ON s.driver_id = \(driverID)
+            """) { row in
+            let settings = row.isNull(at: 0) ? nil
+                : AutoTopUp(enabled: try row.decode(Bool.self, at: 0), thresholdAmount: try row.decode(Int64.self, at: 1),
+                            amount: try row.decode(Int64.self, at: 2))
+            return (settings, try row.decode(Int64?.self, at: 3), try row.decode(Int64?.self, at: 4))
+        }
+    }
+
     func save(_ settings: AutoTopUp, driverID: UUID) async throws {
         try await database.execute("""
             INSERT INTO wallet.settings (driver_id, auto_top_up_enabled, threshold_amount, top_up_amount)
