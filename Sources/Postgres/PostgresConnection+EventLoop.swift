@@ -155,7 +155,12 @@ extension PostgresConnection {
     }
 
     private func collectPending(_ connection: OpaquePointer) {
-        guard var current = pending, current.collector.drain(connection) else { return }
+        guard var current = pending else { return }
+        let complete = current.collector.drain(connection)
+        // The results taken so far live in the collector: keep them even when more is to come
+        // (a result can be whole before the server's ReadyForQuery arrives in a later packet).
+        pending = current
+        guard complete else { return }
         recordSessionStatus(connection)
         let outcome = current.collector.outcome
         if case .failure(let error) = outcome, error.isConnectionFailure { markBroken() }

@@ -6,7 +6,9 @@ import Synchronization
 /// connection and refuses new ones (a stopped database), `.hang` accepts but never answers (a
 /// stalled one), `.up` forwards again.
 public final class FaultyTCPProxy: Sendable {
-    public enum Mode: Sendable { case up, down, hang }
+    /// `trickle` forwards like `up`, but the server's bytes one at a time with a pause between:
+    /// every message boundary then falls between two reads of the client.
+    public enum Mode: Sendable { case up, down, hang, trickle }
 
     public let port: UInt16
     private let upstreamPort: UInt16
@@ -72,7 +74,7 @@ public final class FaultyTCPProxy: Sendable {
                 close(client)  // like a refused connection: the client sees EOF at once
             case .hang:
                 state.withLock { $0.sockets.append(client) }  // held open, never answered
-            case .up:
+            case .up, .trickle:
                 let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
                 var address = Self.loopback(port: upstreamPort)
                 let connected = withUnsafePointer(to: &address) {
@@ -80,19 +82,28 @@ public final class FaultyTCPProxy: Sendable {
                 }
                 guard connected == 0 else { close(client); close(upstream); continue }
                 state.withLock { $0.sockets += [client, upstream] }
-                pump(from: client, to: upstream)
-                pump(from: upstream, to: client)
+                pump(from: client, to: upstream, trickle: false)
+                pump(from: upstream, to: client, trickle: mode == .trickle)
             }
         }
     }
 
-    private func pump(from source: Int32, to destination: Int32) {
+    private func pump(from source: Int32, to destination: Int32, trickle: Bool) {
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 16384)
-            while true {
+            var one: Int32 = 1
+            if trickle { setsockopt(destination, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size)) }
+            pumping: while true {
                 let count = recv(source, &buffer, buffer.count, 0)
                 if count <= 0 { break }
-                if send(destination, buffer, count, Int32(MSG_NOSIGNAL)) <= 0 { break }
+                guard trickle else {
+                    if send(destination, buffer, count, Int32(MSG_NOSIGNAL)) <= 0 { break }
+                    continue
+                }
+                for index in 0..<count {
+                    if send(destination, &buffer[index], 1, Int32(MSG_NOSIGNAL)) <= 0 { break pumping }
+                    usleep(50)
+                }
             }
             shutdown(destination, Int32(SHUT_RDWR))
             shutdown(source, Int32(SHUT_RDWR))

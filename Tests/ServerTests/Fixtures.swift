@@ -32,6 +32,11 @@ struct ProbeModule: AppModule {
             try await Task.sleep(for: .milliseconds(milliseconds))
             return HTTPResponse(status: .ok, contentType: "text/plain", body: Array("slept \(milliseconds)".utf8))
         }
+        routes.get("/probe/database-sleep/{seconds}") { _, context in
+            let seconds = Int64(try context.parameter("seconds")) ?? 0
+            _ = try await context.database.query("SELECT pg_sleep(\(seconds))")
+            return HTTPResponse(status: .ok, contentType: "text/plain", body: Array("slept \(seconds) s".utf8))
+        }
         routes.get("/probe/crash") { _, _ in throw Unexpected() }
         routes.get("/probe/items/{id}") { _, context in
             try .json(["id": try context.uuidParameter("id").uuidString.lowercased()])

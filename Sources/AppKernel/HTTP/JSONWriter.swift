@@ -22,6 +22,7 @@ public enum JSONWriter {
     /// `validUntil` → `valid_until`, `redirectURL` → `redirect_url` (acronyms kept together, as
     /// Foundation's `convertToSnakeCase` does).
     public static func snakeCase(_ key: String) -> String {
+        if let ascii = asciiSnakeCase(key) { return ascii }
         guard key.contains(where: \.isUppercase) else { return key }
         let characters = Array(key)
         var out = ""
@@ -42,6 +43,35 @@ public enum JSONWriter {
             }
         }
         return out
+    }
+
+    /// `snakeCase` over bytes, for the ASCII keys every response is made of (the Unicode
+    /// character properties of the general path showed in profiles of hot responses). Nil for
+    /// a key with non-ASCII bytes.
+    static func asciiSnakeCase(_ key: String) -> String? {
+        let bytes = Array(key.utf8)
+        func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+        func isLower(_ byte: UInt8) -> Bool { byte >= 0x61 && byte <= 0x7A }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+        guard bytes.contains(where: isUpper) else { return key }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 4)
+        for (index, byte) in bytes.enumerated() {
+            guard isUpper(byte) else {
+                out.append(byte)
+                continue
+            }
+            if index > 0 {
+                let previous = bytes[index - 1]
+                let next: UInt8? = index + 1 < bytes.count ? bytes[index + 1] : nil
+                let startsWord = previous != UInt8(ascii: "_")
+                    && (isLower(previous) || isDigit(previous) || (isUpper(previous) && next.map(isLower) == true))
+                if startsWord { out.append(UInt8(ascii: "_")) }
+            }
+            out.append(byte + 0x20)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
