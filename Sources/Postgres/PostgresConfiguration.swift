@@ -73,7 +73,7 @@ public struct PostgresConfiguration: Sendable {
             ("client_encoding", "UTF8"),
         ]
         if pooler == .none {
-            var options = Self.requiredSessionSettings.map { "-c \($0.name)=\($0.value.replacingOccurrences(of: " ", with: ""))" }
+            var options = Self.requiredSessionSettings.map { "-c \($0.name)=\(String($0.value.filter { $0 != " " }))" }
             if let statementTimeout { options.append("-c statement_timeout=\(statementTimeout.milliseconds)") }
             if let idleInTransactionTimeout {
                 options.append("-c idle_in_transaction_session_timeout=\(idleInTransactionTimeout.milliseconds)")
