@@ -5,8 +5,8 @@ import TestSupport
 import Testing
 
 /// A throwaway PgBouncer in transaction mode in front of the test cluster, on a free port, for
-/// as long as the test runs. PgBouncer refuses to run as root, so as root it runs as `postgres`
-/// (the cluster's owner, as scripts/lib/common.sh runs PostgreSQL).
+/// as long as the test runs. PgBouncer refuses to run as root, so as root it switches to
+/// `postgres` (the cluster's owner, as scripts/lib/common.sh runs PostgreSQL).
 final class TestPgBouncer: Sendable {
     static let executable = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"].first { FileManager.default.isExecutableFile(atPath: $0) }
     let port: UInt16
@@ -40,11 +40,9 @@ final class TestPgBouncer: Sendable {
             logfile = \(directory.path)/pgbouncer.log
             """.write(to: directory.appendingPathComponent("pgbouncer.ini"), atomically: true, encoding: .utf8)
         let config = directory.appendingPathComponent("pgbouncer.ini").path
-        process = getuid() == 0
-            ? try ChildProcess(executable: URL(fileURLWithPath: "/usr/sbin/runuser"), arguments: ["-u", "postgres", "--", executable, config],
-                               environment: [:], directory: directory, standardOutput: .discard, standardError: .discard)
-            : try ChildProcess(executable: URL(fileURLWithPath: executable), arguments: [config], environment: [:], directory: directory,
-                               standardOutput: .discard, standardError: .discard)
+        // `-u`, not runuser: runuser forwards SIGTERM and then waits two seconds before SIGKILL.
+        process = try ChildProcess(executable: URL(fileURLWithPath: executable), arguments: (getuid() == 0 ? ["-u", "postgres"] : []) + [config],
+                                   environment: [:], directory: directory, standardOutput: .discard, standardError: .discard)
     }
 
     /// The runtime role's URL, through PgBouncer.
@@ -70,9 +68,12 @@ final class TestPgBouncer: Sendable {
         throw TestClientError.malformed("pgbouncer did not start: \((try? String(contentsOf: directory.appendingPathComponent("pgbouncer.log"), encoding: .utf8)) ?? "")")
     }
 
+    /// Immediate shutdown (SIGTERM). Polls rather than `waitUntilExit`, whose blocking waitpid
+    /// would hold one of the few cooperative threads other tests' deadlines run on.
     func stop() async {
         process.signal(SIGTERM)
-        _ = await process.waitUntilExit()
+        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        process.signal(SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
 }
