@@ -31,14 +31,14 @@ END
 $$;
 
 -- The timeouts bound the runtime role's sessions only (a superuser's psql or a long seed script
--- must not be cut off at 30 s): statements and idle transactions, so a stuck request never holds
+-- must not be cut off at 15 s): statements and idle transactions, so a stuck request never holds
 -- locks on a server connection PgBouncer shares between many clients. `hourglass migrate` calls
 -- this after every run, with the runtime role, as it calls grant_runtime_privileges. Changing
 -- another role's defaults needs a superuser or CREATEROLE (ADMIN on the role); without that it
 -- warns, with the statements to run, and the runtime role's sessions must get them elsewhere.
 CREATE FUNCTION kernel.set_runtime_session_defaults(runtime name) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-    settings CONSTANT text[][] := ARRAY[['statement_timeout', '30s'], ['idle_in_transaction_session_timeout', '60s'],
+    settings CONSTANT text[][] := ARRAY[['statement_timeout', '15s'], ['idle_in_transaction_session_timeout', '60s'],
         ['TimeZone', 'UTC'], ['DateStyle', 'ISO, YMD'], ['bytea_output', 'hex'], ['IntervalStyle', 'iso_8601']];
 BEGIN
     FOR i IN 1 .. array_length(settings, 1) LOOP
@@ -46,7 +46,7 @@ BEGIN
     END LOOP;
     RETURN true;
 EXCEPTION WHEN insufficient_privilege THEN
-    RAISE WARNING 'cannot set the session defaults of role % (%): run as a superuser: ALTER ROLE % IN DATABASE % SET statement_timeout = ''30s''; … SET idle_in_transaction_session_timeout = ''60s'' (and TimeZone, DateStyle, bytea_output, IntervalStyle as migration 0065 lists)',
+    RAISE WARNING 'cannot set the session defaults of role % (%): run as a superuser: ALTER ROLE % IN DATABASE % SET statement_timeout = ''15s''; … SET idle_in_transaction_session_timeout = ''60s'' (and TimeZone, DateStyle, bytea_output, IntervalStyle as migration 0065 lists)',
         runtime, SQLERRM, runtime, current_database();
     RETURN false;
 END

@@ -63,16 +63,24 @@ enum Startup {
     /// role created after `migrate` may lack: then nothing would fail loudly, timestamps would
     /// just be read in the wrong zone. Checked on the pool's own URL, with one query.
     static func checkSessionSettings(_ config: AppConfig, on connection: PostgresConnection) async throws {
-        let problem = try await connection.queryOne(PostgresConfiguration.sessionSettingsQuery) {
-            try PostgresConfiguration.sessionSettingsProblem($0)
+        let count = PostgresConfiguration.requiredSessionSettings.count
+        let (problem, statementTimeoutMs) = try await connection.queryOne(PostgresConfiguration.sessionSettingsQuery) {
+            (try PostgresConfiguration.sessionSettingsProblem($0), try $0.decode(Int64.self, at: count))
         }
-        guard let problem else { return }
+        guard let problem else {
+            // Behind PgBouncer DB_STATEMENT_TIMEOUT_MS cannot be sent; say so rather than pretend.
+            if config.databasePooler != "none", statementTimeoutMs != Int64((config.databaseStatementTimeout / .milliseconds(1)).rounded()) {
+                printError("hourglass: warning: through \(config.databasePooler) statements time out after \(statementTimeoutMs) ms "
+                    + "(the role's default), not DB_STATEMENT_TIMEOUT_MS; change it with ALTER ROLE \(config.runtimeRole) IN DATABASE <db> SET statement_timeout")
+            }
+            return
+        }
         printError("""
             hourglass: the database session DATABASE_URL opens is not fit to serve: \(problem). \
             Run `hourglass migrate` (migration 0065 makes these the database's and the runtime role's defaults; \
             it warns when its role may not), or set them by hand: \
             ALTER ROLE \(config.runtimeRole) IN DATABASE <db> SET TimeZone = 'UTC' (and DateStyle 'ISO, YMD', bytea_output 'hex', \
-            IntervalStyle 'iso_8601', statement_timeout '30s', idle_in_transaction_session_timeout '60s').
+            IntervalStyle 'iso_8601', statement_timeout '15s', idle_in_transaction_session_timeout '60s').
             """)
         throw ExitCode(78)
     }
@@ -103,7 +111,7 @@ enum Startup {
             print("granted \(runtimeRole) row access (no schema changes, append-only history)")
             // Its sessions' timeouts and formats, for connections that cannot send them (PgBouncer).
             if try await connection.queryValue("SELECT kernel.set_runtime_session_defaults(\(runtimeRole))", as: Bool.self) {
-                print("set \(runtimeRole)'s session defaults in this database (UTC, ISO dates, 30 s statements, 60 s idle transactions)")
+                print("set \(runtimeRole)'s session defaults in this database (UTC, ISO dates, 15 s statements, 60 s idle transactions)")
             }
         } else if environment == .production {
             printError(isSelf

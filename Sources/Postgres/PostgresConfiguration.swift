@@ -26,10 +26,11 @@ public struct PostgresConfiguration: Sendable {
     /// libpq's `connect_timeout` (libpq rounds up to at least 2 s).
     public var connectTimeout: Duration = .seconds(5)
     /// Server-side `statement_timeout` set on every direct connection; nil leaves the server
-    /// default. Behind a pooler the database default (30 s, migration 0065) applies instead.
+    /// default. Behind a pooler the runtime role's default applies instead (15 s, as
+    /// `DB_STATEMENT_TIMEOUT_MS`'s default; migration 0065).
     public var statementTimeout: Duration? = .seconds(30)
     /// `idle_in_transaction_session_timeout`, so a stuck client never holds locks forever
-    /// (behind a pooler: the database default, 60 s).
+    /// (behind a pooler: the runtime role's default, 60 s).
     public var idleInTransactionTimeout: Duration? = .seconds(60)
     /// Client-side deadline for a statement when the caller gives none; nil waits for the server
     /// (which `statementTimeout` bounds). When it passes the connection is dropped.
