@@ -112,6 +112,11 @@ enum Startup {
             // Its sessions' timeouts and formats, for connections that cannot send them (PgBouncer).
             if try await connection.queryValue("SELECT kernel.set_runtime_session_defaults(\(runtimeRole))", as: Bool.self) {
                 print("set \(runtimeRole)'s session defaults in this database (UTC, ISO dates, 15 s statements, 60 s idle transactions)")
+            } else {
+                // Not fatal: direct connections send them anyway; through PgBouncer serve refuses to start.
+                printError("hourglass: warning: this role may not set \(runtimeRole)'s session defaults (that needs a superuser or CREATEROLE); "
+                    + "before serving through PgBouncer run, as a superuser, ALTER ROLE \(runtimeRole) IN DATABASE <db> SET statement_timeout = '15s' "
+                    + "(and idle_in_transaction_session_timeout '60s', TimeZone 'UTC', DateStyle 'ISO, YMD', bytea_output 'hex', IntervalStyle 'iso_8601')")
             }
         } else if environment == .production {
             printError(isSelf

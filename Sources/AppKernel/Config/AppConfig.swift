@@ -13,7 +13,8 @@ public struct AppConfig: Sendable {
     public var environment: AppEnvironment
     public var databaseURL: String
     /// The schema owner's connection, for `hourglass migrate` (the server itself runs as a
-    /// role that cannot change the schema); defaults to `databaseURL`.
+    /// role that cannot change the schema); defaults to `databaseDirectURL`, since the
+    /// migrator's advisory lock needs a session of its own.
     public var migrationDatabaseURL: String
     /// A connection straight to PostgreSQL, for what needs a session of its own (LISTEN/NOTIFY);
     /// defaults to `databaseURL`, and is required when that goes through a transaction pooler.
