@@ -19,10 +19,6 @@ public struct PostgresConfiguration: Sendable {
     /// What `url` goes through; `.pgbouncer` stops the session settings travelling in the
     /// startup packet (the database's defaults, migration 0065, supply them instead).
     public var pooler: Pooler = .none
-    /// Whether the connection may keep named prepared statements across transactions. PgBouncer
-    /// 1.18 in transaction mode cannot (the next transaction may run on another server
-    /// connection); then every statement goes as an unnamed Parse/Bind/Execute.
-    public var usesPreparedStatements: Bool = true
     /// libpq's `connect_timeout` (libpq rounds up to at least 2 s).
     public var connectTimeout: Duration = .seconds(5)
     /// Server-side `statement_timeout` set on every direct connection; nil leaves the server
