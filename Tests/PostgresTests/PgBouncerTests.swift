@@ -68,13 +68,29 @@ final class TestPgBouncer: Sendable {
         throw TestClientError.malformed("pgbouncer did not start: \((try? String(contentsOf: directory.appendingPathComponent("pgbouncer.log"), encoding: .utf8)) ?? "")")
     }
 
-    /// Immediate shutdown (SIGTERM). Polls rather than `waitUntilExit`, whose blocking waitpid
-    /// would hold one of the few cooperative threads other tests' deadlines run on.
+    /// SIGKILL: a throwaway with nothing to flush, and a child spawned from the test process
+    /// inherits its blocked signals, so SIGTERM may never arrive. Polls rather than
+    /// `waitUntilExit`, whose blocking waitpid would hold one of the few cooperative threads
+    /// other tests' deadlines run on.
     func stop() async {
-        process.signal(SIGTERM)
-        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         process.signal(SIGKILL)
+        for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs `body` with a fresh PgBouncer in front of the test cluster, stopped before it
+    /// returns or throws (a `defer { Task { … } }` may never run before the test process exits).
+    static func with<T>(poolSize: Int, _ body: (TestPgBouncer) async throws -> T) async throws -> T {
+        let bouncer = try TestPgBouncer(poolSize: poolSize)
+        do {
+            try await bouncer.ready()
+            let result = try await body(bouncer)
+            await bouncer.stop()
+            return result
+        } catch {
+            await bouncer.stop()
+            throw error
+        }
     }
 }
 
@@ -93,68 +109,65 @@ struct PgBouncerTests {
     /// PgBouncer 1.18 refuses the startup `options` parameter, which is why pooled connections
     /// must not send the session settings, and does pass the database's defaults through.
     @Test func pooledConnectionsSendNoStartupOptionsAndGetTheDefaults() async throws {
-        let bouncer = try TestPgBouncer(poolSize: 2)
-        try await bouncer.ready()
-        defer { Task { await bouncer.stop() } }
-        var direct = configuration(bouncer)
-        direct.pooler = .none
-        await #expect(throws: PostgresError.self) { _ = try await PostgresConnection.connect(direct) }
+        try await TestPgBouncer.with(poolSize: 2) { bouncer in
+            var direct = configuration(bouncer)
+            direct.pooler = .none
+            await #expect(throws: PostgresError.self) { _ = try await PostgresConnection.connect(direct) }
 
-        let pool = PostgresPool(configuration: configuration(bouncer), options: .init(maxConnections: 4))
-        let problem = try await pool.queryOne(PostgresConfiguration.sessionSettingsQuery) { try PostgresConfiguration.sessionSettingsProblem($0) }
-        #expect(problem == nil)
-        #expect(try await pool.queryValue("SELECT now()::text", as: String.self).hasSuffix("+00"))
-        await pool.close()
+            let pool = PostgresPool(configuration: configuration(bouncer), options: .init(maxConnections: 4))
+            let problem = try await pool.queryOne(PostgresConfiguration.sessionSettingsQuery) { try PostgresConfiguration.sessionSettingsProblem($0) }
+            #expect(problem == nil)
+            #expect(try await pool.queryValue("SELECT now()::text", as: String.self).hasSuffix("+00"))
+            await pool.close()
+        }
     }
 
     /// Twelve concurrent tasks over 8 client connections and 2 server connections: every
     /// statement of a transaction runs on the same server connection, and bound parameters
     /// travel as unnamed statements.
     @Test func transactionsKeepTheirStatementsTogether() async throws {
-        let bouncer = try TestPgBouncer(poolSize: 2)
-        try await bouncer.ready()
-        defer { Task { await bouncer.stop() } }
-        let pool = PostgresPool(configuration: configuration(bouncer), options: .init(maxConnections: 8))
-        let backends = try await withThrowingTaskGroup(of: Set<Int32>.self) { group in
-            for writer in 0..<12 {
-                group.addTask {
-                    var seen: Set<Int32> = []
-                    for round in 0..<10 {
-                        try await pool.withTransaction { transaction in
-                            let pid = try await transaction.queryValue("SELECT pg_backend_pid()", as: Int32.self)
-                            #expect(try await transaction.queryValue("SELECT \(Int64(writer * 100 + round)) + 1", as: Int64.self)
-                                    == Int64(writer * 100 + round + 1))
-                            #expect(try await transaction.queryValue("SELECT pg_backend_pid()", as: Int32.self) == pid)
-                            seen.insert(pid)
+        try await TestPgBouncer.with(poolSize: 2) { bouncer in
+            let pool = PostgresPool(configuration: configuration(bouncer), options: .init(maxConnections: 8))
+            let backends = try await withThrowingTaskGroup(of: Set<Int32>.self) { group in
+                for writer in 0..<12 {
+                    group.addTask {
+                        var seen: Set<Int32> = []
+                        for round in 0..<10 {
+                            try await pool.withTransaction { transaction in
+                                let pid = try await transaction.queryValue("SELECT pg_backend_pid()", as: Int32.self)
+                                #expect(try await transaction.queryValue("SELECT \(Int64(writer * 100 + round)) + 1", as: Int64.self)
+                                        == Int64(writer * 100 + round + 1))
+                                #expect(try await transaction.queryValue("SELECT pg_backend_pid()", as: Int32.self) == pid)
+                                seen.insert(pid)
+                            }
                         }
+                        return seen
                     }
-                    return seen
                 }
+                return try await group.reduce(into: Set<Int32>()) { $0.formUnion($1) }
             }
-            return try await group.reduce(into: Set<Int32>()) { $0.formUnion($1) }
+            // PgBouncer really shared its two server connections among the pool's eight.
+            #expect(backends.count <= 2)
+            await pool.close()
         }
-        // PgBouncer really shared its two server connections among the pool's eight.
-        #expect(backends.count <= 2)
-        await pool.close()
     }
 
     /// LISTEN goes to the direct URL (`configuration.direct`); NOTIFY may go through PgBouncer,
     /// since it is delivered when its transaction commits.
     @Test func listenUsesTheDirectURLAndHearsNotifiesSentThroughThePooler() async throws {
-        let bouncer = try TestPgBouncer(poolSize: 2)
-        try await bouncer.ready()
-        defer { Task { await bouncer.stop() } }
-        let pooled = configuration(bouncer)
-        #expect(pooled.direct.url == TestDatabase.url)
-        #expect(pooled.direct.pooler == .none)
-        let channel = "bouncer_\(UUID().uuidString.prefix(8).lowercased())"
-        let listener = PostgresListener(configuration: pooled.direct, channels: [channel])
-        defer { listener.stop() }
-        var events = listener.events.makeAsyncIterator()
-        #expect(await events.next() == .listening)
-        let pool = PostgresPool(configuration: pooled, options: .init(maxConnections: 2))
-        _ = try await pool.query("SELECT pg_notify(\(channel), \("through pgbouncer"))")
-        #expect(await events.next() == .notification(channel: channel, payload: "through pgbouncer"))
-        await pool.close()
+        try await TestPgBouncer.with(poolSize: 2) { bouncer in
+            let pooled = configuration(bouncer)
+            #expect(pooled.direct.url == TestDatabase.url)
+            #expect(pooled.direct.pooler == .none)
+            let channel = "bouncer_\(UUID().uuidString.prefix(8).lowercased())"
+            let listener = PostgresListener(configuration: pooled.direct, channels: [channel])
+            defer { listener.stop() }
+            var events = listener.events.makeAsyncIterator()
+            #expect(await events.next() == .listening)
+            let pool = PostgresPool(configuration: pooled, options: .init(maxConnections: 2))
+            _ = try await pool.query("SELECT pg_notify(\(channel), \("through pgbouncer"))")
+            #expect(await events.next() == .notification(channel: channel, payload: "through pgbouncer"))
+            await pool.close()
+        }
     }
 }
