@@ -113,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         try await Startup.checkRuntimeRole(config, on: connection)
+        try await Startup.checkSessionSettings(config, on: connection)
     }
 }
 

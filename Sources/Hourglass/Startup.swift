@@ -44,11 +44,45 @@ enum Startup {
         }
     }
 
+    /// The pool's connections (`DATABASE_URL`, perhaps through PgBouncer); `.direct` of it is
+    /// `DATABASE_DIRECT_URL`, for LISTEN.
     static func databaseConfiguration(_ config: AppConfig) -> PostgresConfiguration {
         var configuration = PostgresConfiguration(url: config.databaseURL)
+        configuration.directURL = config.databaseDirectURL == config.databaseURL ? nil : config.databaseDirectURL
+        configuration.pooler = PostgresConfiguration.Pooler(rawValue: config.databasePooler) ?? .none
+        configuration.usesPreparedStatements = config.databasePreparedStatements
         configuration.statementTimeout = config.databaseStatementTimeout
         configuration.applicationName = "hourglass"
         return configuration
+    }
+
+    /// Serving and job workers refuse a session without the settings the wrapper relies on
+    /// (UTC, ISO dates, hex bytea, ISO intervals, bounded statements and idle transactions).
+    /// Direct connections set them at start-up; through PgBouncer they are the database's and
+    /// the runtime role's defaults (migration 0065), which a database restored elsewhere or a
+    /// role created after `migrate` may lack: then nothing would fail loudly, timestamps would
+    /// just be read in the wrong zone. Checked on the pool's own URL, with one query.
+    static func checkSessionSettings(_ config: AppConfig, on connection: PostgresConnection) async throws {
+        let count = PostgresConfiguration.requiredSessionSettings.count
+        let (problem, statementTimeoutMs) = try await connection.queryOne(PostgresConfiguration.sessionSettingsQuery) {
+            (try PostgresConfiguration.sessionSettingsProblem($0), try $0.decode(Int64.self, at: count))
+        }
+        guard let problem else {
+            // Behind PgBouncer DB_STATEMENT_TIMEOUT_MS cannot be sent; say so rather than pretend.
+            if config.databasePooler != "none", statementTimeoutMs != Int64((config.databaseStatementTimeout / .milliseconds(1)).rounded()) {
+                printError("hourglass: warning: through \(config.databasePooler) statements time out after \(statementTimeoutMs) ms "
+                    + "(the role's default), not DB_STATEMENT_TIMEOUT_MS; change it with ALTER ROLE \(config.runtimeRole) IN DATABASE <db> SET statement_timeout")
+            }
+            return
+        }
+        printError("""
+            hourglass: the database session DATABASE_URL opens is not fit to serve: \(problem). \
+            Run `hourglass migrate` (migration 0065 makes these the database's and the runtime role's defaults; \
+            it warns when its role may not), or set them by hand: \
+            ALTER ROLE \(config.runtimeRole) IN DATABASE <db> SET TimeZone = 'UTC' (and DateStyle 'ISO, YMD', bytea_output 'hex', \
+            IntervalStyle 'iso_8601', statement_timeout '15s', idle_in_transaction_session_timeout '60s').
+            """)
+        throw ExitCode(78)
     }
 
     /// Opens one connection for start-up work, or exits with libpq's reason (host included).
@@ -75,6 +109,15 @@ enum Startup {
         if exists, !isSelf {
             _ = try await connection.query("SELECT kernel.grant_runtime_privileges(\(runtimeRole))")
             print("granted \(runtimeRole) row access (no schema changes, append-only history)")
+            // Its sessions' timeouts and formats, for connections that cannot send them (PgBouncer).
+            if try await connection.queryValue("SELECT kernel.set_runtime_session_defaults(\(runtimeRole))", as: Bool.self) {
+                print("set \(runtimeRole)'s session defaults in this database (UTC, ISO dates, 15 s statements, 60 s idle transactions)")
+            } else {
+                // Not fatal: direct connections send them anyway; through PgBouncer serve refuses to start.
+                printError("hourglass: warning: this role may not set \(runtimeRole)'s session defaults (that needs a superuser or CREATEROLE); "
+                    + "before serving through PgBouncer run, as a superuser, ALTER ROLE \(runtimeRole) IN DATABASE <db> SET statement_timeout = '15s' "
+                    + "(and idle_in_transaction_session_timeout '60s', TimeZone 'UTC', DateStyle 'ISO, YMD', bytea_output 'hex', IntervalStyle 'iso_8601')")
+            }
         } else if environment == .production {
             printError(isSelf
                 ? "hourglass: MIGRATION_DATABASE_URL connects as the runtime role \(runtimeRole); migrate as the schema owner"
@@ -128,7 +171,8 @@ enum Startup {
 
     /// A connection as the schema owner (for migrations).
     static func connectAsOwner(_ config: AppConfig) async throws -> PostgresConnection {
-        var configuration = databaseConfiguration(config)
+        // Direct: the migrator's advisory lock and `SET statement_timeout = 0` are session state.
+        var configuration = databaseConfiguration(config).direct
         configuration.url = config.migrationDatabaseURL
         do {
             return try await PostgresConnection.connect(configuration)

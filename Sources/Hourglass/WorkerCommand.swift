@@ -22,6 +22,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Startup.makeLogger(config)
         let connection = try await Startup.connect(config)
         try await Startup.checkRuntimeRole(config, on: connection)
+        try await Startup.checkSessionSettings(config, on: connection)
         connection.closeSoon()
         let pool = PostgresPool(configuration: Startup.databaseConfiguration(config),
                                 options: .init(maxConnections: max(2, count + 1), acquireTimeout: config.databaseAcquireTimeout))

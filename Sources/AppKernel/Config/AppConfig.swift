@@ -13,8 +13,16 @@ public struct AppConfig: Sendable {
     public var environment: AppEnvironment
     public var databaseURL: String
     /// The schema owner's connection, for `hourglass migrate` (the server itself runs as a
-    /// role that cannot change the schema); defaults to `databaseURL`.
+    /// role that cannot change the schema); defaults to `databaseDirectURL`, since the
+    /// migrator's advisory lock needs a session of its own.
     public var migrationDatabaseURL: String
+    /// A connection straight to PostgreSQL, for what needs a session of its own (LISTEN/NOTIFY);
+    /// defaults to `databaseURL`, and is required when that goes through a transaction pooler.
+    public var databaseDirectURL: String
+    /// What `databaseURL` goes through: `none`, or `pgbouncer` (transaction mode).
+    public var databasePooler: String
+    /// Whether connections keep named prepared statements (off behind PgBouncer unless asked).
+    public var databasePreparedStatements: Bool
     /// The role the server runs as; `hourglass migrate` grants it row access and nothing more.
     public var runtimeRole: String
     public var host: String
@@ -48,7 +56,10 @@ public struct AppConfig: Sendable {
     public static let knownKeys: [String: String] = [
         "HOURGLASS_ENV": "development, test or production; selects config/<env>.env",
         "DATABASE_URL": "libpq connection URI the server runs with (the runtime role)",
-        "MIGRATION_DATABASE_URL": "libpq connection URI of the schema owner, for hourglass migrate (default DATABASE_URL)",
+        "MIGRATION_DATABASE_URL": "libpq connection URI of the schema owner, for hourglass migrate; must be direct (default DATABASE_DIRECT_URL)",
+        "DATABASE_DIRECT_URL": "libpq URI straight to PostgreSQL, for LISTEN/NOTIFY (default DATABASE_URL; required with DATABASE_POOLER=pgbouncer)",
+        "DATABASE_POOLER": "none, or pgbouncer when DATABASE_URL goes through PgBouncer in transaction mode",
+        "DATABASE_PREPARED_STATEMENTS": "on or off: keep named prepared statements per connection (default on; off with DATABASE_POOLER=pgbouncer)",
         "DATABASE_RUNTIME_ROLE": "the role the server runs as; migrate grants it rows, not schema (default hourglass_app)",
         "HOST": "address to listen on",
         "PORT": "TCP port to listen on",
@@ -111,7 +122,21 @@ public struct AppConfig: Sendable {
         self.values = reader
         self.environment = environment
         databaseURL = try reader.string("DATABASE_URL")
-        migrationDatabaseURL = reader["MIGRATION_DATABASE_URL"] ?? databaseURL
+        databasePooler = try reader.oneOf("DATABASE_POOLER", ["none", "pgbouncer"])
+        // Fail closed: LISTEN through a transaction pooler is accepted and then silently lost
+        // when PgBouncer hands the server connection to someone else.
+        if databasePooler == "pgbouncer", reader["DATABASE_DIRECT_URL"] == nil {
+            throw .invalid(key: "DATABASE_DIRECT_URL", value: "",
+                           expected: "a URL straight to PostgreSQL (LISTEN/NOTIFY cannot go through PgBouncer in transaction mode)")
+        }
+        databaseDirectURL = reader["DATABASE_DIRECT_URL"] ?? databaseURL
+        // The migrator holds a session-level advisory lock, so it too must not go through the pooler.
+        migrationDatabaseURL = reader["MIGRATION_DATABASE_URL"] ?? databaseDirectURL
+        if reader["DATABASE_PREPARED_STATEMENTS"] == nil {
+            databasePreparedStatements = databasePooler != "pgbouncer"
+        } else {
+            databasePreparedStatements = try reader.oneOf("DATABASE_PREPARED_STATEMENTS", ["on", "off"]) == "on"
+        }
         runtimeRole = reader["DATABASE_RUNTIME_ROLE"] ?? "hourglass_app"
         host = try reader.string("HOST")
         port = try reader.integer("PORT", in: 1...65535, as: UInt16.self)

@@ -159,7 +159,8 @@ public final class FeatureFlags: Sendable {
     }
 
     private func startRefreshing() {
-        let listener = PostgresListener(configuration: app.database.configuration, channels: [Self.channel])
+        // LISTEN is session state: it needs a direct connection, never PgBouncer's transaction mode.
+        let listener = PostgresListener(configuration: app.database.configuration.direct, channels: [Self.channel])
         self.listener.withLock { $0 = listener }
         // Detached: the refresher outlives the request that happened to start it, and must
         // neither count against its round-trip budget nor run on its event loop.

@@ -19,7 +19,8 @@ public final class JobWorkers: Sendable {
         self.queue = queue
         self.count = count
         self.pollInterval = pollInterval
-        listener = PostgresListener(configuration: queue.database.configuration, channels: [JobQueue.channel])
+        // LISTEN is session state: it needs a direct connection, never PgBouncer's transaction mode.
+        listener = PostgresListener(configuration: queue.database.configuration.direct, channels: [JobQueue.channel])
     }
 
     public func start() {

@@ -27,15 +27,22 @@ final class HealthCheck: Sendable {
         let database: String
         var healthy = false
         do {
+            let sessionFit: Bool
             if version == nil {
                 let current = try await OpsHealthStore(database: app.database).schemaVersion(timeout: app.config.healthDatabaseTimeout)
-                knownVersion.withLock { $0 = (current, ContinuousClock.now) }
-                version = current
+                knownVersion.withLock { $0 = (current.version, ContinuousClock.now) }
+                version = current.version
+                sessionFit = current.sessionFit
             } else {
-                try await OpsHealthStore(database: app.database).ping(timeout: app.config.healthDatabaseTimeout)
+                sessionFit = try await OpsHealthStore(database: app.database).ping(timeout: app.config.healthDatabaseTimeout)
             }
-            database = #"{"duration_ms":\#(Self.milliseconds(since: start)),"status":"ok"}"#
-            healthy = true
+            if sessionFit {
+                database = #"{"duration_ms":\#(Self.milliseconds(since: start)),"status":"ok"}"#
+                healthy = true
+            } else {
+                app.logger.error("health check: the database session lacks TimeZone=UTC or another required setting (run hourglass migrate)")
+                database = #"{"duration_ms":\#(Self.milliseconds(since: start)),"error":"session_settings","status":"error"}"#
+            }
         } catch {
             let reason = switch (error as? PostgresError)?.code {
             case .queryTimeout?, .poolTimeout?: "timeout"
