@@ -59,7 +59,7 @@ enum Startup {
     /// Serving and job workers refuse a session without the settings the wrapper relies on
     /// (UTC, ISO dates, hex bytea, ISO intervals, bounded statements and idle transactions).
     /// Direct connections set them at start-up; through PgBouncer they are the database's and
-    /// the runtime role's defaults (migration 0065), which a database restored elsewhere or a
+    /// the runtime role's defaults (migration 0062), which a database restored elsewhere or a
     /// role created after `migrate` may lack: then nothing would fail loudly, timestamps would
     /// just be read in the wrong zone. Checked on the pool's own URL, with one query.
     static func checkSessionSettings(_ config: AppConfig, on connection: PostgresConnection) async throws {
@@ -77,7 +77,7 @@ enum Startup {
         }
         printError("""
             hourglass: the database session DATABASE_URL opens is not fit to serve: \(problem). \
-            Run `hourglass migrate` (migration 0065 makes these the database's and the runtime role's defaults; \
+            Run `hourglass migrate` (migration 0062 makes these the database's and the runtime role's defaults; \
             it warns when its role may not), or set them by hand: \
             ALTER ROLE \(config.runtimeRole) IN DATABASE <db> SET TimeZone = 'UTC' (and DateStyle 'ISO, YMD', bytea_output 'hex', \
             IntervalStyle 'iso_8601', statement_timeout '15s', idle_in_transaction_session_timeout '60s').

@@ -17,13 +17,13 @@ public struct PostgresConfiguration: Sendable {
     /// migrator's session advisory lock); nil means `url` is already direct.
     public var directURL: String? = nil
     /// What `url` goes through; `.pgbouncer` stops the session settings travelling in the
-    /// startup packet (the database's defaults, migration 0065, supply them instead).
+    /// startup packet (the database's defaults, migration 0062, supply them instead).
     public var pooler: Pooler = .none
     /// libpq's `connect_timeout` (libpq rounds up to at least 2 s).
     public var connectTimeout: Duration = .seconds(5)
     /// Server-side `statement_timeout` set on every direct connection; nil leaves the server
     /// default. Behind a pooler the runtime role's default applies instead (15 s, as
-    /// `DB_STATEMENT_TIMEOUT_MS`'s default; migration 0065).
+    /// `DB_STATEMENT_TIMEOUT_MS`'s default; migration 0062).
     public var statementTimeout: Duration? = .seconds(30)
     /// `idle_in_transaction_session_timeout`, so a stuck client never holds locks forever
     /// (behind a pooler: the runtime role's default, 60 s).
@@ -51,7 +51,7 @@ public struct PostgresConfiguration: Sendable {
     }
 
     /// The session settings our decoding and date arithmetic depend on, as `current_setting`
-    /// reports them. The database defaults (migration 0065) set them for every session; direct
+    /// reports them. The database defaults (migration 0062) set them for every session; direct
     /// connections also send them at start-up. `sessionSettingsProblem` checks them.
     public static let requiredSessionSettings: [(name: String, value: String)] = [
         ("TimeZone", "UTC"), ("DateStyle", "ISO, YMD"), ("bytea_output", "hex"), ("IntervalStyle", "iso_8601"),

@@ -4,9 +4,9 @@ import TestSupport
 import Testing
 
 /// The session settings a pooled connection cannot send at start-up come from the database's
-/// defaults (migration 0065); `sessionSettingsProblem` is what start-up and /health rely on.
+/// defaults (migration 0062); `sessionSettingsProblem` is what start-up and /health rely on.
 @Suite(.tags(.database)) struct SessionSettingsTests {
-    static let migration = TestServer.repositoryRoot.appendingPathComponent("migrations/0065_kernel_session_defaults.sql")
+    static let migration = TestServer.repositoryRoot.appendingPathComponent("migrations/0062_kernel_session_defaults.sql")
 
     func problem(_ configuration: PostgresConfiguration) async throws -> String? {
         let connection = try await PostgresConnection.connect(configuration)
@@ -21,7 +21,7 @@ import Testing
     }
 
     /// Without the startup options a fresh database has no statement timeout (and may have any
-    /// zone): the check names it. After migration 0065 and the runtime-role defaults it passes.
+    /// zone): the check names it. After migration 0062 and the runtime-role defaults it passes.
     @Test func withoutStartupOptionsTheMigrationsDefaultsAreWhatCounts() async throws {
         try await TestDatabase.withScratchDatabase { (configuration: PostgresConfiguration) async throws in
             var pooled = configuration
