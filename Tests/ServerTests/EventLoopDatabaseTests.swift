@@ -66,7 +66,7 @@ import Testing
         #expect(free == 1)
         #expect(ContinuousClock.now - started < .seconds(5))
         let stillRunning = try await TestDatabase.pool.queryValue(
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(%' AND state = 'active'", as: Int64.self)
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%AS probe_database_sleep' AND state = 'active'", as: Int64.self)
         #expect(stillRunning == 0)
     }
 }

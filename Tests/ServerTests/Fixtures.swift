@@ -34,7 +34,7 @@ struct ProbeModule: AppModule {
         }
         routes.get("/probe/database-sleep/{seconds}") { _, context in
             let seconds = Int64(try context.parameter("seconds")) ?? 0
-            _ = try await context.database.query("SELECT pg_sleep(\(seconds))")
+            _ = try await context.database.query("SELECT pg_sleep(\(seconds)) AS probe_database_sleep")
             return HTTPResponse(status: .ok, contentType: "text/plain", body: Array("slept \(seconds) s".utf8))
         }
         routes.get("/probe/crash") { _, _ in throw Unexpected() }
