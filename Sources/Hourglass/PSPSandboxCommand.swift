@@ -8,6 +8,9 @@ import Logging
 import SandboxPSP
 
 /// `hourglass psp-sandbox`: the sandbox card processor alone, e.g. for a second process.
+/// With `SANDBOX_PSP_FAULT_RATE` set it injects faults (`SandboxPSP.FaultPlan.fromEnvironment`),
+/// behind a relay on `--port` that can drop connections; `POST /v1/test_helpers/faults`
+/// changes the plan while it runs.
 struct PSPSandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "psp-sandbox",
@@ -30,14 +33,27 @@ struct PSPSandboxCommand: AsyncParsableCommand {
         logger.logLevel = .notice
         let psp = SandboxPSP(configuration: .init(apiKey: apiKey, webhookSecret: secret, webhookURL: webhookURL,
                                                   publicBaseURL: "http://127.0.0.1:\(port)"), logger: logger)
-        let server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: port, eventLoopCount: 1),
+        let plan: SandboxPSP.FaultPlan?
+        do {
+            plan = try SandboxPSP.FaultPlan.fromEnvironment(environment)
+        } catch {
+            Startup.printError("hourglass: \(error)")
+            throw ExitCode(78)
+        }
+        // Faults (even at rate 0, to be raised later) put the relay on `port`, the server behind it.
+        let server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: plan == nil ? port : 0, eventLoopCount: 1),
                                 responder: psp, logger: logger)
         signal(SIGPIPE, SIG_IGN)
         let signals = ShutdownSignals { _ in server.shutdown(gracePeriod: .seconds(5)) }
         try server.start()
-        psp.setAPIBaseURL("http://127.0.0.1:\(server.port)")
-        print("sandbox card processor on http://127.0.0.1:\(server.port)")
+        let relay = try plan.map { _ in try SandboxFaultRelay(port: port, upstreamPort: server.port) }
+        if relay != nil { psp.allowDrops() }
+        try psp.setFaults(plan)
+        let reachedAt = relay?.port ?? server.port
+        psp.setAPIBaseURL("http://127.0.0.1:\(reachedAt)")
+        print("sandbox card processor on http://127.0.0.1:\(reachedAt)" + (plan.map { ", faults at rate \($0.rate): \($0.faults.map(\.rawValue).joined(separator: ","))" } ?? ""))
         await server.waitUntilStopped()
+        relay?.stop()
         signals.cancel()
     }
 }

@@ -52,17 +52,23 @@ struct Services: Sendable {
 final class InProcessSandboxPSP: Sendable {
     let psp: SandboxPSP
     let server: HTTPServer
+    /// In front of the server when drops are wanted (`withFaultRelay`): where clients connect.
+    let relay: SandboxFaultRelay?
     let apiKey = "sk_sandbox_" + Digest.randomBytes(16).hexString
     let webhookSecret = "whsec_sandbox_" + Digest.randomBytes(16).hexString
-    var baseURL: String { "http://127.0.0.1:\(server.port)" }
+    var baseURL: String { "http://127.0.0.1:\(relay?.port ?? server.port)" }
 
-    init(port: UInt16, logger: Logger) throws {
+    /// `withFaultRelay`: the processor is reached through a `SandboxFaultRelay` (on `port`),
+    /// so that fault plans may drop connections (drills).
+    init(port: UInt16, logger: Logger, withFaultRelay: Bool = false) throws {
         psp = SandboxPSP(configuration: .init(apiKey: apiKey, webhookSecret: webhookSecret, webhookURL: nil,
                                                publicBaseURL: "http://127.0.0.1:\(port)"), logger: logger)
-        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: port, eventLoopCount: 1)
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: withFaultRelay ? 0 : port, eventLoopCount: 1)
         configuration.compression = nil
         server = HTTPServer(configuration: configuration, responder: psp, logger: logger)
         try server.start()
+        relay = withFaultRelay ? try SandboxFaultRelay(port: port, upstreamPort: server.port) : nil
+        if relay != nil { psp.allowDrops() }
         psp.setPublicBaseURL(baseURL)
         psp.setAPIBaseURL(baseURL)
     }
@@ -84,6 +90,7 @@ final class InProcessSandboxPSP: Sendable {
 
     func stop() async {
         payouts.withLock { $0?.cancel() }
+        relay?.stop()
         server.shutdown(gracePeriod: .seconds(1))
         await server.waitUntilStopped()
     }

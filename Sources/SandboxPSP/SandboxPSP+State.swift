@@ -87,6 +87,8 @@ extension SandboxPSP {
         var files: [String: [UInt8]] = [:]
         /// Idempotency-Key → the first response body, as the real API promises.
         var responses: [String: [UInt8]] = [:]
+        /// Keys of calls being worked on: a concurrent call with the same key is refused.
+        var keysInFlight: Set<String> = []
 
         /// The intent's charge: its `ch_…` and the balance transaction it puts on our balance.
         mutating func recordCharge(of intentID: String, at instant: Date) {

@@ -65,6 +65,7 @@ public final class SandboxPSP: HTTPResponder {
     public func simulateOutage(_ down: Bool) { outage.withLock { $0 = down } }
     private let outage = Mutex(false)
     let reportDelay = Mutex(0)
+    let faultState = Mutex(FaultState())
 
     /// For tests of refunds: while set, a refund is made (the charge's refunded amount goes up,
     /// the webhook is sent) but the HTTP answer waits until it is cleared.
@@ -126,11 +127,50 @@ public final class SandboxPSP: HTTPResponder {
             return Self.error(401, "invalid_api_key", "missing or wrong API key")
         }
         if outage.withLock({ $0 }) { return Self.error(503, "api_unavailable", "the processor is down for the moment") }
-        let idempotencyKey = request.headers["idempotency-key"].map { "\(request.method.rawValue) \(request.path) \($0)" }
-        if let idempotencyKey, let stored = state.withLock({ $0.responses[idempotencyKey] }) {
-            return HTTPResponse(status: .ok, contentType: "application/json", body: stored)
-        }
         let body = Self.parameters(of: request)
+        if segments.count == 3, segments[0] == "v1", segments[1] == "test_helpers" {
+            switch (request.method, segments[2]) {
+            case (.get, "faults"), (.post, "faults"): return faultsHelper(request, body)
+            case (.get, "intents"): return intentsHelper()
+            default: break
+            }
+        }
+        let faultable = segments.count >= 2 && ["payment_methods", "payment_intents", "refunds"].contains(segments[1])
+        let fault = faultable ? drawFault() : nil
+        switch fault?.0 {
+        case .latency?: try? await Task.sleep(for: fault!.1.latency)
+        case .errorBefore?: return Self.error(500, "api_error", "injected fault: nothing was done")
+        case .dropBefore?: return Self.dropped()
+        default: break
+        }
+        var response = await perform(request, segments: segments, body: body)
+        switch fault?.0 {
+        case .errorAfter?: response = Self.error(500, "api_error", "injected fault: the work was done")
+        case .timeout?: try? await Task.sleep(for: fault!.1.timeoutHold)
+        case .dropAfter?: response = Self.dropped()
+        default: break
+        }
+        return response
+    }
+
+    /// The call itself, under its `Idempotency-Key` (if any): a stored first answer is
+    /// returned again, and a second call with a key still being worked on is refused (409)
+    /// rather than done twice, as the real API does.
+    private func perform(_ request: HTTPRequest, segments: [String], body: [String: Any]) async -> HTTPResponse {
+        let idempotencyKey = request.headers["idempotency-key"].map { "\(request.method.rawValue) \(request.path) \($0)" }
+        if let idempotencyKey {
+            enum Reservation { case stored([UInt8]), busy, reserved }
+            let reservation = state.withLock { state -> Reservation in
+                if let stored = state.responses[idempotencyKey] { return .stored(stored) }
+                return state.keysInFlight.insert(idempotencyKey).inserted ? .reserved : .busy
+            }
+            switch reservation {
+            case .stored(let body): return HTTPResponse(status: .ok, contentType: "application/json", body: body)
+            case .busy: return Self.error(409, "idempotency_key_in_use", "a request with this key is still being processed")
+            case .reserved: break
+            }
+        }
+        defer { if let idempotencyKey { _ = state.withLock { $0.keysInFlight.remove(idempotencyKey) } } }
         let response: HTTPResponse
         switch (request.method, segments) {
         case (.post, ["v1", "payment_methods"]): response = createPaymentMethod(body)

@@ -64,10 +64,17 @@ public struct Idempotency: Sendable {
     ///    claims the key as in flight;
     /// 2. `complete` does the outside call (itself idempotent, keyed by the resource) and
     ///    records the outcome, returning the response, which is then stored for replays.
-    /// A duplicate while the claim is held gets 409. If the process dies mid-way, the claim
-    /// lapses after `claimDuration` and a retry with the same key resumes the same resource.
+    /// A duplicate while the claim is held gets 409. The claim never outlives the request that
+    /// holds it unless the process dies: when the database goes away after the outside call,
+    /// the request waits for it (up to `completionPatience`) and finishes, so the stored answer
+    /// is there as soon as the database is back (`Idempotency+Completion.swift`); when
+    /// `complete` fails for any other reason, the claim is ended at once, so that a retry with
+    /// the same key resumes the same resource instead of waiting out the lapse. Only a dead
+    /// process leaves a claim to lapse after `claimDuration`. The key is never freed for a new
+    /// resource: whatever the outside call did is found again by resuming the one it was for.
     public func runWithExternalCall(
         scope: String, request: HTTPRequest, requestID: String, claimDuration: TimeInterval = 60,
+        completionPatience: Duration = .seconds(20),
         begin: (PostgresConnection) async throws -> UUID,
         complete: (UUID) async throws -> HTTPResponse
     ) async throws -> HTTPResponse {
@@ -75,45 +82,58 @@ public struct Idempotency: Sendable {
             return try await complete(try await database.withTransaction(isolation: nil, begin))
         }
         let requestHash = Self.hash(request)
-        enum Claim { case replay(HTTPResponse), resume(UUID) }
-        let claim: Claim = try await database.withTransaction(isolation: nil) { transaction in
-            if let stored = try await Self.record(scope: scope, key: key, on: transaction, lock: true) {
-                guard stored.requestHash == requestHash else { throw Self.reusedKey }
-                if stored.isCompleted { return .replay(try stored.replay(requestHash: requestHash)) }
-                guard let resource = stored.resourceID, stored.claimLapsed else { throw Self.inFlight }
-                try await transaction.execute("""
-                    UPDATE kernel.idempotency_keys SET locked_until = now() + make_interval(secs => \(claimDuration))
-                    WHERE scope = \(scope) AND key = \(key)
-                    """)
-                return .resume(resource)
-            }
-            let resource = try await transaction.withTransaction(isolation: nil, begin)
-            let inserted = try await transaction.execute("""
-                INSERT INTO kernel.idempotency_keys (scope, key, request_hash, state, resource_id, locked_until)
-                VALUES (\(scope), \(key), \(requestHash), 'in_flight', \(resource), now() + make_interval(secs => \(claimDuration)))
-                ON CONFLICT (scope, key) DO NOTHING
-                """)
-            // Another request with this key committed its claim first: ours rolls back.
-            guard inserted == 1 else { throw Self.inFlight }
-            return .resume(resource)
-        }
+        let deadline = ContinuousClock.now + completionPatience
+        let claim = try await self.claim(scope: scope, key: key, requestHash: requestHash, claimDuration: claimDuration,
+                                         deadline: deadline, begin: begin)
         switch claim {
         case .replay(let response):
             return response
         case .resume(let resource):
-            var response: HTTPResponse
-            do {
-                response = try await complete(resource)
-            } catch let error as any ResponseError where error.status.code < 500 {
-                response = ProblemDetails.response(for: error, requestID: requestID)
+            return try await finish(scope: scope, key: key, resource: resource, requestID: requestID, deadline: deadline,
+                                    complete: complete)
+        }
+    }
+
+    enum Claim { case replay(HTTPResponse), resume(UUID) }
+
+    /// Step 1: the stored answer, or the resource this request may now work on (new, or one a
+    /// lapsed claim left behind).
+    private func claim(scope: String, key: String, requestHash: String, claimDuration: TimeInterval, deadline: ContinuousClock.Instant,
+                       begin: (PostgresConnection) async throws -> UUID) async throws -> Claim {
+        var created: UUID?
+        do {
+            return try await database.withTransaction(isolation: nil) { transaction in
+                if let stored = try await Self.record(scope: scope, key: key, on: transaction, lock: true) {
+                    guard stored.requestHash == requestHash else { throw Self.reusedKey }
+                    if stored.isCompleted { return .replay(try stored.replay(requestHash: requestHash)) }
+                    guard let resource = stored.resourceID, stored.claimLapsed else { throw Self.inFlight }
+                    try await transaction.execute("""
+                        UPDATE kernel.idempotency_keys SET locked_until = now() + make_interval(secs => \(claimDuration))
+                        WHERE scope = \(scope) AND key = \(key)
+                        """)
+                    return .resume(resource)
+                }
+                let resource = try await transaction.withTransaction(isolation: nil, begin)
+                created = resource
+                let inserted = try await transaction.execute("""
+                    INSERT INTO kernel.idempotency_keys (scope, key, request_hash, state, resource_id, locked_until)
+                    VALUES (\(scope), \(key), \(requestHash), 'in_flight', \(resource), now() + make_interval(secs => \(claimDuration)))
+                    ON CONFLICT (scope, key) DO NOTHING
+                    """)
+                // Another request with this key committed its claim first: ours rolls back.
+                guard inserted == 1 else { throw Self.inFlight }
+                return .resume(resource)
             }
-            try await database.execute("""
-                UPDATE kernel.idempotency_keys SET state = 'completed', locked_until = NULL,
-                    response_status = \(Int32(response.status.code)),
-                    response_type = \(response.headers["content-type"] ?? "application/json"), response_body = \(Data(response.body))
-                WHERE scope = \(scope) AND key = \(key)
-                """)
-            return response
+        } catch let error as PostgresError where error.isDatabaseUnavailable {
+            // The connection broke around COMMIT: the claim may have committed without our
+            // hearing it. If it did (the key names the resource this request made), it is ours
+            // to finish; otherwise nothing of it exists and the client may simply retry.
+            guard let created else { throw error }
+            let holder = try await Self.whenDatabaseIsBack(until: deadline) {
+                try await Self.record(scope: scope, key: key, on: database, lock: false)
+            }
+            guard let holder, holder.resourceID == created, !holder.isCompleted else { throw error }
+            return .resume(created)
         }
     }
 
@@ -142,14 +162,14 @@ public struct Idempotency: Sendable {
     static let reusedKey = AppError(status: .unprocessableContent, slug: "idempotency-key-reused",
                                     detail: "this Idempotency-Key was used with a different request")
 
-    private static func record(scope: String, key: String, on transaction: PostgresConnection, lock: Bool) async throws -> StoredRecord? {
+    static func record(scope: String, key: String, on transaction: any PostgresQueryable, lock: Bool) async throws -> StoredRecord? {
         try await transaction.queryOptional("""
             SELECT request_hash, state, resource_id, coalesce(locked_until < now(), false), response_status, response_type, response_body
             FROM kernel.idempotency_keys WHERE scope = \(scope) AND key = \(key) \(unsafeRaw: lock ? "FOR UPDATE" : "")
             """, decode: StoredRecord.init(row:))
     }
 
-    private struct StoredRecord {
+    struct StoredRecord {
         let requestHash: String
         let isCompleted: Bool
         let resourceID: UUID?
