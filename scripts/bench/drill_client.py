@@ -130,10 +130,13 @@ def topups(args):
                                                           "latency_ms": args.latency_ms, "timeout_ms": args.timeout_ms},
             headers={"Authorization": "Bearer " + args.psp_key})
     rng = random.Random(args.seed)
-    plan = [(drivers[i % len(drivers)], rng.choice([500, 1000, 1500, 2000, 2500])) for i in range(args.count)]
+    # Some clients never retry (the app was closed): their unanswered payments are the
+    # recovery job's to settle.
+    plan = [(drivers[i % len(drivers)], rng.choice([500, 1000, 1500, 2000, 2500]), 0 if rng.random() < args.abandon else args.patience)
+            for i in range(args.count)]
     started = time.time()
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
-        results = list(pool.map(lambda item: top_up(args.api, item[0], item[1], args.patience), plan))
+        results = list(pool.map(lambda item: top_up(args.api, item[0], item[1], item[2]), plan))
     elapsed = time.time() - started
     status, faults = request(args.psp, "GET", "/v1/test_helpers/faults", headers={"Authorization": "Bearer " + args.psp_key})
     if args.recovery_fault_rate is not None:
@@ -218,7 +221,7 @@ def check(args):
         if left == 0:
             break
         time.sleep(0.5)
-    recovery_seconds = time.time() - started
+    recovery_seconds = time.time() - (args.recovery_started or started)
     if left:
         problems.append("%d payments still unsettled after %d s of recovery" % (left, args.recovery_wait))
 
@@ -288,7 +291,7 @@ def check(args):
     if invariants.returncode != 0:
         problems.append("invariants broken: " + invariants.stderr.strip().replace("\n", "; ")[:400])
 
-    summary = {"recovery_seconds": recovery_seconds, "charged": len(charged), "booked": sum(c for c, _ in booked.values()),
+    summary = {"recovery_seconds": recovery_seconds, "unsettled": args.unsettled, "charged": len(charged), "booked": sum(c for c, _ in booked.values()),
                "twice": len(twice), "unbooked": len(unbooked), "wallet_mismatches": wallet_mismatch}
     timing = state.get("timing")
     if timing:
@@ -322,6 +325,12 @@ def report(state):
         retries = sum(len(r["history"]) - 1 for r in mine)
         conflicts = sum(1 for r in mine for _, s in r["history"] if s == 409)
         print("%-12s %5d sent  %5d ok (2xx)  %4d failed  %5d retries  %4d answers of 409" % (kind, len(mine), ok, len(mine) - ok, retries, conflicts))
+        last = {}
+        for r in mine:
+            if not 200 <= r["status"] < 300:
+                last[r["status"]] = last.get(r["status"], 0) + 1
+        if last:
+            print("%-12s failed with final status: %s (0: no answer)" % ("", ", ".join("%d × %d" % (n, s) for s, n in sorted(last.items()))))
     topups = [r for r in requests if r["kind"] == "top_up" and 200 <= r["status"] < 300]
     if topups:
         print("top-ups answered succeeded: %d, failed (card): %d" % (sum(1 for r in topups if r["payment_status"] == "succeeded"),
@@ -338,6 +347,8 @@ def report(state):
               % (timing["database_back"] - timing["restart_started"], timing["restart_status"], summary["slowest_retry_after_back"]))
         print("keys answered 409 after the database was back (beyond the grace): %d; requests never answered: %d"
               % (summary["late_409"], summary["unanswered"]))
+    if summary.get("unsettled") is not None:
+        print("left unsettled by the load (for the recovery job): %d payments" % summary["unsettled"])
     print("recovery: %.1f s; processor charges %d, booked %d, charged twice %d, unbooked %d, wallet mismatches %d"
           % (summary["recovery_seconds"], summary["charged"], summary["booked"], summary["twice"], summary["unbooked"], summary["wallet_mismatches"]))
     print("mismatches: %d" % len(state["problems"]))
@@ -373,6 +384,7 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=500)
     parser.add_argument("--timeout-ms", type=int, default=16000)
     parser.add_argument("--recovery-fault-rate", type=float)
+    parser.add_argument("--abandon", type=float, default=0.1, help="share of top-ups whose client never retries")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--patience", type=float, default=60, help="seconds a client keeps retrying one key")
     parser.add_argument("--seconds", type=float, default=20)
@@ -381,6 +393,8 @@ def main():
     parser.add_argument("--restart-after", type=float, default=8)
     parser.add_argument("--recovery-wait", type=float, default=120)
     parser.add_argument("--answer-within", type=float, default=5)
+    parser.add_argument("--recovery-started", type=float, help="when the recovery worker was started (epoch seconds)")
+    parser.add_argument("--unsettled", type=int, help="payments left unsettled when the load ended")
     args = parser.parse_args()
     {"setup": setup, "topups": topups, "mixed": mixed, "check": check}[args.step](args)
 

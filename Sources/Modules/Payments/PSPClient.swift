@@ -22,6 +22,11 @@ public struct PSPClient: PaymentGateway {
         self.reportWait = reportWait
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 15
+        // FoundationNetworking allows 6 connections per host by default, and a request waiting
+        // for one runs down its 15 s too. A processor connection dropped while reused is only
+        // noticed at that timeout (found by scripts/bench/psp-faults), so with 6 a few drops
+        // stalled every charge behind them and hundreds of top-ups answered 503 at once.
+        configuration.httpMaximumConnectionsPerHost = 64
         session = URLSession(configuration: configuration)
     }
 
