@@ -76,7 +76,7 @@ public struct Idempotency: Sendable {
         scope: String, request: HTTPRequest, requestID: String, claimDuration: TimeInterval = 60,
         completionPatience: Duration = .seconds(20),
         begin: (PostgresConnection) async throws -> UUID,
-        complete: (UUID) async throws -> HTTPResponse
+        complete: @escaping @Sendable (UUID) async throws -> HTTPResponse
     ) async throws -> HTTPResponse {
         guard let key = try Self.key(from: request) else {
             return try await complete(try await database.withTransaction(isolation: nil, begin))
@@ -89,8 +89,15 @@ public struct Idempotency: Sendable {
         case .replay(let response):
             return response
         case .resume(let resource):
-            return try await finish(scope: scope, key: key, resource: resource, requestID: requestID, deadline: deadline,
-                                    complete: complete)
+            // From here money may move. A handler past its deadline is cancelled, but this part
+            // must not stop half way (charged, not booked, the claim left to lapse): it runs as
+            // an unstructured task, which inherits the request's task-locals (the audit actor,
+            // the statement counter) and its event loop, but not its cancellation.
+            let finishing = Task {
+                try await finish(scope: scope, key: key, resource: resource, requestID: requestID, deadline: deadline,
+                                 complete: complete)
+            }
+            return try await finishing.value
         }
     }
 

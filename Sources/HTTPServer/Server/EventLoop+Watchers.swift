@@ -20,8 +20,9 @@ extension EventLoop {
     /// Watches `fd` (level-triggered): `handler` gets `WatchEvent` flags on this loop's thread.
     /// On the loop's thread only. False when the loop is stopping.
     public func register(fd: Int32, handler: @escaping (_ events: UInt32) -> Void) -> Bool {
-        precondition(inEventLoop, "register(fd:) must be called on the loop's thread")
-        guard !isStopping, watchers[fd] == nil else { return false }
+        // Off the loop's thread only when the loop has stopped (`execute` then runs work on a
+        // shared thread): the socket stays with its caller.
+        guard inEventLoop, !isStopping, watchers[fd] == nil else { return false }
         guard hg_epoll_add(epoll, fd, HG_EPOLLIN | HG_EPOLLRDHUP, Self.watcherBit | UInt64(UInt32(bitPattern: fd))) == 0 else {
             return false
         }
@@ -31,7 +32,7 @@ extension EventLoop {
 
     /// Turns interest in writability on or off. On the loop's thread only.
     public func setWritableInterest(fd: Int32, _ enabled: Bool) {
-        guard var watcher = watchers[fd], watcher.wantsWrite != enabled else { return }
+        guard inEventLoop, var watcher = watchers[fd], watcher.wantsWrite != enabled else { return }
         watcher.wantsWrite = enabled
         watchers[fd] = watcher
         let events = HG_EPOLLIN | HG_EPOLLRDHUP | (enabled ? HG_EPOLLOUT : 0)
@@ -40,7 +41,8 @@ extension EventLoop {
 
     /// Stops watching `fd`. On the loop's thread only; call before closing it.
     public func deregister(fd: Int32) {
-        guard watchers.removeValue(forKey: fd) != nil else { return }
+        // After the loop stopped its watchers are gone already (`stopWatchers`).
+        guard inEventLoop, watchers.removeValue(forKey: fd) != nil else { return }
         hg_epoll_remove(epoll, fd)
     }
 
