@@ -10,14 +10,21 @@ import Testing
 /// stopping there would leave a card charged and not booked, and the key claimed for its lapse.
 @Suite(.tags(.database)) struct HandlerTimeoutMoneyTests {
     @Test func aTopUpWhoseHandlerTimesOutDuringTheChargeIsStillBookedAndItsKeyAnswered() async throws {
-        let (server, psp) = try Fixtures.serverWithPSP(configure: { $0.handlerTimeout = .milliseconds(800) })
+        // Signed up through an ordinary server (password hashing must not race the short
+        // deadline); the card and the top-up go through the one with the short deadline and its
+        // own sandbox processor.
+        let front = try Fixtures.server()
+        defer { Task { await front.stop() } }
+        let signedUp = try await TestDriver.make(front)
+        let (server, psp) = try Fixtures.serverWithPSP(configure: { $0.handlerTimeout = .seconds(2) })
         defer { Task { await server.stop() } }
-        let driver = try await TestDriver.make(server)
+        let driver = TestDriver(client: try TestConnection(port: server.port), token: signedUp.token, id: signedUp.id,
+                                vehicleID: signedUp.vehicleID)
         let card = try await driver.addCard("tok_visa")
         psp.psp.setWebhookURL(nil)  // only the request itself can book the charge
         psp.psp.holdChargeAnswers(true)
         let body: [String: Any] = ["amount": 2000, "payment_method_id": card]
-        let first = try await TestConnection(port: server.port, timeout: 10).json(
+        let first = try await TestConnection(port: server.port, timeout: 15).json(
             "POST", "/v1/wallet/top-ups", body, token: driver.token, headers: [("Idempotency-Key", "slow-charge-1")])
         #expect(first.status == 503, "\(first.text)")  // the deadline passed while the processor held its answer
         psp.psp.holdChargeAnswers(false)
