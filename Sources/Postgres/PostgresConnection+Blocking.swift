@@ -12,6 +12,9 @@ extension PostgresConnection {
             throw PostgresError(code: .connectionClosed, message: "the connection is closed")
         }
         if isFirstUse { try checkIdleSessionIsAlive(connection) }
+        // A loop that just let go of the session may not have switched it back yet (that runs on
+        // this queue too, but can be queued behind us): this path needs every write to finish.
+        if PQisnonblocking(connection) == 1 { PQsetnonblocking(connection, 0) }
         let statement = PostgresStatement(text: text, binds: binds, cache: &cache,
                                           usesPreparedStatements: configuration.usesPreparedStatements)
         setInFlight(true)

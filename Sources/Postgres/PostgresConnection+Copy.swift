@@ -67,6 +67,7 @@ extension PostgresConnection {
 
     private func runCopy(text: String, deadline: ContinuousClock.Instant?, produce: () throws -> [UInt8]?) throws -> Int {
         let connection = try liveHandle()
+        if PQisnonblocking(connection) == 1 { PQsetnonblocking(connection, 0) }  // see runBlocking
         guard PQsendQuery(connection, text) == 1 else { throw brokenConnectionError(connection) }
         while PQisBusy(connection) == 1 {
             try waitUntilReadable(connection, deadline: deadline)

@@ -127,7 +127,7 @@ extension PostgresConnection {
             queue.async {
                 if let inFlight {
                     self.finishOnQueue(inFlight)
-                } else if let handle = self.handle {
+                } else if let handle = self.handle, self.currentLoop() == nil {  // not re-bound meanwhile
                     PQsetnonblocking(handle, 0)
                 }
             }

@@ -10,8 +10,9 @@ import Synchronization
 ///   HTTP server's loops): the socket is non-blocking and watched by that loop. A statement
 ///   issued on the loop is sent at once; the loop reads the answer when the socket becomes
 ///   readable and resumes the caller, which runs on the same loop. No thread waits.
-/// - **on its own serial queue** otherwise (CLI commands, workers, COPY): each statement waits
-///   on a dispatch thread, never on Swift's cooperative pool (STYLE.md C11).
+/// - **on its own worker thread** otherwise (CLI commands, workers, COPY): each statement waits
+///   there (`PostgresWorkerThread`), never on Swift's cooperative pool (STYLE.md C11) nor on a
+///   dispatch worker.
 ///
 /// Most code does not hold a connection: it calls the pool, or receives one inside
 /// `PostgresPool.withConnection` / `withTransaction`, and must not keep it past that scope.
@@ -19,7 +20,7 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
     // Invariant: `handle`, `cache` and `pending` are touched only by the one party driving the
     // session at the time: its loop's thread while bound (`state.loop != nil`), else `queue`.
     var handle: OpaquePointer?
-    let queue: DispatchQueue
+    let queue: PostgresWorkerThread
     let configuration: PostgresConfiguration
     let state = Mutex(SessionState())
     var cache = PostgresStatementCache()
@@ -41,7 +42,7 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
         var loop: (any PostgresEventLoop)?
     }
 
-    private init(handle: OpaquePointer, queue: DispatchQueue, configuration: PostgresConfiguration) {
+    private init(handle: OpaquePointer, queue: PostgresWorkerThread, configuration: PostgresConfiguration) {
         self.handle = handle
         self.queue = queue
         self.configuration = configuration
@@ -49,17 +50,21 @@ public final class PostgresConnection: PostgresQueryable, @unchecked Sendable {
     }
 
     deinit {
+        queue.stop()
         if let handle { PQfinish(handle) }
         if let cancelHandle { PQfreeCancel(cancelHandle) }
     }
 
     /// Opens a connection. Fails with `.connectionFailed` naming the host and libpq's reason.
     public static func connect(_ configuration: PostgresConfiguration) async throws -> PostgresConnection {
-        let queue = DispatchQueue(label: "hourglass.postgres.connection")
+        let queue = PostgresWorkerThread(name: "hourglass.postgres.session")
+        // Connecting blocks (DNS, TCP, authentication) and happens rarely: on a thread of its
+        // own, so that it never waits for a dispatch worker when those are all busy (seen at
+        // a test run's start: the pool's connects queued for seconds behind blocked workers).
         let box: PostgresConnectionHandle = try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try openHandle(configuration) })
-            }
+            let thread = Thread { continuation.resume(with: Result { try openHandle(configuration) }) }
+            thread.name = "hourglass.postgres.connect"
+            thread.start()
         }
         return PostgresConnection(handle: box.pointer, queue: queue, configuration: configuration)
     }

@@ -291,16 +291,18 @@ public final class PostgresPool: PostgresQueryable, Sendable {
             while !stop {
                 try? await Task.sleep(for: .milliseconds(20))
                 let now = ContinuousClock.now
-                let expired = state.withLock { state -> [Waiter] in
+                let (expired, picture) = state.withLock { state -> ([Waiter], String) in
                     let expired = state.waiters.filter { $0.deadline <= now }
                     if !expired.isEmpty { state.waiters.removeAll { $0.deadline <= now } }
                     if state.waiters.isEmpty {
                         state.sweeperRunning = false
                         stop = true
                     }
-                    return expired
+                    return (expired, "\(state.open) open, \(state.idle.count) idle, \(state.waiters.count + expired.count) waiting")
                 }
-                let timeout = PostgresError(code: .poolTimeout, message: "no database connection became free in time")
+                // The pool's state says which kind of trouble it is: every connection busy
+                // (slow or stuck holders), or connections not opening (the server refusing).
+                let timeout = PostgresError(code: .poolTimeout, message: "no database connection became free in time (\(picture))")
                 for waiter in expired { waiter.continuation.resume(throwing: timeout) }
             }
         }

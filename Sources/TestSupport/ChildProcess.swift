@@ -23,8 +23,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public let processIdentifier: pid_t
+    // Under `lock`: set once by the reaper thread; waiters of `waitUntilExit`.
     private let lock = NSLock()
     private var exitStatus: Int32?
+    private var waiters: [CheckedContinuation<Int32, Never>] = []
 
     public init(executable: URL, arguments: [String], environment: [String: String], directory: URL,
                 standardOutput: Output = .inherit, standardError: Output = .inherit) throws {
@@ -57,36 +59,52 @@ public final class ChildProcess: @unchecked Sendable {
             throw TestClientError.malformed("cannot start \(executable.path): \(String(cString: strerror(status)))")
         }
         processIdentifier = pid
+        // One thread of its own waits for the child (waitpid blocks): never a thread of the
+        // cooperative pool, of which there are as many as cores, and which a few children
+        // being waited for would stall for the whole test process (connection holders
+        // included: the shared pool then ran dry).
+        let reaper = Thread { [self] in self.reap() }
+        reaper.name = "test.child.\(pid)"
+        reaper.start()
     }
 
-    /// True until the child has exited (reaping it when it has).
-    public var isRunning: Bool { reap(blocking: false) == nil }
+    /// True until the child has exited.
+    public var isRunning: Bool { terminationStatus == nil }
 
     /// The exit status (or 128 + the signal that ended it); nil while it runs.
-    public var terminationStatus: Int32? { reap(blocking: false) }
+    public var terminationStatus: Int32? { lock.withLock { exitStatus } }
 
     public func signal(_ signal: Int32) {
         guard isRunning else { return }
         Glibc.kill(processIdentifier, signal)
     }
 
-    /// Waits for the child to exit, off the cooperative pool, and returns its status.
+    /// Waits for the child to exit and returns its status (no thread is blocked meanwhile).
     @discardableResult
     public func waitUntilExit() async -> Int32 {
-        await Task.detached { self.reap(blocking: true) ?? -1 }.value
+        await withCheckedContinuation { continuation in
+            let status = lock.withLock { () -> Int32? in
+                if exitStatus == nil { waiters.append(continuation) }
+                return exitStatus
+            }
+            if let status { continuation.resume(returning: status) }
+        }
     }
 
-    private func reap(blocking: Bool) -> Int32? {
-        lock.lock()
-        defer { lock.unlock() }
-        if let exitStatus { return exitStatus }
+    /// On the reaper thread: waits for the child, records its status, wakes the waiters.
+    private func reap() {
         var status: Int32 = 0
-        let result = waitpid(processIdentifier, &status, blocking ? 0 : WNOHANG)
-        guard result == processIdentifier else { return nil }
+        var result: pid_t
+        repeat { result = waitpid(processIdentifier, &status, 0) } while result < 0 && errno == EINTR
         // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out (the C macros are not imported).
         let signal = status & 0x7F
-        exitStatus = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-        return exitStatus
+        let code: Int32 = result == processIdentifier ? (signal == 0 ? (status >> 8) & 0xFF : 128 + signal) : -1
+        let woken = lock.withLock { () -> [CheckedContinuation<Int32, Never>] in
+            exitStatus = code
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in woken { waiter.resume(returning: code) }
     }
 }
 

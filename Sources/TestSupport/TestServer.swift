@@ -32,11 +32,15 @@ public final class TestServer: Sendable {
         logger.logLevel = .warning
         app = AppContext(config: config, database: database, logger: logger, expectedSchemaVersion: expectedSchemaVersion)
         let application = Application(context: app, modules: modules(app))
-        var configuration = serverConfiguration ?? HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
+        var configuration = serverConfiguration ?? {
+            var defaults = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
+            defaults.runsHandlersOnEventLoops = false  // see HTTPServerConfiguration
+            return defaults
+        }()
         configuration.port = 0
         server = HTTPServer(configuration: configuration, responder: application, logger: logger)
         try server.start()
-        database.attach(to: server)
+        if configuration.runsHandlersOnEventLoops { database.attach(to: server) }
     }
 
     public func stop() async {

@@ -69,9 +69,8 @@ final class TestPgBouncer: Sendable {
     }
 
     /// SIGKILL: a throwaway with nothing to flush, and a child spawned from the test process
-    /// inherits its blocked signals, so SIGTERM may never arrive. Polls rather than
-    /// `waitUntilExit`, whose blocking waitpid would hold one of the few cooperative threads
-    /// other tests' deadlines run on.
+    /// inherits its blocked signals, so SIGTERM may never arrive. Polls for a bounded second
+    /// rather than waiting without limit for the exit.
     func stop() async {
         process.signal(SIGKILL)
         for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }

@@ -23,7 +23,7 @@ import Testing
         proxy.set(.trickle)
         let url = TestDatabase.url.replacingOccurrences(of: ":\(Fixtures.databasePort)/", with: ":\(proxy.port)/")
         let pool = PostgresPool(configuration: PostgresConfiguration(url: url), options: .init(maxConnections: 2))
-        let server = try Fixtures.server(database: pool)
+        let server = try Fixtures.server(database: pool, configure: { $0.runsHandlersOnEventLoops = true })
         defer { Task { await server.stop(); await pool.close() } }
 
         for round in 1...3 {  // the first round prepares each statement, the later ones reuse it
@@ -55,7 +55,7 @@ import Testing
     /// session goes back to the pool (to be discarded: it was sent a cancel) at once.
     @Test func aHandlerPastItsDeadlineStopsAndReleasesItsConnection() async throws {
         let pool = PostgresPool(configuration: PostgresConfiguration(url: TestDatabase.url), options: .init(maxConnections: 1))
-        let server = try Fixtures.server(database: pool, configure: { $0.handlerTimeout = .milliseconds(300) })
+        let server = try Fixtures.server(database: pool, configure: { $0.handlerTimeout = .milliseconds(300); $0.runsHandlersOnEventLoops = true })
         defer { Task { await server.stop(); await pool.close() } }
         let client = try TestConnection(port: server.port, timeout: 10)
         let started = ContinuousClock.now

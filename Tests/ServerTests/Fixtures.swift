@@ -63,6 +63,9 @@ enum Fixtures {
     static func serverWithPSP(database: PostgresPool = TestDatabase.pool, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
                               config overrides: [String: String] = [:], jobs: Bool = false) throws -> (server: TestServer, psp: InProcessSandboxPSP) {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, eventLoopCount: 2)
+        // Handlers on the cooperative pool unless the test asks for the loops (as production
+        // runs): hundreds of test servers' loops at once would starve the tests themselves.
+        configuration.runsHandlersOnEventLoops = false
         configure(&configuration)
         let config = try TestServer.config(overrides)
         var logger = Logger(label: "test")

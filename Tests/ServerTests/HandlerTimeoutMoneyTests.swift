@@ -16,7 +16,7 @@ import Testing
         let front = try Fixtures.server()
         defer { Task { await front.stop() } }
         let signedUp = try await TestDriver.make(front)
-        let (server, psp) = try Fixtures.serverWithPSP(configure: { $0.handlerTimeout = .seconds(2) })
+        let (server, psp) = try Fixtures.serverWithPSP(configure: { $0.handlerTimeout = .seconds(2); $0.runsHandlersOnEventLoops = true })
         defer { Task { await server.stop() } }
         let driver = TestDriver(client: try TestConnection(port: server.port), token: signedUp.token, id: signedUp.id,
                                 vehicleID: signedUp.vehicleID)

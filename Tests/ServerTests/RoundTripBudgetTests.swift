@@ -1,5 +1,6 @@
 import AppKernel
 import Foundation
+import HTTPServer
 import TestSupport
 import Testing
 
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func hotRoutesStayWithinTheirRoundTripBudgets() async throws {
-        let server = try Fixtures.server()
+        let server = try Fixtures.server(configure: { $0.runsHandlersOnEventLoops = true })  // as production runs
         defer { Task { await server.stop() } }
         let driver = try await TestDriver.make(server)
         let card = try await driver.addCard("tok_visa")

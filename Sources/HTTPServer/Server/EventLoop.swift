@@ -251,7 +251,9 @@ public final class EventLoop: @unchecked Sendable {
             let completed = Message.completed(token: token, sequence: sequence, response: response)
             if self.inEventLoop { self.handle(completed) } else { self.post(completed) }
         }
-        guard responder.runsOnEventLoop(request.head) else { return Task(operation: work) }
+        guard shared.configuration.runsHandlersOnEventLoops, responder.runsOnEventLoop(request.head) else {
+            return Task(operation: work)
+        }
         return Task(executorPreference: self, operation: work)
     }
 }

@@ -14,6 +14,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(65)
     /// How long a handler may take before the client gets 503 and the connection closes.
     public var handlerTimeout: Duration = .seconds(60)
+    /// Run handlers on the event loops (the default; see `HTTPResponder.runsOnEventLoop`), or
+    /// all on Swift's cooperative pool. The test suite runs hundreds of servers in one process:
+    /// their loops together would be hundreds of threads running handlers at once, starving the
+    /// tests' own tasks, so its servers use the pool unless a test asks for loops.
+    public var runsHandlersOnEventLoops = true
     /// Longest time without write progress to a client that does not read.
     public var writeTimeout: Duration = .seconds(30)
     /// Open connections across all loops; beyond it new ones get 503 and are closed.
