@@ -17,7 +17,8 @@ public enum TestDatabase {
     }
 
     /// A pool as the schema owner, for tests that create tables.
-    public static let ownerPool = PostgresPool(configuration: PostgresConfiguration(url: ownerURL), options: .init(maxConnections: 4))
+    public static let ownerPool = PostgresPool(configuration: PostgresConfiguration(url: ownerURL),
+                                               options: .init(maxConnections: 4, acquireTimeout: .seconds(30)))
 
     /// Lets the runtime role (the one tests run as) use a table the owner just made.
     public static func grantRows(on table: String) async throws {
@@ -38,8 +39,11 @@ public enum TestDatabase {
         return configuration
     }
 
-    /// One pool for the whole test process.
-    public static let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 40))
+    /// One pool for the whole test process. Swift Testing starts every test at once: about 300
+    /// tasks wait for its 40 connections in the run's first seconds, sometimes longer than a
+    /// production pool's 5 s; tests of the timeout itself use pools of their own.
+    public static let pool = PostgresPool(configuration: configuration,
+                                          options: .init(maxConnections: 40, acquireTimeout: .seconds(30)))
 
     private struct Rollback: Error {}
 
