@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func aTerminatedBackendIsReplacedTransparently() async throws {
-        let pool = PostgresPool(configuration: TestDatabase.configuration, options: .init(maxConnections: 1))
+        let pool = PostgresPool(configuration: TestDatabase.configuration, options: .init(maxConnections: 1, acquireTimeout: .seconds(30)))  // a connect can be slow at the run's start
         let firstPID = try await pool.queryValue("SELECT pg_backend_pid()", as: Int32.self)
         let terminated = try await TestDatabase.pool.queryValue("SELECT pg_terminate_backend(\(firstPID))", as: Bool.self)
         #expect(terminated)
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func aConnectionBrokenMidTransactionIsDiscarded() async throws {
-        let pool = PostgresPool(configuration: TestDatabase.configuration, options: .init(maxConnections: 1))
+        let pool = PostgresPool(configuration: TestDatabase.configuration, options: .init(maxConnections: 1, acquireTimeout: .seconds(30)))  // a connect can be slow at the run's start
         await #expect(throws: PostgresError.self) {
             try await pool.withTransaction { tx in
                 let pid = try await tx.queryValue("SELECT pg_backend_pid()", as: Int32.self)
@@ -61,7 +61,7 @@ import Testing
     @Test func aClientDeadlineDropsTheStatement() async throws {
         // A pool of its own: the shared one may be busy with parallel tests, which would make
         // this an acquire timeout instead of a statement timeout.
-        let pool = PostgresPool(configuration: TestDatabase.configuration, options: .init(maxConnections: 1))
+        let pool = PostgresPool(configuration: TestDatabase.configuration, options: .init(maxConnections: 1, acquireTimeout: .seconds(30)))  // a connect can be slow at the run's start
         _ = try await pool.query("SELECT 1")
         let start = ContinuousClock.now
         let error = await #expect(throws: PostgresError.self) {
